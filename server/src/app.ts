@@ -1,0 +1,148 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { ErrorBody } from '@csme/contracts/errors';
+import { actorCtx, systemCtx } from '#core/ctx.js';
+import { AppError } from '#core/errors.js';
+import { checkRouteAuth, installErrorHandler, installJsonParser } from '#core/http.js';
+import { newId } from '#core/ids.js';
+import type { Logger } from '#core/logger.js';
+import { checkCsrf, CSRF_HEADER, resolveSessionActor, SESSION_COOKIE } from '#modules/accounts/index.js';
+import type { Deps } from './deps.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const DEFAULT_WEB_DIST = resolve(here, '../../web/dist');
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface BuildAppOptions {
+  /** Serve the built web app from this folder (null: API only). */
+  webDist?: string | null;
+}
+
+/** Builds the HTTP server (API, OpenAPI, health, metrics, the web app). Never listens: callers do (Fastify testing guide). */
+export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    trustProxy: deps.config.http.trustProxy,
+    bodyLimit: deps.config.http.bodyLimit,
+    genReqId: () => newId(),
+    disableRequestLogging: true,
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installJsonParser(app);
+  installErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'connectsoft.me API', version: '1.0.0', description: 'The API of a connectsoft.me instance. Errors share one shape: `{ error: { code, message, details? } }`.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
+      security: [{ session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'"],
+        manifestSrc: ["'self'"],
+        frameSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    hsts: deps.config.http.publicUrl.startsWith('https://') ? { maxAge: 31536000 } : false,
+  });
+  await app.register(multipart, { limits: { fileSize: 25 * 1024 * 1024, files: 5, fields: 20, parts: 30 } });
+
+  app.decorateRequest('actor', null);
+  app.decorateRequest('ctx', null as never);
+
+  // Error answers are documented for every API route.
+  app.addHook('onRoute', (r) => {
+    if (!r.url.startsWith('/api/') || !r.schema) return;
+    r.schema.response = { ...(r.schema.response as object), '4xx': ErrorBody, '5xx': ErrorBody };
+  });
+
+  // Who is calling, in which space; CSRF for cookie sessions; the route's auth rule. Before body parsing.
+  app.addHook('onRequest', async (req) => {
+    const token = req.cookies[SESSION_COOKIE];
+    if (token && req.url.startsWith('/api/')) req.actor = await resolveSessionActor(deps, token, deps.clock.now());
+    req.ctx = req.actor ? actorCtx(deps, req.actor, req.log as Logger) : systemCtx(deps, req.log as Logger);
+    const config = req.routeOptions.config;
+    if (!req.routeOptions.url) return;
+    if (req.actor?.sessionId && !SAFE_METHODS.has(req.method) && !config.csrfExempt) {
+      if (!checkCsrf(deps, req.actor.sessionId, req.headers[CSRF_HEADER] as string | undefined)) {
+        throw new AppError('forbidden', 'The security token of this page is missing or out of date. Reload the page and try again.', { reason: 'csrf' });
+      }
+    }
+    checkRouteAuth(req);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  for (const m of deps.modules) if (m.routes) await app.register(m.routes);
+
+  app.get('/healthz', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ error: { code: 'unavailable', message: 'The database is not reachable.' } });
+    }
+  });
+  app.get('/metrics', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+    reply.type(deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  const webDist = opts.webDist === undefined ? (deps.config.webDist ?? DEFAULT_WEB_DIST) : opts.webDist;
+  const indexHtml = webDist ? join(webDist, 'index.html') : null;
+  if (webDist && indexHtml && existsSync(indexHtml)) {
+    await app.register(fastifyStatic, {
+      root: webDist,
+      wildcard: false,
+      index: false,
+      setHeaders: (reply, path) => {
+        reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  }
+
+  app.setNotFoundHandler(async (req, reply) => {
+    const wantsPage = req.method === 'GET' && !req.url.startsWith('/api/') && indexHtml && existsSync(indexHtml);
+    if (wantsPage) {
+      reply.header('cache-control', 'no-cache');
+      return reply.sendFile('index.html');
+    }
+    return reply.code(404).send({ error: { code: 'not_found', message: `There is no ${req.method} ${req.url.split('?')[0]}.` } });
+  });
+
+  return app;
+}

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { JobDef } from './jobs.js';
+import type { Db } from './db.js';
+import type { SettingDef } from './settings.js';
+
+/** A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects. */
+export type UsageMeter = (db: Db, spaceId: string) => Promise<number>;
+
+/** A recurring platform job (graphile-worker crontab syntax: `m h dom mon dow`). */
+export interface CronItem {
+  readonly job: JobDef;
+  readonly pattern: string;
+  /** Run a missed slot of the last `backfillMinutes` after a restart. */
+  readonly backfillMinutes?: number;
+}
+
+/** What a business area contributes to the platform; listed once in modules/index.ts. */
+export interface ModuleDef {
+  readonly name: string;
+  readonly routes?: FastifyPluginAsync;
+  readonly jobs?: readonly JobDef[];
+  readonly cron?: readonly CronItem[];
+  readonly usageMeters?: Readonly<Record<string, UsageMeter>>;
+  readonly settings?: readonly SettingDef[];
+}

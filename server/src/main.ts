@@ -1,0 +1,300 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import dotenv from 'dotenv';
+import pg from 'pg';
+import { type Config, ConfigError, loadConfig } from '#core/config.js';
+import { type Ctx, systemCtx } from '#core/ctx.js';
+import { DataDirError, type EmbeddedDatabase, openEmbeddedDatabase } from '#core/data-dir.js';
+import { createDatabase } from '#core/db.js';
+import { AppError } from '#core/errors.js';
+import { generateKeysFile, KeyError, keysAsEnv, type Keys, loadKeys, newMasterKeyId, readKeysFile, writeKeysFile } from '#core/keys.js';
+import { migrateToLatest } from '#core/migrate.js';
+import { PostgresStartError } from '#core/postgres.js';
+import { VaultError } from '#core/vault.js';
+import { randomBytes } from 'node:crypto';
+import type { Deps } from './deps.js';
+
+/** `csme`: the one command of the platform (start, serve, migrate, admin, keys, ...). */
+
+const say = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+const fail = (message: string, code = 1): never => {
+  process.stderr.write(`csme: ${message}\n`);
+  process.exit(code);
+};
+
+function readConfig(): Config {
+  const envFile = resolve(process.cwd(), '.env');
+  const fromFile = existsSync(envFile) ? dotenv.parse(readFileSync(envFile)) : {};
+  try {
+    return loadConfig({ ...fromFile, ...process.env });
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message);
+    throw e;
+  }
+}
+
+async function checkReachable(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    await c.end();
+  } catch (e) {
+    const where = (() => {
+      try {
+        const u = new URL(url);
+        return `${u.hostname}:${u.port || 5432}`;
+      } catch {
+        return 'DATABASE_URL';
+      }
+    })();
+    fail(`cannot reach PostgreSQL at ${where}: ${(e as Error).message}. Check DATABASE_URL and that the server is running.`);
+  }
+}
+
+interface Opened {
+  config: Config;
+  keys: Keys;
+  url: string;
+  embedded: EmbeddedDatabase | null;
+}
+
+async function openDatabase(mode: 'server' | 'cli'): Promise<Opened> {
+  const config = readConfig();
+  let keys: Keys;
+  try {
+    keys = loadKeys(config, (path) => say(`Generated this instance's keys in ${path} (readable by you only). Back it up: without it, stored secrets cannot be read.`));
+  } catch (e) {
+    if (e instanceof KeyError) return fail(e.message);
+    throw e;
+  }
+  if (config.db.url) {
+    await checkReachable(config.db.url);
+    return { config, keys, url: config.db.url, embedded: null };
+  }
+  try {
+    const embedded = await openEmbeddedDatabase(config, mode);
+    for (const n of embedded.notes) say(`  ${n}`);
+    return { config, keys, url: embedded.url, embedded };
+  } catch (e) {
+    if (e instanceof DataDirError || e instanceof PostgresStartError) return fail(e.message);
+    throw e;
+  }
+}
+
+async function migrate(url: string): Promise<string[]> {
+  const database = createDatabase({ url, max: 2, applicationName: 'csme-migrate' });
+  try {
+    return (await migrateToLatest(database.db, database.pool)).applied;
+  } finally {
+    await database.destroy();
+  }
+}
+
+async function makeDeps(o: Opened, applicationName: string): Promise<Deps> {
+  const { buildDeps } = await import('./deps.js');
+  const deps = buildDeps({ config: o.config, keys: o.keys, databaseUrl: o.url, applicationName });
+  try {
+    await deps.vault.verifyKeys();
+  } catch (e) {
+    await deps.close();
+    if (e instanceof VaultError) return fail(`${e.message}. Restore the right key (CSME_MASTER_KEYS or keys.json) and start again.`);
+    throw e;
+  }
+  return deps;
+}
+
+async function runServer(role: 'api' | 'worker' | 'all'): Promise<void> {
+  const started = Date.now();
+  const o = await openDatabase('server');
+  const applied = await migrate(o.url).catch(async (e) => {
+    await o.embedded?.stop();
+    return fail(`could not bring the database schema up to date: ${(e as Error).message}`);
+  });
+  if (applied.length) say(`  Applied ${applied.length} database migration${applied.length === 1 ? '' : 's'}.`);
+  const deps = await makeDeps(o, `csme-${role}`);
+  const stops: Array<() => Promise<void>> = [];
+  let url = '';
+  if (role === 'api' || role === 'all') {
+    const { buildApp, DEFAULT_WEB_DIST } = await import('./app.js');
+    const app = await buildApp(deps);
+    const webDist = o.config.webDist ?? DEFAULT_WEB_DIST;
+    if (!existsSync(resolve(webDist, 'index.html'))) say(`  The web app is not built (no ${webDist}/index.html): run \`npm run build\`. The API works meanwhile.`);
+    try {
+      await app.listen({ host: o.config.http.host, port: o.config.http.port });
+    } catch (e) {
+      await deps.close();
+      await o.embedded?.stop();
+      const code = (e as NodeJS.ErrnoException).code;
+      return fail(code === 'EADDRINUSE' ? `port ${o.config.http.port} is already in use; set PORT to another port` : (e as Error).message);
+    }
+    stops.push(() => app.close());
+    url = o.config.http.publicUrl;
+  }
+  if (role === 'worker' || role === 'all') {
+    const { startWorker } = await import('./worker.js');
+    const worker = await startWorker(deps, { databaseUrl: o.url });
+    stops.unshift(() => worker.stop());
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  say();
+  if (url) say(`connectsoft.me is running at ${url}  (started in ${seconds} s)`);
+  else say(`connectsoft.me worker is running (started in ${seconds} s)`);
+  say(`  Data: ${o.embedded ? `${o.config.dataDir} (embedded PostgreSQL in ${o.embedded.pgDir})` : 'the PostgreSQL of DATABASE_URL'}`);
+  say('  Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      say('Stopping now.');
+      process.exit(130);
+    }
+    stopping = true;
+    say(`\nStopping (${signal})…`);
+    for (const stop of stops) await stop().catch((e) => deps.log.warn({ err: e }, 'stop failed'));
+    await deps.close();
+    await o.embedded?.stop();
+    say('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function withCtx<T>(fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+  const o = await openDatabase('cli');
+  if (o.embedded?.owned) await migrate(o.url);
+  const deps = await makeDeps(o, 'csme-cli');
+  try {
+    return await fn(systemCtx(deps));
+  } catch (e) {
+    if (e instanceof AppError) {
+      process.stderr.write(`csme: ${e.message}\n`);
+      process.exitCode = e.code === 'invalid_input' ? 2 : 1;
+      return undefined as T;
+    }
+    throw e;
+  } finally {
+    await deps.close();
+    await o.embedded?.stop();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const program = new Command('csme').description('connectsoft.me: personal agents platform').showHelpAfterError();
+
+program
+  .command('start')
+  .description('start everything in one process: embedded PostgreSQL (unless DATABASE_URL is set), API, web app and worker')
+  .action(() => runServer('all'));
+
+program
+  .command('serve')
+  .description('run one role, for scaling out (api, worker or all)')
+  .addOption(new Option('--role <role>', 'which part to run').choices(['api', 'worker', 'all']).default('all'))
+  .action((o: { role: 'api' | 'worker' | 'all' }) => runServer(o.role));
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date')
+  .action(async () => {
+    const o = await openDatabase('cli');
+    try {
+      const applied = await migrate(o.url);
+      say(applied.length ? `Applied: ${applied.join(', ')}` : 'The schema is up to date.');
+    } finally {
+      await o.embedded?.stop();
+    }
+  });
+
+const admin = program.command('admin').description('operator tools');
+admin
+  .command('create')
+  .description('create an operator account (or make an existing account an operator)')
+  .requiredOption('--email <email>', 'email address')
+  .option('--name <name>', 'display name', 'Operator')
+  .option('--password-stdin', 'read the password from standard input (otherwise CSME_ADMIN_PASSWORD)')
+  .action(async (opts: { email: string; name: string; passwordStdin?: boolean }) => {
+    const password = opts.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : process.env.CSME_ADMIN_PASSWORD;
+    if (!password || password.length < 10) fail('give a password of at least 10 characters with --password-stdin or CSME_ADMIN_PASSWORD', 2);
+    const { createOperator } = await import('#modules/accounts/index.js');
+    await withCtx(async (ctx) => {
+      const r = await createOperator(ctx, { email: opts.email, password: password!, displayName: opts.name });
+      say(r.created ? `Created operator ${opts.email}.` : `${opts.email} is now an operator.`);
+    });
+  });
+admin
+  .command('plan')
+  .description('set a personal space to Free or Personal Pro (SPACE: a space id or the owner\'s email)')
+  .argument('<space>')
+  .argument('<plan>', 'free or pro')
+  .action(async (space: string, plan: string) => {
+    const { setSpacePlan } = await import('#modules/admin/index.js');
+    await withCtx(async (ctx) => {
+      const r = await setSpacePlan(ctx, space, plan);
+      say(`Space ${r.spaceId} is now on ${plan}.`);
+    });
+  });
+admin
+  .command('family')
+  .description('family spaces')
+  .command('create')
+  .description('create a family space with the Family plan, owned by ACCOUNT (an account id or email)')
+  .argument('<account>')
+  .option('--name <name>', 'the family space name')
+  .action(async (account: string, opts: { name?: string }) => {
+    const { createFamily } = await import('#modules/admin/index.js');
+    await withCtx(async (ctx) => {
+      const r = await createFamily(ctx, account, opts.name);
+      say(`Created family space ${r.spaceId}.`);
+    });
+  });
+
+const keys = program.command('keys').description('instance keys');
+keys
+  .command('generate')
+  .description('print a new set of keys as environment lines (for production: store them in your secret manager)')
+  .action(() => say(keysAsEnv(generateKeysFile())));
+keys
+  .command('rotate')
+  .description('add a new master key and re-wrap every data key with it; safe to interrupt and run again')
+  .action(async () => {
+    const config = readConfig();
+    if (!config.keys.master) {
+      const file = readKeysFile(config.dataDir);
+      if (!file) fail(`there is no keys file in ${config.dataDir}`);
+      const o0 = await openDatabase('cli');
+      const probe = createDatabase({ url: o0.url, max: 1 });
+      const pending = await probe.db.selectFrom('data_key').select('id').where('master_key_id', '<>', file!.master[0]!.id).limit(1).execute();
+      await probe.destroy();
+      await o0.embedded?.stop();
+      // Only add a key when the last rotation finished; an interrupted one is resumed with the same key.
+      if (pending.length === 0) {
+        writeKeysFile(config.dataDir, { ...file!, master: [{ id: newMasterKeyId(), key: randomBytes(32).toString('base64') }, ...file!.master] });
+        say('Added a new master key to keys.json.');
+      } else say('Resuming the rotation that did not finish.');
+    } else {
+      say('Keys come from CSME_MASTER_KEYS: put the new key first in that list on every process, then run this to re-wrap.');
+    }
+    await withCtx(async (ctx) => {
+      const r = await ctx.deps.vault.rewrapAll((done, total) => {
+        if (process.stdout.isTTY) process.stdout.write(`\r  re-wrapped ${done}/${total}`);
+      });
+      if (process.stdout.isTTY && r.rewrapped) say();
+      say(`Re-wrapped ${r.rewrapped} data key${r.rewrapped === 1 ? '' : 's'}. Master keys in use: ${r.stillUsed.join(', ') || '(none yet)'}.`);
+    });
+  });
+
+program.parseAsync(process.argv).catch((e) => {
+  if (e instanceof ConfigError || e instanceof KeyError) fail(e.message);
+  process.stderr.write(`csme: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

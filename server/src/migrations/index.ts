@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import * as m20261126T0200 from './20261126T0200_create_foundation.js';
+import * as m20261126T0210 from './20261126T0210_seed_plans.js';
+
+/**
+ * Every migration, in order. Listed explicitly (not read from the folder) so they load the same way
+ * under tsx, Vitest and any bundler; a test checks that every file of the folder is listed here.
+ */
+export const migrations: Record<string, Migration> = {
+  '20261126T0200_create_foundation': m20261126T0200,
+  '20261126T0210_seed_plans': m20261126T0210,
+};

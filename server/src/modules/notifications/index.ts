@@ -1,0 +1,17 @@
+// Notifications: the email outbox (SMTP or the operators' development mailbox).
+// It does not decide what to tell people or when: other modules render a mail and queue it here.
+import type { ModuleDef } from '#core/module.js';
+import { smtpSetting } from './notifications.config.js';
+import { deliverEmailJob } from './notifications.jobs.js';
+import { notificationsRoutes } from './notifications.routes.js';
+
+export { renderEmail, type RenderedEmail } from './notifications.presenter.js';
+export { isSmtpConfigured, queueEmail } from './notifications.service.js';
+export { smtpSetting };
+
+export const notificationsModule: ModuleDef = {
+  name: 'notifications',
+  routes: notificationsRoutes,
+  jobs: [deliverEmailJob],
+  settings: [smtpSetting],
+};

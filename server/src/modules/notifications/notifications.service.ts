@@ -1,0 +1,89 @@
+import type { Ctx, ActorCtx } from '#core/ctx.js';
+import { newId } from '#core/ids.js';
+import { addJob } from '#core/jobs.js';
+import nodemailer from 'nodemailer';
+import { smtpSetting } from './notifications.config.js';
+import { deliverEmailJob } from './notifications.jobs.js';
+import { presentMailboxMessage, type RenderedEmail } from './notifications.presenter.js';
+import { findEmail, insertEmail, listCapturedEmails, updateEmail } from './notifications.repository.js';
+
+export interface QueueEmailInput {
+  to: string;
+  kind: string;
+  email: RenderedEmail;
+  accountId?: string | null;
+  spaceId?: string | null;
+}
+
+/**
+ * Puts a mail in the outbox and its delivery job in the same transaction (`ctx.db` may be one):
+ * either both happen or neither. Links in mail are secrets, so mail is never logged.
+ */
+export async function queueEmail(ctx: Ctx, input: QueueEmailInput): Promise<string> {
+  const id = newId();
+  await insertEmail(ctx.db, {
+    id,
+    to_address: input.to.toLowerCase(),
+    subject: input.email.subject,
+    body_text: input.email.text,
+    body_html: input.email.html,
+    kind: input.kind,
+    account_id: input.accountId ?? null,
+    space_id: input.spaceId ?? null,
+  });
+  await addJob(ctx.db, deliverEmailJob, { emailId: id });
+  return id;
+}
+
+export async function isSmtpConfigured(ctx: Ctx): Promise<boolean> {
+  const smtp = await ctx.deps.settings.get(smtpSetting);
+  return Boolean(smtp.host);
+}
+
+/** Sends one queued mail through SMTP, or keeps it in the development mailbox when none is configured. */
+export async function deliverEmail(ctx: Ctx, emailId: string): Promise<void> {
+  const row = await findEmail(ctx.db, emailId);
+  if (!row || row.status === 'sent' || row.status === 'captured') return;
+  const smtp = await ctx.deps.settings.get(smtpSetting);
+  if (!smtp.host) {
+    await updateEmail(ctx.db, emailId, { status: 'captured' });
+    ctx.log.info({ emailId, kind: row.kind }, 'mail kept in the development mailbox');
+    return;
+  }
+  const transport = nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.tlsMode === 'tls',
+    requireTLS: smtp.tlsMode === 'starttls',
+    ignoreTLS: smtp.tlsMode === 'none',
+    auth: smtp.username ? { user: smtp.username, pass: smtp.password ?? '' } : undefined,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
+  try {
+    await transport.sendMail({
+      from: smtp.from,
+      to: row.to_address,
+      subject: row.subject,
+      text: row.body_text,
+      html: row.body_html ?? undefined,
+      messageId: `<${row.id}@connectsoft.me>`,
+    });
+    // The body held one-time links: once delivered it is not kept.
+    await updateEmail(ctx.db, emailId, { status: 'sent', sent_at: ctx.now(), body_text: '(delivered)', body_html: null, last_error: null });
+    ctx.log.info({ emailId, kind: row.kind }, 'mail sent');
+  } catch (e) {
+    const message = e instanceof Error ? e.message.slice(0, 300) : 'unknown error';
+    await updateEmail(ctx.db, emailId, { last_error: message, attempts: row.attempts + 1 });
+    throw new Error(`SMTP delivery failed: ${message}`);
+  } finally {
+    transport.close();
+  }
+}
+
+export async function listMailbox(ctx: ActorCtx, q: { limit: number; cursor?: string; to?: string }) {
+  const rows = await listCapturedEmails(ctx.db, { limit: q.limit, before: q.cursor, to: q.to });
+  const items = rows.slice(0, q.limit).map(presentMailboxMessage);
+  return { items, nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null };
+}

@@ -1,0 +1,20 @@
+// Plans: the versioned catalog, a space's entitlements ("may this space do X now?"), and usage
+// counters per quota month. It does not take payments or change plans on its own (billing does).
+import type { ModuleDef } from '#core/module.js';
+import { plansRoutes } from './plans.routes.js';
+
+export { quotaPeriod, type LimitKey } from './plans.policy.js';
+export {
+  assertWithinLimit,
+  type Entitlements,
+  getEntitlements,
+  limitError,
+  listPlans,
+  lockSpaceForLimits,
+  type RunTake,
+  setBasePlan,
+  startFreePlan,
+  takeRuns,
+} from './plans.service.js';
+
+export const plansModule: ModuleDef = { name: 'plans', routes: plansRoutes };

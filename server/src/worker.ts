@@ -1,0 +1,149 @@
+import { hostname } from 'node:os';
+import { Logger as WorkerLogger, makeWorkerUtils, run, type Runner, type Task, type TaskList, type WorkerUtils } from 'graphile-worker';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { systemCtx } from '#core/ctx.js';
+import { newId } from '#core/ids.js';
+import type { Logger } from '#core/logger.js';
+import type { Deps } from './deps.js';
+
+export interface WorkerHandle {
+  readonly nodeId: string;
+  readonly runner: Runner;
+  stop(): Promise<void>;
+}
+
+export interface StartWorkerOptions {
+  databaseUrl: string;
+  concurrency?: number;
+  /** How often this process reports that it is alive, and after how long a silent one counts as dead. */
+  heartbeatMs?: number;
+  deadAfterMs?: number;
+  pollInterval?: number;
+}
+
+function workerLogger(log: Logger): WorkerLogger {
+  return new WorkerLogger((scope) => (level, message, meta) => {
+    const fields = { scope: { label: scope.label, taskIdentifier: scope.taskIdentifier, jobId: scope.jobId }, ...(meta ?? {}) };
+    if (level === 'error') log.error(fields, message);
+    else if (level === 'warning') log.warn(fields, message);
+    else if (level === 'info') log.debug(fields, message);
+  });
+}
+
+/** Every module's jobs as graphile-worker tasks: the payload is validated, and the handler gets a system ctx. */
+export function buildTaskList(deps: Deps): TaskList {
+  const tasks: TaskList = {};
+  for (const m of deps.modules) {
+    for (const job of m.jobs ?? []) {
+      const task: Task = async (payload, helpers) => {
+        const parsed = job.schema.safeParse(payload);
+        if (!parsed.success) {
+          // A malformed payload will never succeed: log and drop rather than retry for hours.
+          deps.log.error({ job: job.name, jobId: helpers.job.id, issues: parsed.error.issues.slice(0, 3) }, 'job payload is not valid; dropped');
+          return;
+        }
+        const log = deps.log.child({ job: job.name, jobId: helpers.job.id });
+        await job.handler(systemCtx(deps, log), parsed.data, {
+          jobId: helpers.job.id,
+          attempts: helpers.job.attempts,
+          maxAttempts: helpers.job.max_attempts,
+          signal: helpers.abortSignal ?? new AbortController().signal,
+        });
+      };
+      tasks[job.name] = task;
+    }
+  }
+  return tasks;
+}
+
+function buildCrontab(deps: Deps): string {
+  const lines: string[] = [];
+  for (const m of deps.modules) {
+    for (const c of m.cron ?? []) {
+      const opts = c.backfillMinutes ? ` ?fill=${c.backfillMinutes}m` : '';
+      lines.push(`${c.pattern} ${c.job.name}${opts}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Starts graphile-worker with every module's jobs. A heartbeat row per process lets the others
+ * release the jobs of a process that died (kill -9) within a minute; graphile-worker alone keeps
+ * them locked for 4 hours.
+ */
+export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise<WorkerHandle> {
+  const nodeId = `node-${newId()}`;
+  const heartbeatMs = opts.heartbeatMs ?? 10_000;
+  const deadAfterMs = opts.deadAfterMs ?? 40_000;
+  // Workers need session connections (LISTEN/NOTIFY), separate from the API pool.
+  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: (opts.concurrency ?? deps.config.worker.concurrency) + 4, application_name: 'csme-worker' });
+  pool.on('error', (e) => deps.log.warn({ err: { message: e.message } }, 'worker database connection lost'));
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const workerIds = new Set<string>();
+  const utils: WorkerUtils = await makeWorkerUtils({ pgPool: pool, logger: workerLogger(deps.log) });
+
+  await sql`insert into worker_node (id, role, hostname, pid) values (${nodeId}, 'worker', ${hostname()}, ${process.pid})`.execute(deps.db);
+
+  const runner = await run({
+    pgPool: pool,
+    concurrency: opts.concurrency ?? deps.config.worker.concurrency,
+    taskList: buildTaskList(deps),
+    crontab: buildCrontab(deps),
+    noHandleSignals: true,
+    pollInterval: opts.pollInterval ?? 2000,
+    logger: workerLogger(deps.log),
+    useNodeTime: false,
+  });
+  runner.events.on('worker:create', ({ worker }) => {
+    workerIds.add(worker.workerId);
+    void beat();
+  });
+  runner.events.on('worker:stop', ({ worker }) => workerIds.delete(worker.workerId));
+
+  let stopped = false;
+  const beat = async () => {
+    if (stopped) return;
+    try {
+      await sql`update worker_node set last_seen_at = now(), worker_ids = ${[...workerIds]}::text[] where id = ${nodeId}`.execute(deps.db);
+    } catch (e) {
+      deps.log.warn({ err: { message: (e as Error).message } }, 'worker heartbeat failed');
+    }
+  };
+  const reap = async () => {
+    if (stopped) return;
+    try {
+      const dead = await sql<{ id: string; worker_ids: string[] }>`
+        delete from worker_node where last_seen_at < now() - make_interval(secs => ${deadAfterMs / 1000}) and id <> ${nodeId}
+        returning id, worker_ids`.execute(deps.db);
+      const ids = dead.rows.flatMap((r) => r.worker_ids);
+      if (ids.length) {
+        await utils.forceUnlockWorkers(ids);
+        deps.log.warn({ nodes: dead.rows.map((r) => r.id), workers: ids.length }, 'released the jobs of dead workers');
+      }
+    } catch (e) {
+      deps.log.warn({ err: { message: (e as Error).message } }, 'dead worker check failed');
+    }
+  };
+  await beat();
+  await reap();
+  const timer = setInterval(() => {
+    void beat().then(reap);
+  }, heartbeatMs);
+  timer.unref();
+
+  return {
+    nodeId,
+    runner,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      await runner.stop();
+      await sql`delete from worker_node where id = ${nodeId}`.execute(deps.db).catch(() => {});
+      await utils.release();
+      await pool.end();
+    },
+  };
+}
