@@ -12,6 +12,7 @@ import { loadConfig } from '../src/core/config.js';
 import { fromSources, generateKeysFile, type Keys } from '../src/core/keys.js';
 import { createLogger } from '../src/core/logger.js';
 import { buildDeps, type Deps } from '../src/deps.js';
+import { startWorker, type WorkerHandle } from '../src/worker.js';
 import { createTestDatabaseUrl } from './db.js';
 
 export interface TestEnv {
@@ -23,6 +24,8 @@ export interface TestEnv {
   readonly keys: Keys;
   readonly dataDir: string;
   app(): Promise<FastifyInstance>;
+  /** Starts this env's job worker (graphile-worker, as in production) once. */
+  worker(): Promise<WorkerHandle>;
   close(): Promise<void>;
 }
 
@@ -51,6 +54,7 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
   const clock = opts.clock ?? new ManualClock('2026-03-10T09:00:00Z');
   const deps = buildDeps({ config, keys, databaseUrl, log, clock, poolMax: 6, defaultMetrics: false });
   let app: FastifyInstance | null = null;
+  let worker: Promise<WorkerHandle> | null = null;
   return {
     deps,
     databaseUrl,
@@ -65,7 +69,12 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
       }
       return app;
     },
+    worker() {
+      worker ??= startWorker(deps, { databaseUrl, concurrency: 4, pollInterval: 200, heartbeatMs: 1000, deadAfterMs: 5000 });
+      return worker;
+    },
     async close() {
+      if (worker) await (await worker).stop();
       await app?.close();
       await deps.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -131,8 +140,22 @@ export const uniqueEmail = (name = 'person') => `${name}.${Date.now().toString(3
 export async function signedUpClient(app: FastifyInstance, a: { name?: string; email?: string; password?: string; locale?: 'en' | 'he' } = {}) {
   const { signUp } = await import('@csme/contracts/accounts');
   const client = new TestClient(app);
-  const email = a.email ?? uniqueEmail(a.name?.toLowerCase() ?? 'person');
+  const email = a.email ?? uniqueEmail(a.name?.toLowerCase().replace(/[^a-z]/g, '') || 'person');
   const r = await client.ok(signUp, { body: { email, password: a.password ?? 'correct horse battery', displayName: a.name ?? 'Test Person', locale: a.locale } });
   if (r.status !== 'signed_in') throw new Error('expected to be signed in at once (no SMTP configured)');
   return { client, email, session: r.session, accountId: r.session.account.id, spaceId: r.session.activeSpace.id };
+}
+
+/**
+ * Waits until `check` returns a value other than undefined/false (an observable state, not a guess),
+ * polling every `every` ms; fails with `what` after `timeout` ms.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeout = 15_000, every = 25): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
 }

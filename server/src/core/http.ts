@@ -101,7 +101,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A JSON body parser that refuses invalid UTF-8 instead of silently replacing bytes, and prototype pollution keys. */
 export function installJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser(['application/json']);
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(/^application\/(.+\+)?json$/, { parseAs: 'buffer' }, (_req, body, done) => {
     const buf = body as Buffer;
     if (buf.length === 0) return done(null, undefined);

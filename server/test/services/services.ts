@@ -136,8 +136,10 @@ namespace inbox {
         const raw = Buffer.concat(chunks);
         const id = /^message-id:\s*(.+)$/im.exec(raw.toString('utf8', 0, Math.min(raw.length, 64 * 1024)))?.[1]?.trim() ?? '';
         try {
+          const file = join(dir, `smtp-${Date.now()}-${Math.random().toString(36).slice(2)}.eml`);
+          writeFileSync(file, raw);
           for (const rcpt of session.envelope.rcptTo) {
-            appendFileSync(received, `${JSON.stringify({ to: rcpt.address, messageId: id, bytes: raw.length })}\n`);
+            appendFileSync(received, `${JSON.stringify({ to: rcpt.address, messageId: id, bytes: raw.length, file })}\n`);
             if (!readFileSync(usersFile, 'utf8').includes(`${rcpt.address}:`)) continue;
             await new Promise<void>((res, rej) => {
               const lda = spawn(LDA, ['-c', conf, '-d', rcpt.address, '-f', session.envelope.mailFrom ? session.envelope.mailFrom.address : ''], { stdio: ['pipe', 'ignore', 'pipe'] });
