@@ -21,6 +21,21 @@ export default defineConfig({
       },
       {
         test: {
+          // The smoke subset on the system's PostgreSQL 15: the oldest version we support.
+          name: 'server-pg15',
+          root: './server',
+          include: ['src/core/db.test.ts', 'src/core/http.test.ts', 'src/modules/accounts/accounts.routes.test.ts', 'src/modules/plans/plans.service.test.ts'],
+          globalSetup: ['./test/global-setup.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 2,
+          env: { TZ: 'UTC' },
+        },
+      },
+      {
+        test: {
           name: 'contracts',
           root: './contracts',
           include: ['src/**/*.test.ts'],

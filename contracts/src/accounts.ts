@@ -96,9 +96,22 @@ export const signUp = endpoint({
   status: 201,
 });
 
-export const signIn = endpoint({ method: 'POST', path: '/api/v1/auth/sign-in', summary: 'Sign in', tags, body: SignInInput, response: SignInResult });
+export const signIn = endpoint({
+  method: 'POST',
+  path: '/api/v1/auth/sign-in',
+  summary: 'Sign in',
+  tags,
+  body: SignInInput,
+  response: SignInResult,
+});
 export const signOut = endpoint({ method: 'POST', path: '/api/v1/auth/sign-out', summary: 'Sign out of this session', tags, response: Ok });
-export const getSession = endpoint({ method: 'GET', path: '/api/v1/auth/session', summary: 'The signed-in person, their spaces and CSRF token', tags, response: SessionView });
+export const getSession = endpoint({
+  method: 'GET',
+  path: '/api/v1/auth/session',
+  summary: 'The signed-in person, their spaces and CSRF token',
+  tags,
+  response: SessionView,
+});
 
 export const VerifyEmailInput = z.strictObject({ token: z.string().min(10).max(200) });
 export type VerifyEmailInput = z.infer<typeof VerifyEmailInput>;
@@ -146,10 +159,24 @@ export const startTotpSetup = endpoint({
 });
 export const EnableTotpInput = z.strictObject({ code: TotpCode });
 export type EnableTotpInput = z.infer<typeof EnableTotpInput>;
-export const enableTotp = endpoint({ method: 'POST', path: '/api/v1/account/totp/enable', summary: 'Turn on the second factor', tags, body: EnableTotpInput, response: Ok });
+export const enableTotp = endpoint({
+  method: 'POST',
+  path: '/api/v1/account/totp/enable',
+  summary: 'Turn on the second factor',
+  tags,
+  body: EnableTotpInput,
+  response: Ok,
+});
 export const DisableTotpInput = z.strictObject({ password: z.string().min(1).max(200), code: TotpCode });
 export type DisableTotpInput = z.infer<typeof DisableTotpInput>;
-export const disableTotp = endpoint({ method: 'POST', path: '/api/v1/account/totp/disable', summary: 'Turn off the second factor', tags, body: DisableTotpInput, response: Ok });
+export const disableTotp = endpoint({
+  method: 'POST',
+  path: '/api/v1/account/totp/disable',
+  summary: 'Turn off the second factor',
+  tags,
+  body: DisableTotpInput,
+  response: Ok,
+});
 
 export const UpdateAccountInput = z.strictObject({
   displayName: Text(80).pipe(z.string().min(1)).optional(),
@@ -157,7 +184,14 @@ export const UpdateAccountInput = z.strictObject({
   timeZone: TimeZone.optional(),
 });
 export type UpdateAccountInput = z.infer<typeof UpdateAccountInput>;
-export const updateAccount = endpoint({ method: 'PATCH', path: '/api/v1/account', summary: 'Change your name, language or time zone', tags, body: UpdateAccountInput, response: AccountView });
+export const updateAccount = endpoint({
+  method: 'PATCH',
+  path: '/api/v1/account',
+  summary: 'Change your name, language or time zone',
+  tags,
+  body: UpdateAccountInput,
+  response: AccountView,
+});
 
 export const ChangePasswordInput = z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: Password });
 export type ChangePasswordInput = z.infer<typeof ChangePasswordInput>;

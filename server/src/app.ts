@@ -1,21 +1,21 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ErrorBody } from '@csme/contracts/errors';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
-import { ErrorBody } from '@csme/contracts/errors';
 import { actorCtx, systemCtx } from '#core/ctx.js';
 import { AppError } from '#core/errors.js';
 import { checkRouteAuth, installErrorHandler, installJsonParser } from '#core/http.js';
 import { newId } from '#core/ids.js';
 import type { Logger } from '#core/logger.js';
-import { checkCsrf, CSRF_HEADER, resolveSessionActor, SESSION_COOKIE } from '#modules/accounts/index.js';
+import { CSRF_HEADER, checkCsrf, resolveSessionActor, SESSION_COOKIE } from '#modules/accounts/index.js';
 import type { Deps } from './deps.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -34,7 +34,7 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
     trustProxy: deps.config.http.trustProxy,
     bodyLimit: deps.config.http.bodyLimit,
     genReqId: () => newId(),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
   });
@@ -46,7 +46,11 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'connectsoft.me API', version: '1.0.0', description: 'The API of a connectsoft.me instance. Errors share one shape: `{ error: { code, message, details? } }`.' },
+      info: {
+        title: 'connectsoft.me API',
+        version: '1.0.0',
+        description: 'The API of a connectsoft.me instance. Errors share one shape: `{ error: { code, message, details? } }`.',
+      },
       components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
       security: [{ session: [] }],
     },
@@ -94,7 +98,9 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
     if (!req.routeOptions.url) return;
     if (req.actor?.sessionId && !SAFE_METHODS.has(req.method) && !config.csrfExempt) {
       if (!checkCsrf(deps, req.actor.sessionId, req.headers[CSRF_HEADER] as string | undefined)) {
-        throw new AppError('forbidden', 'The security token of this page is missing or out of date. Reload the page and try again.', { reason: 'csrf' });
+        throw new AppError('forbidden', 'The security token of this page is missing or out of date. Reload the page and try again.', {
+          reason: 'csrf',
+        });
       }
     }
     checkRouteAuth(req);

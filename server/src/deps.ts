@@ -1,6 +1,7 @@
-import type { Config } from '#core/config.js';
+import type pg from 'pg';
 import type { Clock } from '#core/clock.js';
 import { systemClock } from '#core/clock.js';
+import type { Config } from '#core/config.js';
 import { createDatabase, type Database, type Db } from '#core/db.js';
 import { type Keys, reloadKeys } from '#core/keys.js';
 import { createLogger, type Logger } from '#core/logger.js';
@@ -8,7 +9,6 @@ import { createMetrics, type Metrics } from '#core/metrics.js';
 import type { ModuleDef, UsageMeter } from '#core/module.js';
 import { SettingsStore } from '#core/settings.js';
 import { Vault } from '#core/vault.js';
-import type pg from 'pg';
 import { modules as allModules } from '#modules/index.js';
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -8,11 +9,10 @@ import { type Ctx, systemCtx } from '#core/ctx.js';
 import { DataDirError, type EmbeddedDatabase, openEmbeddedDatabase } from '#core/data-dir.js';
 import { createDatabase } from '#core/db.js';
 import { AppError } from '#core/errors.js';
-import { generateKeysFile, KeyError, keysAsEnv, type Keys, loadKeys, newMasterKeyId, readKeysFile, writeKeysFile } from '#core/keys.js';
+import { generateKeysFile, KeyError, type Keys, keysAsEnv, loadKeys, newMasterKeyId, readKeysFile, writeKeysFile } from '#core/keys.js';
 import { migrateToLatest } from '#core/migrate.js';
 import { PostgresStartError } from '#core/postgres.js';
 import { VaultError } from '#core/vault.js';
-import { randomBytes } from 'node:crypto';
 import type { Deps } from './deps.js';
 
 /** `csme`: the one command of the platform (start, serve, migrate, admin, keys, ...). */
@@ -66,7 +66,9 @@ async function openDatabase(mode: 'server' | 'cli'): Promise<Opened> {
   const config = readConfig();
   let keys: Keys;
   try {
-    keys = loadKeys(config, (path) => say(`Generated this instance's keys in ${path} (readable by you only). Back it up: without it, stored secrets cannot be read.`));
+    keys = loadKeys(config, (path) =>
+      say(`Generated this instance's keys in ${path} (readable by you only). Back it up: without it, stored secrets cannot be read.`),
+    );
   } catch (e) {
     if (e instanceof KeyError) return fail(e.message);
     throw e;
@@ -122,7 +124,8 @@ async function runServer(role: 'api' | 'worker' | 'all'): Promise<void> {
     const { buildApp, DEFAULT_WEB_DIST } = await import('./app.js');
     const app = await buildApp(deps);
     const webDist = o.config.webDist ?? DEFAULT_WEB_DIST;
-    if (!existsSync(resolve(webDist, 'index.html'))) say(`  The web app is not built (no ${webDist}/index.html): run \`npm run build\`. The API works meanwhile.`);
+    if (!existsSync(resolve(webDist, 'index.html')))
+      say(`  The web app is not built (no ${webDist}/index.html): run \`npm run build\`. The API works meanwhile.`);
     try {
       await app.listen({ host: o.config.http.host, port: o.config.http.port });
     } catch (e) {
@@ -224,7 +227,8 @@ admin
   .option('--password-stdin', 'read the password from standard input (otherwise CSME_ADMIN_PASSWORD)')
   .action(async (opts: { email: string; name: string; passwordStdin?: boolean }) => {
     const password = opts.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : process.env.CSME_ADMIN_PASSWORD;
-    if (!password || password.length < 10) fail('give a password of at least 10 characters with --password-stdin or CSME_ADMIN_PASSWORD', 2);
+    if (!password || password.length < 10)
+      fail('give a password of at least 10 characters with --password-stdin or CSME_ADMIN_PASSWORD', 2);
     const { createOperator } = await import('#modules/accounts/index.js');
     await withCtx(async (ctx) => {
       const r = await createOperator(ctx, { email: opts.email, password: password!, displayName: opts.name });
@@ -233,7 +237,7 @@ admin
   });
 admin
   .command('plan')
-  .description('set a personal space to Free or Personal Pro (SPACE: a space id or the owner\'s email)')
+  .description("set a personal space to Free or Personal Pro (SPACE: a space id or the owner's email)")
   .argument('<space>')
   .argument('<plan>', 'free or pro')
   .action(async (space: string, plan: string) => {
@@ -273,12 +277,20 @@ keys
       if (!file) fail(`there is no keys file in ${config.dataDir}`);
       const o0 = await openDatabase('cli');
       const probe = createDatabase({ url: o0.url, max: 1 });
-      const pending = await probe.db.selectFrom('data_key').select('id').where('master_key_id', '<>', file!.master[0]!.id).limit(1).execute();
+      const pending = await probe.db
+        .selectFrom('data_key')
+        .select('id')
+        .where('master_key_id', '<>', file!.master[0]!.id)
+        .limit(1)
+        .execute();
       await probe.destroy();
       await o0.embedded?.stop();
       // Only add a key when the last rotation finished; an interrupted one is resumed with the same key.
       if (pending.length === 0) {
-        writeKeysFile(config.dataDir, { ...file!, master: [{ id: newMasterKeyId(), key: randomBytes(32).toString('base64') }, ...file!.master] });
+        writeKeysFile(config.dataDir, {
+          ...file!,
+          master: [{ id: newMasterKeyId(), key: randomBytes(32).toString('base64') }, ...file!.master],
+        });
         say('Added a new master key to keys.json.');
       } else say('Resuming the rotation that did not finish.');
     } else {
@@ -289,7 +301,9 @@ keys
         if (process.stdout.isTTY) process.stdout.write(`\r  re-wrapped ${done}/${total}`);
       });
       if (process.stdout.isTTY && r.rewrapped) say();
-      say(`Re-wrapped ${r.rewrapped} data key${r.rewrapped === 1 ? '' : 's'}. Master keys in use: ${r.stillUsed.join(', ') || '(none yet)'}.`);
+      say(
+        `Re-wrapped ${r.rewrapped} data key${r.rewrapped === 1 ? '' : 's'}. Master keys in use: ${r.stillUsed.join(', ') || '(none yet)'}.`,
+      );
     });
   });
 

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Logger as WorkerLogger, makeWorkerUtils, run, type Runner, type Task, type TaskList, type WorkerUtils } from 'graphile-worker';
+import { makeWorkerUtils, type Runner, run, type Task, type TaskList, Logger as WorkerLogger, type WorkerUtils } from 'graphile-worker';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { systemCtx } from '#core/ctx.js';
@@ -40,7 +40,10 @@ export function buildTaskList(deps: Deps): TaskList {
         const parsed = job.schema.safeParse(payload);
         if (!parsed.success) {
           // A malformed payload will never succeed: log and drop rather than retry for hours.
-          deps.log.error({ job: job.name, jobId: helpers.job.id, issues: parsed.error.issues.slice(0, 3) }, 'job payload is not valid; dropped');
+          deps.log.error(
+            { job: job.name, jobId: helpers.job.id, issues: parsed.error.issues.slice(0, 3) },
+            'job payload is not valid; dropped',
+          );
           return;
         }
         const log = deps.log.child({ job: job.name, jobId: helpers.job.id });
@@ -78,7 +81,11 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
   const heartbeatMs = opts.heartbeatMs ?? 10_000;
   const deadAfterMs = opts.deadAfterMs ?? 40_000;
   // Workers need session connections (LISTEN/NOTIFY), separate from the API pool.
-  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: (opts.concurrency ?? deps.config.worker.concurrency) + 4, application_name: 'csme-worker' });
+  const pool = new pg.Pool({
+    connectionString: opts.databaseUrl,
+    max: (opts.concurrency ?? deps.config.worker.concurrency) + 4,
+    application_name: 'csme-worker',
+  });
   pool.on('error', (e) => deps.log.warn({ err: { message: e.message } }, 'worker database connection lost'));
   pool.on('connect', (client) => client.on('error', () => {}));
   const workerIds = new Set<string>();

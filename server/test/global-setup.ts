@@ -24,7 +24,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'csme-test-'));
   allowTraverse(dir);
-  const flavour = process.env.CSME_TEST_PG === '15' ? 'postgresql-15' : 'embedded';
+  const flavour = project.name.endsWith('-pg15') || process.env.CSME_TEST_PG === '15' ? 'postgresql-15' : 'embedded';
   const binaries = flavour === 'postgresql-15' ? systemBinaries(15) : await embeddedBinaries();
   const server = new PostgresServer({ binaries, dataDir: join(dir, 'pg'), port: await freePort(), password: 'test', durable: false });
   await server.initialise();
@@ -37,7 +37,8 @@ export default async function setup(project: TestProject) {
   await migrateToLatest(template.db, template.pool);
   await template.destroy();
 
-  const services = process.env.CSME_TEST_SERVICES === '0' ? null : await startTestServices(join(dir, 'services'));
+  // The smoke subset needs no mail or calendar servers.
+  const services = flavour === 'postgresql-15' ? null : await startTestServices(join(dir, 'services'));
 
   project.provide('pg', { adminUrl: server.url('postgres'), urlFor: server.url('__DB__'), template: TEMPLATE_DB, flavour });
   project.provide('services', services?.info ?? null!);

@@ -41,7 +41,13 @@ export interface TestEnvOptions {
 export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> {
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabaseUrl());
   const dataDir = mkdtempSync(join(tmpdir(), 'csme-env-'));
-  const config = loadConfig({ NODE_ENV: 'test', CSME_DATA_DIR: dataDir, LOG_LEVEL: 'debug', CSME_PUBLIC_URL: 'http://csme.test', ...opts.env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    CSME_DATA_DIR: dataDir,
+    LOG_LEVEL: 'debug',
+    CSME_PUBLIC_URL: 'http://csme.test',
+    ...opts.env,
+  });
   const keys = opts.keys ?? fromSources({}, generateKeysFile());
   const logs: string[] = [];
   const destination = new Writable({
@@ -86,14 +92,17 @@ export interface CallResult<T> {
   status: number;
   body: T;
   error: ErrorBody['error'] | null;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, unknown>;
 }
 
 /** A browser-like client over app.inject(): keeps the session cookie and sends the CSRF token, like the web app. */
 export class TestClient {
   cookie: string | null = null;
   csrf: string | null = null;
-  constructor(readonly app: FastifyInstance) {}
+  readonly app: FastifyInstance;
+  constructor(app: FastifyInstance) {
+    this.app = app;
+  }
 
   async call<E extends Endpoint>(
     ep: E,
@@ -101,7 +110,11 @@ export class TestClient {
   ): Promise<CallResult<z.output<E['response']>>> {
     const url = fillPath(ep.path, input.params);
     const qs = input.query
-      ? `?${new URLSearchParams(Object.entries(input.query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString()}`
+      ? `?${new URLSearchParams(
+          Object.entries(input.query)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, String(v)] as [string, string]),
+        ).toString()}`
       : '';
     const headers: Record<string, string> = {};
     if (this.cookie) headers.cookie = this.cookie;
@@ -137,11 +150,16 @@ let counter = 0;
 export const uniqueEmail = (name = 'person') => `${name}.${Date.now().toString(36)}${(counter++).toString(36)}@example.test`;
 
 /** Signs a new person up through the API (no SMTP: the account works at once) and returns their client. */
-export async function signedUpClient(app: FastifyInstance, a: { name?: string; email?: string; password?: string; locale?: 'en' | 'he' } = {}) {
+export async function signedUpClient(
+  app: FastifyInstance,
+  a: { name?: string; email?: string; password?: string; locale?: 'en' | 'he' } = {},
+) {
   const { signUp } = await import('@csme/contracts/accounts');
   const client = new TestClient(app);
   const email = a.email ?? uniqueEmail(a.name?.toLowerCase().replace(/[^a-z]/g, '') || 'person');
-  const r = await client.ok(signUp, { body: { email, password: a.password ?? 'correct horse battery', displayName: a.name ?? 'Test Person', locale: a.locale } });
+  const r = await client.ok(signUp, {
+    body: { email, password: a.password ?? 'correct horse battery', displayName: a.name ?? 'Test Person', locale: a.locale },
+  });
   if (r.status !== 'signed_in') throw new Error('expected to be signed in at once (no SMTP configured)');
   return { client, email, session: r.session, accountId: r.session.account.id, spaceId: r.session.activeSpace.id };
 }

@@ -5,12 +5,14 @@ import { KeyError, parseMasterKeys } from './keys.js';
 describe('configuration', () => {
   it('reports every wrong value at once, one line each, without echoing keys', () => {
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', CSME_SESSION_KEY: '' , CSME_TRUST_PROXY: 'maybe' });
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', CSME_SESSION_KEY: '', CSME_TRUST_PROXY: 'maybe' });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
       const problems = (e as ConfigError).problems;
-      expect(problems.map((p) => p.split(':')[0])).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'CSME_TRUST_PROXY']));
+      expect(problems.map((p) => p.split(':')[0])).toEqual(
+        expect.arrayContaining(['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'CSME_TRUST_PROXY']),
+      );
       expect(problems).toHaveLength(4);
     }
   });

@@ -8,7 +8,13 @@ import { z } from 'zod';
  */
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
-  readonly http: { readonly host: string; readonly port: number; readonly publicUrl: string; readonly trustProxy: boolean; readonly bodyLimit: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly publicUrl: string;
+    readonly trustProxy: boolean;
+    readonly bodyLimit: number;
+  };
   readonly db: { readonly url: string | null; readonly poolMax: number; readonly embeddedPort: number | null };
   readonly dataDir: string;
   readonly log: { readonly level: string; readonly pretty: boolean };
@@ -30,9 +36,7 @@ export const KEY_ENV = {
 } as const;
 export type KeyName = keyof typeof KEY_ENV;
 
-const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
-  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', '']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 const port = z.coerce.number().int().min(0).max(65535);
 
 const EnvSchema = z.object({
@@ -41,7 +45,12 @@ const EnvSchema = z.object({
   PORT: port.default(8080),
   CSME_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   CSME_TRUST_PROXY: bool.default(false),
-  CSME_BODY_LIMIT: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  CSME_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -91,7 +100,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     http: Object.freeze({ host: e.HOST, port: e.PORT, publicUrl, trustProxy: e.CSME_TRUST_PROXY, bodyLimit: e.CSME_BODY_LIMIT }),
     db: Object.freeze({ url: e.DATABASE_URL ?? null, poolMax: e.CSME_DB_POOL_MAX, embeddedPort: e.CSME_EMBEDDED_PG_PORT ?? null }),
     dataDir,
-    log: Object.freeze({ level: e.LOG_LEVEL, pretty: e.CSME_LOG_PRETTY ?? (e.NODE_ENV === 'development' && process.stdout.isTTY === true) }),
+    log: Object.freeze({
+      level: e.LOG_LEVEL,
+      pretty: e.CSME_LOG_PRETTY ?? (e.NODE_ENV === 'development' && process.stdout.isTTY === true),
+    }),
     worker: Object.freeze({ concurrency: e.CSME_WORKER_CONCURRENCY }),
     keys: Object.freeze(keys),
     webDist: e.CSME_WEB_DIST ?? null,

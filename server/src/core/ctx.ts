@@ -1,7 +1,7 @@
 import type { Locale, Role } from '@csme/contracts/common';
 import type { Deps } from '../deps.js';
-import { AppError } from './errors.js';
 import { type Db, inTenant } from './db.js';
+import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** Who is acting: a signed-in person in their active space (checked against their memberships on every request). */

@@ -1,5 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Config } from './config.js';
@@ -104,7 +104,9 @@ function choosePgDir(dataDir: string, notes: string[]): string {
   const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
   const outside = `/var/lib/csme/data-${hash}/postgres`;
   mkdirSync(`/var/lib/csme/data-${hash}`, { recursive: true, mode: 0o755 });
-  notes.push(`PostgreSQL data is in ${outside}, because the postgres user cannot pass through ${blocked} (PostgreSQL refuses to run as root).`);
+  notes.push(
+    `PostgreSQL data is in ${outside}, because the postgres user cannot pass through ${blocked} (PostgreSQL refuses to run as root).`,
+  );
   return outside;
 }
 
@@ -151,7 +153,13 @@ export async function openEmbeddedDatabase(config: Config, mode: 'server' | 'cli
     }
     if (isRoot() && state.pgDir.startsWith(dataDir)) choosePgDir(dataDir, notes);
     const port = config.db.embeddedPort ?? (await freePort());
-    const server = new PostgresServer({ binaries: await embeddedBinaries(), dataDir: state.pgDir, port, password: state.password, durable: true });
+    const server = new PostgresServer({
+      binaries: await embeddedBinaries(),
+      dataDir: state.pgDir,
+      port,
+      password: state.password,
+      durable: true,
+    });
     if (!server.isInitialised()) {
       notes.push(`Created a new PostgreSQL ${'cluster'} in ${state.pgDir}.`);
       await server.initialise();

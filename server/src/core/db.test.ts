@@ -14,15 +14,20 @@ beforeAll(async () => {
   env = await createTestEnv();
   const db = env.deps.db;
   // A tenant table shaped like every object that can be private, secured the way every migration secures them.
-  await sql`create table rls_probe (id uuid primary key, space_id uuid not null, owner_account_id uuid not null, visibility text not null, body text not null)`.execute(db);
+  await sql`create table rls_probe (id uuid primary key, space_id uuid not null, owner_account_id uuid not null, visibility text not null, body text not null)`.execute(
+    db,
+  );
   await sql`select csme_enable_tenant_rls('rls_probe', true)`.execute(db);
   for (const [a, name] of [
     [alice, 'Alice'],
     [bob, 'Bob'],
   ] as const) {
-    await sql`insert into account (id, email, email_normalized, display_name, password_hash) values (${a}, ${`${name}@x.test`}, ${`${name.toLowerCase()}@x.test`}, ${name}, 'x')`.execute(db);
+    await sql`insert into account (id, email, email_normalized, display_name, password_hash) values (${a}, ${`${name}@x.test`}, ${`${name.toLowerCase()}@x.test`}, ${name}, 'x')`.execute(
+      db,
+    );
   }
-  for (const s of [spaceA, spaceB]) await sql`insert into space (id, kind, name, owner_account_id) values (${s}, 'family', 'S', ${alice})`.execute(db);
+  for (const s of [spaceA, spaceB])
+    await sql`insert into space (id, kind, name, owner_account_id) values (${s}, 'family', 'S', ${alice})`.execute(db);
   const rows = [
     [spaceA, alice, 'shared', 'A shared by alice'],
     [spaceA, alice, 'private', 'A private of alice'],
@@ -33,7 +38,8 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-const bodies = async (db: TestEnv['deps']['db']) => (await sql<{ body: string }>`select body from rls_probe order by body`.execute(db)).rows.map((r) => r.body);
+const bodies = async (db: TestEnv['deps']['db']) =>
+  (await sql<{ body: string }>`select body from rls_probe order by body`.execute(db)).rows.map((r) => r.body);
 
 describe('row level security', () => {
   it('shows a member only their space, its shared rows and their own private rows', async () => {
@@ -66,10 +72,14 @@ describe('row level security', () => {
 
   it('refuses to write a row into another space or as another member', async () => {
     await expect(
-      inTenant(env.deps.db, { spaceId: spaceA, accountId: alice }, (tx) => sql`insert into rls_probe values (${newId()}, ${spaceB}, ${alice}, 'shared', 'smuggled')`.execute(tx)),
+      inTenant(env.deps.db, { spaceId: spaceA, accountId: alice }, (tx) =>
+        sql`insert into rls_probe values (${newId()}, ${spaceB}, ${alice}, 'shared', 'smuggled')`.execute(tx),
+      ),
     ).rejects.toThrow(/row-level security/);
     await expect(
-      inTenant(env.deps.db, { spaceId: spaceA, accountId: alice }, (tx) => sql`insert into rls_probe values (${newId()}, ${spaceA}, ${bob}, 'private', 'forged')`.execute(tx)),
+      inTenant(env.deps.db, { spaceId: spaceA, accountId: alice }, (tx) =>
+        sql`insert into rls_probe values (${newId()}, ${spaceA}, ${bob}, 'private', 'forged')`.execute(tx),
+      ),
     ).rejects.toThrow(/row-level security/);
   });
 

@@ -41,6 +41,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   return (
     /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (starting|shutting) up|Client has encountered a connection error/i.test(
       msg,
-    ) || (code !== undefined && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))
+    ) ||
+    (code !== undefined && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))
   );
 }

@@ -4,7 +4,15 @@ import { createTestEnv, signedUpClient, type TestEnv } from '#test/harness.js';
 let env: TestEnv;
 let cookie: string;
 let csrf: string;
-const countAccounts = async () => Number((await env.deps.db.selectFrom('account').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const countAccounts = async () =>
+  Number(
+    (
+      await env.deps.db
+        .selectFrom('account')
+        .select((e) => e.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -32,8 +40,20 @@ describe('bad input gets a clear error and writes nothing', () => {
     ['a NUL character', '{"email":"a@b.c","password":"0123456789\\u0000","displayName":"x"}', 400, 'invalid_input', /NUL/],
     ['deep nesting', `{"a":${'['.repeat(100)}${']'.repeat(100)}}`, 400, 'invalid_input', /nested deeper/],
     ['wrong types', '{"email": 42, "password": [], "displayName": {}}', 400, 'invalid_input', /body\.email/],
-    ['unknown fields', '{"email":"a@b.co","password":"0123456789ab","displayName":"x","isOperator":true}', 400, 'invalid_input', /isOperator|Unrecognized/i],
-    ['a very long string', JSON.stringify({ email: 'a@b.co', password: '0123456789ab', displayName: 'x'.repeat(100_000) }), 400, 'invalid_input', /displayName/],
+    [
+      'unknown fields',
+      '{"email":"a@b.co","password":"0123456789ab","displayName":"x","isOperator":true}',
+      400,
+      'invalid_input',
+      /isOperator|Unrecognized/i,
+    ],
+    [
+      'a very long string',
+      JSON.stringify({ email: 'a@b.co', password: '0123456789ab', displayName: 'x'.repeat(100_000) }),
+      400,
+      'invalid_input',
+      /displayName/,
+    ],
   ])('%s', async (_name, payload, status, code, message) => {
     const before = await countAccounts();
     const res = await post('/api/v1/auth/sign-up', payload);

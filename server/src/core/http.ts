@@ -1,10 +1,10 @@
 import type { ErrorBody, InputIssue } from '@csme/contracts/errors';
 import type { Endpoint } from '@csme/contracts/http';
-import type { z } from 'zod';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import secureJson from 'secure-json-parse';
-import type { ActorCtx, Actor, Ctx } from './ctx.js';
+import type { z } from 'zod';
+import type { Actor, ActorCtx, Ctx } from './ctx.js';
 import { AppError, ERROR_STATUS, type ErrorCode, isDatabaseUnavailable } from './errors.js';
 
 /** Who may call a route: anyone, a signed-in person (in their active space), or an operator. */
@@ -117,7 +117,10 @@ export function installJsonParser(app: FastifyInstance): void {
     } catch (e) {
       const proto = e instanceof SyntaxError && /prototype|constructor/i.test(e.message);
       return done(
-        new AppError('invalid_input', proto ? 'The request body uses a forbidden key (__proto__ or constructor.prototype).' : 'The request body is not valid JSON.'),
+        new AppError(
+          'invalid_input',
+          proto ? 'The request body uses a forbidden key (__proto__ or constructor.prototype).' : 'The request body is not valid JSON.',
+        ),
         undefined,
       );
     }
@@ -174,7 +177,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (isResponseSerializationError(err)) {
       req.log.error({ err, issues: err.cause.issues }, 'response did not match its schema');
-      return reply.code(500).send(body('internal', 'Something went wrong on our side. Try again; if it keeps happening, tell the operator.'));
+      return reply
+        .code(500)
+        .send(body('internal', 'Something went wrong on our side. Try again; if it keeps happening, tell the operator.'));
     }
     const known = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (known) return reply.code(ERROR_STATUS[known[0]]).send(body(known[0], known[1]));

@@ -1,5 +1,5 @@
-import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { type Config, KEY_ENV, type KeyName } from './config.js';
@@ -158,8 +158,10 @@ export function fromSources(env: Partial<Record<KeyName, string>>, file: KeysFil
   }
   const vapidPublic = pick('vapidPublic', file?.vapidPublic);
   const vapidPrivate = pick('vapidPrivate', file?.vapidPrivate);
-  if (Buffer.from(vapidPublic, 'base64url').length !== 65) throw new KeyError(`${KEY_ENV.vapidPublic} must be a 65-byte P-256 public key (base64url)`);
-  if (Buffer.from(vapidPrivate, 'base64url').length !== 32) throw new KeyError(`${KEY_ENV.vapidPrivate} must be a 32-byte P-256 private key (base64url)`);
+  if (Buffer.from(vapidPublic, 'base64url').length !== 65)
+    throw new KeyError(`${KEY_ENV.vapidPublic} must be a 65-byte P-256 public key (base64url)`);
+  if (Buffer.from(vapidPrivate, 'base64url').length !== 32)
+    throw new KeyError(`${KEY_ENV.vapidPrivate} must be a 32-byte P-256 private key (base64url)`);
   return Object.freeze({
     master: Object.freeze(master),
     session: decode32(KEY_ENV.session, pick('session', file?.session)),

@@ -10,7 +10,10 @@ describe('migrations', () => {
 
   it('has committed table types that match the migrated schema', () => {
     const root = resolve(import.meta.dirname, '../../..');
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'server/scripts/db-types.ts', '--check'], { cwd: root, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'server/scripts/db-types.ts', '--check'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(out).toContain('up to date');
   }, 60_000);
 });

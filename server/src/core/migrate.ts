@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Logger as WorkerLogger, runMigrations as runWorkerMigrations } from 'graphile-worker';
-import { Migrator, type MigrationResultSet } from 'kysely';
-import { migrations } from '../migrations/index.js';
+import { runMigrations as runWorkerMigrations, Logger as WorkerLogger } from 'graphile-worker';
+import { type MigrationResultSet, Migrator } from 'kysely';
 import type pg from 'pg';
+import { migrations } from '../migrations/index.js';
 import type { Db } from './db.js';
 
 const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');

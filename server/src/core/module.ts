@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { JobDef } from './jobs.js';
 import type { Db } from './db.js';
+import type { JobDef } from './jobs.js';
 import type { SettingDef } from './settings.js';
 
 /** A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects. */

@@ -1,6 +1,18 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, chownSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -69,7 +81,9 @@ export function postgresUser(): UnixUser {
   } catch {
     // the group may exist already
   }
-  execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { stdio: 'ignore' });
+  execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], {
+    stdio: 'ignore',
+  });
   const created = lookup();
   if (!created) throw new Error('could not create the "postgres" system user that PostgreSQL needs when started as root');
   return created;
@@ -180,7 +194,8 @@ export class PostgresServer {
   }
 
   async initialise(): Promise<void> {
-    const bins = (this.binaries = this.reachableBinaries());
+    this.binaries = this.reachableBinaries();
+    const bins = this.binaries;
     if (this.user) {
       const blocked = blockingDirectory(dirname(this.opts.dataDir), this.user);
       if (blocked) {
@@ -198,7 +213,14 @@ export class PostgresServer {
     try {
       execFileSync(
         bins.initdb,
-        [`--pgdata=${this.opts.dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C.UTF-8'],
+        [
+          `--pgdata=${this.opts.dataDir}`,
+          '--auth=scram-sha-256',
+          '--username=postgres',
+          `--pwfile=${pwFile}`,
+          '--encoding=UTF8',
+          '--locale=C.UTF-8',
+        ],
         { stdio: 'pipe', ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}) },
       );
     } catch (e) {
@@ -237,7 +259,8 @@ export class PostgresServer {
 
   async start(): Promise<void> {
     if (this.child) return;
-    const bins = (this.binaries = this.reachableBinaries());
+    this.binaries = this.reachableBinaries();
+    const bins = this.binaries;
     const flags = [
       '-D',
       this.opts.dataDir,
@@ -279,8 +302,14 @@ export class PostgresServer {
       child.once('exit', (code, signal) => {
         this.child = null;
         if (!ready) {
-          const tail = this.logTail.filter((l) => /FATAL|ERROR|could not|already/i.test(l)).slice(-4).join(' | ') || this.logTail.slice(-3).join(' | ');
-          rejectStart(new PostgresStartError(`PostgreSQL exited during start (code ${code ?? 'none'}, signal ${signal ?? 'none'}): ${tail}`));
+          const tail =
+            this.logTail
+              .filter((l) => /FATAL|ERROR|could not|already/i.test(l))
+              .slice(-4)
+              .join(' | ') || this.logTail.slice(-3).join(' | ');
+          rejectStart(
+            new PostgresStartError(`PostgreSQL exited during start (code ${code ?? 'none'}, signal ${signal ?? 'none'}): ${tail}`),
+          );
         }
       });
     });

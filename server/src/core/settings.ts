@@ -47,7 +47,10 @@ export class SettingsStore {
         delete stored[`${f}Encrypted`];
         stored[f] =
           typeof enc === 'string'
-            ? await this.vault.decryptString({ spaceId: null, purpose: `setting.${def.key}.${f}`, recordId: def.key }, Buffer.from(enc, 'base64'))
+            ? await this.vault.decryptString(
+                { spaceId: null, purpose: `setting.${def.key}.${f}`, recordId: def.key },
+                Buffer.from(enc, 'base64'),
+              )
             : null;
       }
       const parsed = def.schema.safeParse(stored);

@@ -11,9 +11,27 @@ const plans = [
 ];
 
 const limits = {
-  free: { packs: 1, agents: 3, runsPerMonth: 300, connectors: 'basic', historyDays: 30, queuePriority: 'normal', members: 1, publish: false },
+  free: {
+    packs: 1,
+    agents: 3,
+    runsPerMonth: 300,
+    connectors: 'basic',
+    historyDays: 30,
+    queuePriority: 'normal',
+    members: 1,
+    publish: false,
+  },
   pro: { packs: 5, agents: 15, runsPerMonth: 5000, connectors: 'all', historyDays: 365, queuePriority: 'high', members: 1, publish: false },
-  family: { packs: 10, agents: 30, runsPerMonth: 10000, connectors: 'all', historyDays: 365, queuePriority: 'high', members: 4, publish: false },
+  family: {
+    packs: 10,
+    agents: 30,
+    runsPerMonth: 10000,
+    connectors: 'all',
+    historyDays: 365,
+    queuePriority: 'high',
+    members: 4,
+    publish: false,
+  },
   creator: { publish: true },
 };
 

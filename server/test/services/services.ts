@@ -48,7 +48,8 @@ export async function startTestServices(dir: string): Promise<TestServices> {
   need(DOVECOT, 'dovecot-imapd');
   need(RADICALE, 'radicale');
   const d = join(dir, 'dovecot');
-  for (const p of [join(d, 'run'), join(d, 'state'), join(dir, 'mail'), join(dir, 'radicale/collections')]) mkdirSync(p, { recursive: true });
+  for (const p of [join(d, 'run'), join(d, 'state'), join(dir, 'mail'), join(dir, 'radicale/collections')])
+    mkdirSync(p, { recursive: true });
   chmodSync(join(dir, 'mail'), 0o1777);
   chmodSync(dir, 0o755);
   const imapPort = await freePort();
@@ -142,7 +143,11 @@ namespace inbox {
             appendFileSync(received, `${JSON.stringify({ to: rcpt.address, messageId: id, bytes: raw.length, file })}\n`);
             if (!readFileSync(usersFile, 'utf8').includes(`${rcpt.address}:`)) continue;
             await new Promise<void>((res, rej) => {
-              const lda = spawn(LDA, ['-c', conf, '-d', rcpt.address, '-f', session.envelope.mailFrom ? session.envelope.mailFrom.address : ''], { stdio: ['pipe', 'ignore', 'pipe'] });
+              const lda = spawn(
+                LDA,
+                ['-c', conf, '-d', rcpt.address, '-f', session.envelope.mailFrom ? session.envelope.mailFrom.address : ''],
+                { stdio: ['pipe', 'ignore', 'pipe'] },
+              );
               let e = '';
               lda.stderr.on('data', (c) => (e += c));
               lda.on('exit', (code) => (code === 0 ? res() : rej(new Error(`dovecot-lda: ${e}`))));

@@ -1,5 +1,5 @@
-import { defineSetting } from '#core/settings.js';
 import { z } from 'zod';
+import { defineSetting } from '#core/settings.js';
 
 export const authSetting = defineSetting({
   key: 'auth',

@@ -1,7 +1,7 @@
 import type { AccountView } from '@csme/contracts/accounts';
 import type { Selectable } from 'kysely';
 import type { Account } from '#core/db.types.js';
-import { renderEmail, type RenderedEmail } from '#modules/notifications/index.js';
+import { type RenderedEmail, renderEmail } from '#modules/notifications/index.js';
 
 export function presentAccount(a: Selectable<Account>): AccountView {
   return {
@@ -53,7 +53,10 @@ export function alreadyRegisteredMail(locale: string, name: string, signInUrl: s
         locale: l,
         subject: 'מישהו ניסה להירשם עם הכתובת שלך',
         greeting: `שלום ${name},`,
-        paragraphs: ['מישהו (אולי את/ה) ניסה לפתוח חשבון חדש עם הכתובת הזו, אבל כבר יש לך חשבון. אפשר להתחבר, או לאפס סיסמה אם שכחת אותה.', `איפוס סיסמה: ${resetUrl}`],
+        paragraphs: [
+          'מישהו (אולי את/ה) ניסה לפתוח חשבון חדש עם הכתובת הזו, אבל כבר יש לך חשבון. אפשר להתחבר, או לאפס סיסמה אם שכחת אותה.',
+          `איפוס סיסמה: ${resetUrl}`,
+        ],
         action: { label: 'התחברות', url: signInUrl },
         footer: FOOTER.he,
       })
@@ -85,7 +88,9 @@ export function passwordResetMail(locale: string, name: string, url: string, min
         locale: l,
         subject: 'Reset your connectsoft.me password',
         greeting: `Hello ${name},`,
-        paragraphs: [`You asked to reset your password. The link works once and for ${minutes} minutes. After the reset, your other sessions are signed out.`],
+        paragraphs: [
+          `You asked to reset your password. The link works once and for ${minutes} minutes. After the reset, your other sessions are signed out.`,
+        ],
         action: { label: 'Choose a new password', url },
         footer: FOOTER.en,
       });

@@ -1,5 +1,5 @@
+import { type Insertable, sql, type Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
-import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Account, AccountToken, Session } from '#core/db.types.js';
 
 export async function findAccountByEmail(db: Db, emailNormalized: string) {
@@ -86,7 +86,13 @@ export async function consumeToken(db: Db, tokenHash: Buffer, purpose: string, n
 }
 
 export async function invalidateTokens(db: Db, accountId: string, purpose: string, now: Date): Promise<void> {
-  await db.updateTable('account_token').set({ used_at: now }).where('account_id', '=', accountId).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+  await db
+    .updateTable('account_token')
+    .set({ used_at: now })
+    .where('account_id', '=', accountId)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .execute();
 }
 
 /** The current block of a throttling key, if any. */

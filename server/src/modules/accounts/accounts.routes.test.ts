@@ -77,13 +77,19 @@ describe('sign-up and sign-in', () => {
 
   it('explains every invalid field of a sign-up at once and writes nothing', async () => {
     const c = new TestClient(await env.app());
-    const before = await env.deps.db.selectFrom('account').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await env.deps.db
+      .selectFrom('account')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const r = await c.call(A.signUp, { body: { email: 'not-an-email', password: 'short', displayName: '', extra: 1 } });
     expect(r.status).toBe(400);
     expect(r.error?.code).toBe('invalid_input');
-    const paths = (r.error?.details as { issues: { path: string }[] }).issues.map((i) => i.path);
+    const paths = (r.error!.details as { issues: { path: string }[] }).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['body.email', 'body.password', 'body.displayName']));
-    const after = await env.deps.db.selectFrom('account').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await env.deps.db
+      .selectFrom('account')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
   });
 });
@@ -118,7 +124,7 @@ describe('sessions and CSRF', () => {
     client.csrf = null;
     const r = await client.call(A.updateAccount, { body: { displayName: 'Changed' } });
     expect(r.status).toBe(403);
-    expect((r.error?.details as { reason: string }).reason).toBe('csrf');
+    expect((r.error!.details as { reason: string }).reason).toBe('csrf');
     client.csrf = 'forged-token';
     expect((await client.call(A.updateAccount, { body: { displayName: 'Changed' } })).status).toBe(403);
     client.csrf = csrf;
@@ -207,7 +213,9 @@ describe('second factor (TOTP)', () => {
     expect((await c.ok(A.signIn, { body: { email, password: 'totp password 1' } })).status).toBe('totp_required');
     const wrong = await c.call(A.signIn, { body: { email, password: 'totp password 1', totpCode: '000000' } });
     expect(wrong.status).toBe(401);
-    const ok = await c.ok(A.signIn, { body: { email, password: 'totp password 1', totpCode: generateSync({ secret: setup.secret, epoch }) } });
+    const ok = await c.ok(A.signIn, {
+      body: { email, password: 'totp password 1', totpCode: generateSync({ secret: setup.secret, epoch }) },
+    });
     expect(ok.status).toBe('signed_in');
   });
 

@@ -1,6 +1,6 @@
 import * as C from '@csme/contracts/accounts';
-import { route } from '#core/http.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { route } from '#core/http.js';
 import type { Deps } from '../../deps.js';
 import { SESSION_COOKIE } from './accounts.policy.js';
 import * as S from './accounts.service.js';

@@ -1,21 +1,15 @@
-import type {
-  ChangePasswordInput,
-  SessionView,
-  SignInInput,
-  SignUpInput,
-  UpdateAccountInput,
-} from '@csme/contracts/accounts';
+import type { ChangePasswordInput, SessionView, SignInInput, SignUpInput, UpdateAccountInput } from '@csme/contracts/accounts';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { sql } from 'kysely';
 import { generateSecret, generateURI, verifySync } from 'otplib';
+import { hmacB64, randomToken, safeEqual, sha256 } from '#core/crypto.js';
 import type { Actor, ActorCtx, Ctx } from '#core/ctx.js';
-import { hmacB64, randomToken, sha256, safeEqual } from '#core/crypto.js';
 import type { Db } from '#core/db.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
-import type { Deps } from '../../deps.js';
 import { isSmtpConfigured, queueEmail } from '#modules/notifications/index.js';
 import { createPersonalSpace, getMembership, listSpacesOf } from '#modules/spaces/index.js';
+import type { Deps } from '../../deps.js';
 import { authSetting } from './accounts.config.js';
 import { normalizeEmail, resetEmailKey, signInEmailKey, signInIpKey, TOUCH_INTERVAL_MS } from './accounts.policy.js';
 import { alreadyRegisteredMail, passwordResetMail, presentAccount, verifyEmailMail } from './accounts.presenter.js';
@@ -99,7 +93,11 @@ function link(ctx: Ctx, path: string, token: string) {
  * email" (an address already registered gets a notice mail), so sign-up reveals nothing; with no
  * SMTP (a fresh self-hosted instance) the account works at once and a taken address is a conflict.
  */
-export async function signUp(ctx: Ctx, input: SignUpInput, meta: RequestMeta): Promise<{ status: 'check_email' } | { status: 'signed_in'; session: NewSession }> {
+export async function signUp(
+  ctx: Ctx,
+  input: SignUpInput,
+  meta: RequestMeta,
+): Promise<{ status: 'check_email' } | { status: 'signed_in'; session: NewSession }> {
   const auth = await ctx.deps.settings.get(authSetting);
   if (!auth.signUpOpen) throw new AppError('forbidden', 'Sign-up is closed on this instance; ask its operator for an account.');
   const smtp = await isSmtpConfigured(ctx);
@@ -116,7 +114,12 @@ export async function signUp(ctx: Ctx, input: SignUpInput, meta: RequestMeta): P
         to: existing.email,
         kind: 'sign_up_notice',
         accountId: existing.id,
-        email: alreadyRegisteredMail(existing.locale, existing.display_name, `${ctx.deps.config.http.publicUrl}/sign-in`, `${ctx.deps.config.http.publicUrl}/reset-password`),
+        email: alreadyRegisteredMail(
+          existing.locale,
+          existing.display_name,
+          `${ctx.deps.config.http.publicUrl}/sign-in`,
+          `${ctx.deps.config.http.publicUrl}/reset-password`,
+        ),
       });
       return { status: 'check_email' as const };
     }
@@ -138,7 +141,13 @@ export async function signUp(ctx: Ctx, input: SignUpInput, meta: RequestMeta): P
     await updateAccountRow(tx, accountId, { personal_space_id: spaceId });
     if (smtp) {
       const token = randomToken();
-      await insertToken(tx, { id: newId(), account_id: accountId, purpose: 'verify_email', token_hash: sha256(token), expires_at: new Date(now.getTime() + auth.verifyEmailHours * 3_600_000) });
+      await insertToken(tx, {
+        id: newId(),
+        account_id: accountId,
+        purpose: 'verify_email',
+        token_hash: sha256(token),
+        expires_at: new Date(now.getTime() + auth.verifyEmailHours * 3_600_000),
+      });
       await queueEmail(c, {
         to: email,
         kind: 'verify_email',
@@ -157,7 +166,9 @@ async function assertNotThrottled(ctx: Ctx, keys: string[]): Promise<void> {
     const r = await findRateLimit(ctx.db, key);
     if (r?.blocked_until && r.blocked_until > ctx.now()) {
       const seconds = Math.ceil((r.blocked_until.getTime() - ctx.now().getTime()) / 1000);
-      throw new AppError('rate_limited', `Too many attempts. Try again in ${Math.ceil(seconds / 60)} minutes, or reset your password.`, { retryAfterSeconds: seconds });
+      throw new AppError('rate_limited', `Too many attempts. Try again in ${Math.ceil(seconds / 60)} minutes, or reset your password.`, {
+        retryAfterSeconds: seconds,
+      });
     }
   }
 }
@@ -170,7 +181,11 @@ async function countFailure(ctx: Ctx, email: string, ip: string): Promise<void> 
 }
 
 /** Signs in; unknown emails and wrong passwords get the same answer in the same time. Throttled per email and per address. */
-export async function signIn(ctx: Ctx, input: SignInInput, meta: RequestMeta): Promise<{ status: 'totp_required' } | { status: 'signed_in'; session: NewSession }> {
+export async function signIn(
+  ctx: Ctx,
+  input: SignInInput,
+  meta: RequestMeta,
+): Promise<{ status: 'totp_required' } | { status: 'signed_in'; session: NewSession }> {
   const email = normalizeEmail(input.email);
   await assertNotThrottled(ctx, [signInEmailKey(email), signInIpKey(meta.ip)]);
   const account = await findAccountByEmail(ctx.db, email);
@@ -190,10 +205,15 @@ export async function signIn(ctx: Ctx, input: SignInInput, meta: RequestMeta): P
   }
   if (account.totp_secret) {
     if (!input.totpCode) return { status: 'totp_required' };
-    const secret = await ctx.deps.vault.decryptString({ spaceId: null, purpose: 'account.totp', recordId: account.id }, account.totp_secret);
+    const secret = await ctx.deps.vault.decryptString(
+      { spaceId: null, purpose: 'account.totp', recordId: account.id },
+      account.totp_secret,
+    );
     if (!verifyTotp(secret, input.totpCode, ctx.now())) {
       await countFailure(ctx, email, meta.ip);
-      throw new AppError('unauthenticated', 'That code is not right. Use the current code from your authenticator app.', { reason: 'totp_invalid' });
+      throw new AppError('unauthenticated', 'That code is not right. Use the current code from your authenticator app.', {
+        reason: 'totp_invalid',
+      });
     }
   }
   await clearRateLimit(ctx.db, signInEmailKey(email));
@@ -219,7 +239,10 @@ export async function signOut(ctx: ActorCtx): Promise<void> {
 export async function verifyEmail(ctx: Ctx, token: string, meta: RequestMeta): Promise<{ status: 'signed_in'; session: NewSession }> {
   return ctx.db.transaction().execute(async (tx) => {
     const used = await consumeToken(tx, sha256(token), 'verify_email', ctx.now());
-    if (!used) throw new AppError('invalid_input', 'This link has expired or was already used. Sign in to get a new one.', { reason: 'token_invalid' });
+    if (!used)
+      throw new AppError('invalid_input', 'This link has expired or was already used. Sign in to get a new one.', {
+        reason: 'token_invalid',
+      });
     await updateAccountRow(tx, used.account_id, { email_verified_at: ctx.now(), updated_at: ctx.now() });
     const account = await findAccount(tx, used.account_id);
     if (!account?.personal_space_id) throw new AppError('internal', 'This account has no personal space.');
@@ -262,7 +285,10 @@ export async function confirmPasswordReset(ctx: Ctx, token: string, password: st
   const passwordHash = await hashPassword(password);
   await ctx.db.transaction().execute(async (tx) => {
     const used = await consumeToken(tx, sha256(token), 'password_reset', ctx.now());
-    if (!used) throw new AppError('invalid_input', 'This reset link has expired or was already used. Ask for a new one.', { reason: 'token_invalid' });
+    if (!used)
+      throw new AppError('invalid_input', 'This reset link has expired or was already used. Ask for a new one.', {
+        reason: 'token_invalid',
+      });
     // Proving control of the mailbox also confirms the address.
     await tx
       .updateTable('account')
@@ -317,10 +343,19 @@ export async function startTotpSetup(ctx: ActorCtx): Promise<{ secret: string; o
 export async function enableTotp(ctx: ActorCtx, code: string): Promise<void> {
   const account = await findAccount(ctx.db, ctx.actor.accountId);
   if (!account?.totp_pending_secret) throw new AppError('conflict', 'Start the second-factor setup first.');
-  const secret = await ctx.deps.vault.decryptString({ spaceId: null, purpose: 'account.totp-pending', recordId: account.id }, account.totp_pending_secret);
-  if (!verifyTotp(secret, code, ctx.now())) throw new AppError('invalid_input', 'That code is not right. Use the current code from your authenticator app.');
+  const secret = await ctx.deps.vault.decryptString(
+    { spaceId: null, purpose: 'account.totp-pending', recordId: account.id },
+    account.totp_pending_secret,
+  );
+  if (!verifyTotp(secret, code, ctx.now()))
+    throw new AppError('invalid_input', 'That code is not right. Use the current code from your authenticator app.');
   const enc = await ctx.deps.vault.encryptString({ spaceId: null, purpose: 'account.totp', recordId: account.id }, secret);
-  await updateAccountRow(ctx.db, account.id, { totp_secret: enc, totp_pending_secret: null, totp_enabled_at: ctx.now(), updated_at: ctx.now() });
+  await updateAccountRow(ctx.db, account.id, {
+    totp_secret: enc,
+    totp_pending_secret: null,
+    totp_enabled_at: ctx.now(),
+    updated_at: ctx.now(),
+  });
 }
 
 export async function disableTotp(ctx: ActorCtx, password: string, code: string): Promise<void> {
@@ -379,7 +414,10 @@ export function checkCsrf(deps: Deps, sessionId: string, header: string | undefi
 }
 
 /** `csme admin create`: an operator account (or an existing account made operator), usable at once. */
-export async function createOperator(ctx: Ctx, a: { email: string; password: string; displayName: string }): Promise<{ accountId: string; created: boolean }> {
+export async function createOperator(
+  ctx: Ctx,
+  a: { email: string; password: string; displayName: string },
+): Promise<{ accountId: string; created: boolean }> {
   const email = normalizeEmail(a.email);
   const existing = await findAccountByEmail(ctx.db, email);
   if (existing) {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as A from '@csme/contracts/accounts';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createTestEnv, eventually, TestClient, type TestEnv, uniqueEmail } from '#test/harness.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { smtpSetting } from '#modules/notifications/index.js';
+import { createTestEnv, eventually, TestClient, type TestEnv, uniqueEmail } from '#test/harness.js';
 
 let env: TestEnv;
 const smtp = () => inject('services').smtp;
@@ -18,7 +18,12 @@ function received(to: string) {
 
 beforeAll(async () => {
   env = await createTestEnv();
-  await env.deps.settings.set(env.deps.db, smtpSetting, { host: smtp().host, port: smtp().port, tlsMode: 'none', username: null, password: null, from: 'csme <no-reply@csme.test>' }, null);
+  await env.deps.settings.set(
+    env.deps.db,
+    smtpSetting,
+    { host: smtp().host, port: smtp().port, tlsMode: 'none', username: null, password: null, from: 'csme <no-reply@csme.test>' },
+    null,
+  );
   await env.worker();
 });
 afterAll(() => env.close());
@@ -45,11 +50,17 @@ describe('sign-up with SMTP configured', () => {
     expect(early.status).toBe(403);
     // The link, as the person finds it in the mail the SMTP server received.
     const [mail] = await eventually(async () => (received(email).length ? received(email) : undefined), 'the confirmation mail over SMTP');
-    const raw = readFileSync(mail!.file, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+    const raw = readFileSync(mail!.file, 'utf8')
+      .replace(/=\r?\n/g, '')
+      .replace(/=3D/g, '=');
     const token = decodeURIComponent(/#token=([A-Za-z0-9_%-]+)/.exec(raw)?.[1] ?? '');
     // Once delivered, the outbox keeps no copy of the link.
     const row = await eventually(async () => {
-      const r = await env.deps.db.selectFrom('email_outbox').select(['status', 'body_text']).where('to_address', '=', email).executeTakeFirstOrThrow();
+      const r = await env.deps.db
+        .selectFrom('email_outbox')
+        .select(['status', 'body_text'])
+        .where('to_address', '=', email)
+        .executeTakeFirstOrThrow();
       return r.status === 'sent' ? r : undefined;
     }, 'the outbox to record the delivery');
     expect(row.body_text).toBe('(delivered)');

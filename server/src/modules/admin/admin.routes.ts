@@ -1,6 +1,6 @@
 import * as C from '@csme/contracts/admin';
-import { route } from '#core/http.js';
 import type { FastifyPluginAsync } from 'fastify';
+import { route } from '#core/http.js';
 import { listSettings, updateSetting } from './admin.service.js';
 
 export const adminRoutes: FastifyPluginAsync = async (app) => {

@@ -13,7 +13,8 @@ function settingDefs(ctx: Ctx): SettingDef[] {
 
 export async function listSettings(ctx: ActorCtx): Promise<SettingView[]> {
   const out: SettingView[] = [];
-  for (const def of settingDefs(ctx)) out.push({ key: def.key, description: def.description, value: await ctx.deps.settings.describe(def) });
+  for (const def of settingDefs(ctx))
+    out.push({ key: def.key, description: def.description, value: await ctx.deps.settings.describe(def) });
   return out;
 }
 
@@ -56,7 +57,8 @@ export async function resolveSpace(ctx: Ctx, ref: string): Promise<{ id: string;
 /** `csme admin plan SPACE PLAN`: the offline path until billing, for personal spaces (Free or Personal Pro). */
 export async function setSpacePlan(ctx: Ctx, spaceRef: string, planId: string): Promise<{ spaceId: string }> {
   const space = await resolveSpace(ctx, spaceRef);
-  if (space.kind !== 'personal') throw new AppError('invalid_input', 'Only personal spaces hold Free or Personal Pro; a family space holds Family.');
+  if (space.kind !== 'personal')
+    throw new AppError('invalid_input', 'Only personal spaces hold Free or Personal Pro; a family space holds Family.');
   if (planId !== 'free' && planId !== 'pro') throw new AppError('invalid_input', 'A personal space can be set to "free" or "pro".');
   await ctx.db.transaction().execute((tx) => setBasePlan(tx, { spaceId: space.id, planId, now: ctx.now(), provider: 'offline' }));
   return { spaceId: space.id };
@@ -65,10 +67,17 @@ export async function setSpacePlan(ctx: Ctx, spaceRef: string, planId: string): 
 /** `csme admin family create ACCOUNT`: a family space with the Family plan, owned by that account. */
 export async function createFamily(ctx: Ctx, accountRef: string, name?: string): Promise<{ spaceId: string }> {
   const accountId = isUuid(accountRef) ? accountRef : await findAccountIdByEmail(ctx.db, accountRef);
-  const account = accountId ? await ctx.db.selectFrom('account').select(['id', 'display_name']).where('id', '=', accountId).executeTakeFirst() : undefined;
+  const account = accountId
+    ? await ctx.db.selectFrom('account').select(['id', 'display_name']).where('id', '=', accountId).executeTakeFirst()
+    : undefined;
   if (!account) throw new AppError('not_found', `No account matches "${accountRef}".`);
-  const spaceId = await ctx.db
-    .transaction()
-    .execute((tx) => createFamilySpace(tx, { ownerAccountId: account.id, name: name ?? `${account.display_name}'s family`, now: ctx.now(), provider: 'offline' }));
+  const spaceId = await ctx.db.transaction().execute((tx) =>
+    createFamilySpace(tx, {
+      ownerAccountId: account.id,
+      name: name ?? `${account.display_name}'s family`,
+      now: ctx.now(),
+      provider: 'offline',
+    }),
+  );
   return { spaceId };
 }

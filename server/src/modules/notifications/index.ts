@@ -5,7 +5,7 @@ import { smtpSetting } from './notifications.config.js';
 import { deliverEmailJob } from './notifications.jobs.js';
 import { notificationsRoutes } from './notifications.routes.js';
 
-export { renderEmail, type RenderedEmail } from './notifications.presenter.js';
+export { type RenderedEmail, renderEmail } from './notifications.presenter.js';
 export { isSmtpConfigured, queueEmail } from './notifications.service.js';
 export { smtpSetting };
 

@@ -1,5 +1,5 @@
-import { defineSetting } from '#core/settings.js';
 import { z } from 'zod';
+import { defineSetting } from '#core/settings.js';
 
 /** Outgoing mail. With no host, mail is kept in the development mailbox that operators read in the web app. */
 export const smtpSetting = defineSetting({
@@ -13,6 +13,13 @@ export const smtpSetting = defineSetting({
     password: z.string().max(500).nullable(),
     from: z.string().max(254),
   }),
-  defaults: { host: null, port: 587, tlsMode: 'starttls', username: null, password: null, from: 'connectsoft.me <no-reply@connectsoft.me.invalid>' },
+  defaults: {
+    host: null,
+    port: 587,
+    tlsMode: 'starttls',
+    username: null,
+    password: null,
+    from: 'connectsoft.me <no-reply@connectsoft.me.invalid>',
+  },
   secretFields: ['password'],
 });

@@ -1,5 +1,5 @@
-import { defineJob } from '#core/jobs.js';
 import { z } from 'zod';
+import { defineJob } from '#core/jobs.js';
 import { deliverEmail } from './notifications.service.js';
 
 export const deliverEmailJob = defineJob({

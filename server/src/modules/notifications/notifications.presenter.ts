@@ -21,7 +21,8 @@ export interface RenderedEmail {
   html: string;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** A plain, accessible mail: a greeting, paragraphs, and at most one button. Hebrew mail is laid out right to left. */
 export function renderEmail(opts: {
@@ -33,7 +34,13 @@ export function renderEmail(opts: {
   footer: string;
 }): RenderedEmail {
   const dir = opts.locale === 'he' ? 'rtl' : 'ltr';
-  const text = [opts.greeting, '', ...opts.paragraphs.flatMap((p) => [p, '']), ...(opts.action ? [`${opts.action.label}: ${opts.action.url}`, ''] : []), opts.footer].join('\n');
+  const text = [
+    opts.greeting,
+    '',
+    ...opts.paragraphs.flatMap((p) => [p, '']),
+    ...(opts.action ? [`${opts.action.label}: ${opts.action.url}`, ''] : []),
+    opts.footer,
+  ].join('\n');
   const html = `<!doctype html><html lang="${opts.locale}" dir="${dir}"><body style="font-family:system-ui,sans-serif;line-height:1.5;color:#1b1b1f;max-width:560px;margin:auto;padding:16px">
 <p>${escapeHtml(opts.greeting)}</p>
 ${opts.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}

@@ -1,5 +1,5 @@
-import type { Db } from '#core/db.js';
 import type { Insertable, Updateable } from 'kysely';
+import type { Db } from '#core/db.js';
 import type { EmailOutbox } from '#core/db.types.js';
 
 export async function insertEmail(db: Db, row: Insertable<EmailOutbox>): Promise<void> {
@@ -15,7 +15,12 @@ export async function updateEmail(db: Db, id: string, set: Updateable<EmailOutbo
 }
 
 export async function listCapturedEmails(db: Db, opts: { limit: number; before?: string; to?: string }) {
-  let q = db.selectFrom('email_outbox').selectAll().where('status', 'in', ['captured', 'queued', 'failed']).orderBy('id', 'desc').limit(opts.limit + 1);
+  let q = db
+    .selectFrom('email_outbox')
+    .selectAll()
+    .where('status', 'in', ['captured', 'queued', 'failed'])
+    .orderBy('id', 'desc')
+    .limit(opts.limit + 1);
   if (opts.before) q = q.where('id', '<', opts.before);
   if (opts.to) q = q.where('to_address', '=', opts.to.toLowerCase());
   return q.execute();

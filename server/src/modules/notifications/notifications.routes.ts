@@ -1,6 +1,6 @@
 import { listMailbox as listMailboxEndpoint } from '@csme/contracts/notifications';
-import { route } from '#core/http.js';
 import type { FastifyPluginAsync } from 'fastify';
+import { route } from '#core/http.js';
 import { listMailbox } from './notifications.service.js';
 
 export const notificationsRoutes: FastifyPluginAsync = async (app) => {

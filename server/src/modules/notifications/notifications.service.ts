@@ -1,7 +1,7 @@
-import type { Ctx, ActorCtx } from '#core/ctx.js';
+import nodemailer from 'nodemailer';
+import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { newId } from '#core/ids.js';
 import { addJob } from '#core/jobs.js';
-import nodemailer from 'nodemailer';
 import { smtpSetting } from './notifications.config.js';
 import { deliverEmailJob } from './notifications.jobs.js';
 import { presentMailboxMessage, type RenderedEmail } from './notifications.presenter.js';

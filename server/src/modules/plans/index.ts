@@ -3,7 +3,7 @@
 import type { ModuleDef } from '#core/module.js';
 import { plansRoutes } from './plans.routes.js';
 
-export { quotaPeriod, type LimitKey } from './plans.policy.js';
+export { type LimitKey, quotaPeriod } from './plans.policy.js';
 export {
   assertWithinLimit,
   type Entitlements,

@@ -1,5 +1,5 @@
-import type { FullLimits, PlanLimits } from '@csme/contracts/plans';
 import type { Offer } from '@csme/contracts/errors';
+import type { FullLimits, PlanLimits } from '@csme/contracts/plans';
 import { DateTime } from 'luxon';
 
 /** The quota month that contains `now`. Free counts calendar months (UTC); paid plans count months from the subscription's start. */
@@ -59,8 +59,15 @@ export interface UpgradeTarget {
 }
 
 /** "Free includes 1 pack; you have 1. Upgrade to Personal Pro for 5." */
-export function limitMessage(opts: { key: LimitKey; planName: string; limit: number; used: number; upgrade: UpgradeTarget | null }): string {
-  const have = opts.key === 'runs' ? `you have used ${opts.used.toLocaleString('en-US')} this month` : `you have ${opts.used.toLocaleString('en-US')}`;
+export function limitMessage(opts: {
+  key: LimitKey;
+  planName: string;
+  limit: number;
+  used: number;
+  upgrade: UpgradeTarget | null;
+}): string {
+  const have =
+    opts.key === 'runs' ? `you have used ${opts.used.toLocaleString('en-US')} this month` : `you have ${opts.used.toLocaleString('en-US')}`;
   const base = `${opts.planName} includes ${plural(opts.limit, opts.key)}; ${have}.`;
   if (opts.upgrade) return `${base} Upgrade to ${opts.upgrade.planName} for ${opts.upgrade.limit.toLocaleString('en-US')}.`;
   if (opts.key === 'members') return `${base} For more people, connectsoft.io has plans for organisations.`;
@@ -69,9 +76,16 @@ export function limitMessage(opts: { key: LimitKey; planName: string; limit: num
 
 export function offerFor(key: LimitKey, upgrade: UpgradeTarget | null): Offer[] {
   const offers: Offer[] = [];
-  if (upgrade) offers.push({ kind: 'upgrade', planId: upgrade.planId, label: `Upgrade to ${upgrade.planName}`, url: `/plans?upgrade=${upgrade.planId}` });
+  if (upgrade)
+    offers.push({
+      kind: 'upgrade',
+      planId: upgrade.planId,
+      label: `Upgrade to ${upgrade.planName}`,
+      url: `/plans?upgrade=${upgrade.planId}`,
+    });
   if (key === 'runs') offers.push({ kind: 'extra_runs', label: 'Buy extra runs for this month', url: '/plans?extraRuns=1' });
-  if (key === 'members' && !upgrade) offers.push({ kind: 'connectsoft_io', label: 'See connectsoft.io for organisations', url: 'https://connectsoft.io' });
+  if (key === 'members' && !upgrade)
+    offers.push({ kind: 'connectsoft_io', label: 'See connectsoft.io for organisations', url: 'https://connectsoft.io' });
   return offers;
 }
 

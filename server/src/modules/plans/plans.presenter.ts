@@ -1,4 +1,4 @@
-import { PlanLimits, Price, type PlanView } from '@csme/contracts/plans';
+import { PlanLimits, type PlanView, Price } from '@csme/contracts/plans';
 import { z } from 'zod';
 
 export interface PlanVersionRow {

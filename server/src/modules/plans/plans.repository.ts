@@ -1,5 +1,5 @@
+import { type Insertable, sql } from 'kysely';
 import type { Db } from '#core/db.js';
-import { sql, type Insertable } from 'kysely';
 import type { Subscription } from '#core/db.types.js';
 
 export async function listCurrentPlanVersions(db: Db) {
@@ -7,7 +7,12 @@ export async function listCurrentPlanVersions(db: Db) {
     .selectFrom('plan_version as v')
     .innerJoin('plan as p', 'p.id', 'v.plan_id')
     .select(['v.id', 'v.plan_id', 'v.version', 'v.limits', 'v.prices', 'p.name', 'p.kind', 'p.sort'])
-    .where('v.version', '=', (eb) => eb.selectFrom('plan_version as v2').select((e) => e.fn.max('v2.version').as('m')).whereRef('v2.plan_id', '=', 'v.plan_id'))
+    .where('v.version', '=', (eb) =>
+      eb
+        .selectFrom('plan_version as v2')
+        .select((e) => e.fn.max('v2.version').as('m'))
+        .whereRef('v2.plan_id', '=', 'v.plan_id'),
+    )
     .orderBy('p.sort')
     .execute();
 }

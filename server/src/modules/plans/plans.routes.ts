@@ -1,6 +1,6 @@
 import { getUsage, listPlans as listPlansEndpoint } from '@csme/contracts/plans';
-import { route } from '#core/http.js';
 import type { FastifyPluginAsync } from 'fastify';
+import { route } from '#core/http.js';
 import { getUsageView, listPlans } from './plans.service.js';
 
 export const plansRoutes: FastifyPluginAsync = async (app) => {

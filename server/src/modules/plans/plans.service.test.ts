@@ -1,8 +1,8 @@
 import { getUsage } from '@csme/contracts/plans';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnv, signedUpClient, type TestEnv } from '#test/harness.js';
-import { setSpacePlan } from '#modules/admin/index.js';
 import { systemCtx } from '#core/ctx.js';
+import { setSpacePlan } from '#modules/admin/index.js';
+import { createTestEnv, signedUpClient, type TestEnv } from '#test/harness.js';
 import { quotaPeriod } from './plans.policy.js';
 import { assertWithinLimit, getEntitlements, takeRuns } from './plans.service.js';
 
@@ -25,16 +25,32 @@ describe('quota months', () => {
 
   it('counts months from the start day on paid plans, clamping the 29th to 31st in short months', () => {
     const anchor = d('2026-01-31T08:00:00Z');
-    expect(iso(quotaPeriod({ planId: 'pro', anchor, now: d('2026-02-15T00:00:00Z') }))).toEqual(['2026-01-31T08:00:00.000Z', '2026-02-28T08:00:00.000Z']);
-    expect(iso(quotaPeriod({ planId: 'pro', anchor, now: d('2026-03-01T00:00:00Z') }))).toEqual(['2026-02-28T08:00:00.000Z', '2026-03-31T08:00:00.000Z']);
-    expect(iso(quotaPeriod({ planId: 'pro', anchor, now: d('2026-03-31T08:00:00Z') }))).toEqual(['2026-03-31T08:00:00.000Z', '2026-04-30T08:00:00.000Z']);
+    expect(iso(quotaPeriod({ planId: 'pro', anchor, now: d('2026-02-15T00:00:00Z') }))).toEqual([
+      '2026-01-31T08:00:00.000Z',
+      '2026-02-28T08:00:00.000Z',
+    ]);
+    expect(iso(quotaPeriod({ planId: 'pro', anchor, now: d('2026-03-01T00:00:00Z') }))).toEqual([
+      '2026-02-28T08:00:00.000Z',
+      '2026-03-31T08:00:00.000Z',
+    ]);
+    expect(iso(quotaPeriod({ planId: 'pro', anchor, now: d('2026-03-31T08:00:00Z') }))).toEqual([
+      '2026-03-31T08:00:00.000Z',
+      '2026-04-30T08:00:00.000Z',
+    ]);
     const leap = d('2028-01-29T00:00:00Z');
-    expect(iso(quotaPeriod({ planId: 'pro', anchor: leap, now: d('2028-02-29T12:00:00Z') }))).toEqual(['2028-02-29T00:00:00.000Z', '2028-03-29T00:00:00.000Z']);
+    expect(iso(quotaPeriod({ planId: 'pro', anchor: leap, now: d('2028-02-29T12:00:00Z') }))).toEqual([
+      '2028-02-29T00:00:00.000Z',
+      '2028-03-29T00:00:00.000Z',
+    ]);
   });
 
   it('gives a yearly plan twelve monthly quota periods', () => {
     const anchor = d('2026-05-15T00:00:00Z');
-    const starts = Array.from({ length: 12 }, (_, k) => quotaPeriod({ planId: 'pro', anchor, now: new Date(Date.UTC(2026, 4 + k, 20)) }).start.toISOString().slice(0, 10));
+    const starts = Array.from({ length: 12 }, (_, k) =>
+      quotaPeriod({ planId: 'pro', anchor, now: new Date(Date.UTC(2026, 4 + k, 20)) })
+        .start.toISOString()
+        .slice(0, 10),
+    );
     expect(new Set(starts).size).toBe(12);
     expect(starts[11]).toBe('2027-04-15');
   });

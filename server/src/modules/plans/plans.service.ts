@@ -3,9 +3,16 @@ import type { ActorCtx } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
-import { presentPlan } from './plans.presenter.js';
 import { effectiveLimits, type LimitKey, limitMessage, limitValue, offerFor, quotaPeriod, type UpgradeTarget } from './plans.policy.js';
-import { endLiveBaseSubscription, findUsage, insertSubscription, listCurrentPlanVersions, listLiveSubscriptions, takeUsage } from './plans.repository.js';
+import { presentPlan } from './plans.presenter.js';
+import {
+  endLiveBaseSubscription,
+  findUsage,
+  insertSubscription,
+  listCurrentPlanVersions,
+  listLiveSubscriptions,
+  takeUsage,
+} from './plans.repository.js';
 
 export interface Entitlements {
   readonly spaceId: string;
@@ -41,7 +48,10 @@ export async function getEntitlements(db: Db, spaceId: string, now: Date): Promi
     spaceId,
     plan,
     addons,
-    limits: effectiveLimits(plan.limits, addons.map((a) => a.limits)),
+    limits: effectiveLimits(
+      plan.limits,
+      addons.map((a) => a.limits),
+    ),
     subscription: {
       id: base.id,
       status: base.status as Entitlements['subscription']['status'],
@@ -93,7 +103,13 @@ export async function limitError(db: Db, ent: Entitlements, key: LimitKey, used:
  * Checks a countable limit before adding `adding` more. The caller counts under a lock on the
  * space (see lockSpaceForLimits) so that two concurrent requests cannot both pass.
  */
-export async function assertWithinLimit(db: Db, ent: Entitlements, key: Exclude<LimitKey, 'runs' | 'connectors'>, used: number, adding = 1): Promise<void> {
+export async function assertWithinLimit(
+  db: Db,
+  ent: Entitlements,
+  key: Exclude<LimitKey, 'runs' | 'connectors'>,
+  used: number,
+  adding = 1,
+): Promise<void> {
   const limit = limitValue(ent.limits, key);
   if (limit !== null && used + adding > limit) throw await limitError(db, ent, key, used);
 }
@@ -175,9 +191,7 @@ export async function getUsageView(ctx: ActorCtx): Promise<UsageView> {
   const systemDb = ctx.deps.db;
   const ent = await getEntitlements(systemDb, spaceId, ctx.now());
   const runs = await findUsage(systemDb, spaceId, 'runs', ent.quota.start);
-  const meters: UsageView['meters'] = [
-    { key: 'runs', used: runs?.used ?? 0, limit: ent.limits.runsPerMonth + (runs?.extra ?? 0) },
-  ];
+  const meters: UsageView['meters'] = [{ key: 'runs', used: runs?.used ?? 0, limit: ent.limits.runsPerMonth + (runs?.extra ?? 0) }];
   for (const key of ['packs', 'agents', 'connectors', 'members'] as const) {
     const meter = ctx.deps.usageMeters[key];
     if (!meter) continue;
@@ -199,4 +213,3 @@ export async function getUsageView(ctx: ActorCtx): Promise<UsageView> {
     limits: ent.limits,
   };
 }
-

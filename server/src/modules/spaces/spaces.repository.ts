@@ -1,5 +1,5 @@
-import type { Db } from '#core/db.js';
 import type { Insertable } from 'kysely';
+import type { Db } from '#core/db.js';
 import type { Membership, Space } from '#core/db.types.js';
 
 export async function insertSpace(db: Db, row: Insertable<Space>): Promise<void> {
@@ -29,6 +29,10 @@ export async function findMembership(db: Db, accountId: string, spaceId: string)
 }
 
 export async function countMembers(db: Db, spaceId: string): Promise<number> {
-  const r = await db.selectFrom('membership').select((e) => e.fn.countAll<number>().as('n')).where('space_id', '=', spaceId).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('membership')
+    .select((e) => e.fn.countAll<number>().as('n'))
+    .where('space_id', '=', spaceId)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }

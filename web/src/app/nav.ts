@@ -1,0 +1,40 @@
+import type { SessionView } from '@csme/contracts/accounts';
+
+export interface NavItem {
+  to: string;
+  label: string;
+  ns?: string;
+}
+export interface NavSection {
+  key: string;
+  title?: string;
+  items: NavItem[];
+}
+
+/**
+ * The navigation. Each area adds its entries here when it lands (work, then settings, then operator tools),
+ * so the menu only ever shows places that work.
+ */
+export function navSections(s: SessionView): NavSection[] {
+  const sections: NavSection[] = [
+    { key: 'main', items: [{ to: '/', label: 'nav.home' }] },
+    {
+      key: 'you',
+      items: [
+        { to: '/plans', label: 'nav.plans' },
+        { to: '/settings', label: 'nav.settings' },
+      ],
+    },
+  ];
+  if (s.account.isOperator) {
+    sections.push({
+      key: 'operator',
+      title: 'nav.admin',
+      items: [
+        { to: '/admin/mailbox', label: 'nav.mailbox' },
+        { to: '/api-docs', label: 'nav.apiDocs' },
+      ],
+    });
+  }
+  return sections;
+}

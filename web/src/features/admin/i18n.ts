@@ -1,0 +1,36 @@
+export const adminMessages = {
+  en: {
+    mailboxTitle: 'Development mailbox',
+    mailboxLead:
+      'No SMTP server is configured, so the mail this instance would send is kept here for operators. Links in it are secrets: share them only with the person they are for.',
+    emptyTitle: 'No mail yet',
+    emptyBody: 'When someone signs up, resets a password or is notified, the message appears here.',
+    filter: 'Only mail to',
+    to: 'To',
+    subject: 'Subject',
+    when: 'When',
+    status: 'Status',
+    open: 'Read',
+    showHtml: 'Show as the person would see it',
+    showText: 'Show plain text',
+    statuses: { captured: 'Kept here', queued: 'Waiting', sent: 'Sent', failed: 'Failed' },
+    more: 'Older messages',
+  },
+  he: {
+    mailboxTitle: 'תיבת דואר לפיתוח',
+    mailboxLead:
+      'לא הוגדר שרת SMTP, ולכן הדואר שהשרת היה שולח נשמר כאן עבור המפעילים. הקישורים בו סודיים: יש לשתף אותם רק עם מי שהם מיועדים לו.',
+    emptyTitle: 'עדיין אין דואר',
+    emptyBody: 'כשמישהו נרשם, מאפס סיסמה או מקבל התראה, ההודעה תופיע כאן.',
+    filter: 'רק דואר אל',
+    to: 'אל',
+    subject: 'נושא',
+    when: 'מתי',
+    status: 'מצב',
+    open: 'קריאה',
+    showHtml: 'הצגה כפי שהנמען יראה',
+    showText: 'הצגת טקסט פשוט',
+    statuses: { captured: 'נשמר כאן', queued: 'ממתין', sent: 'נשלח', failed: 'נכשל' },
+    more: 'הודעות ישנות יותר',
+  },
+};
