@@ -9,6 +9,7 @@ export default defineConfig({
         test: {
           name: 'server',
           root: './server',
+          sequence: { groupOrder: 0 },
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           globalSetup: ['./test/global-setup.ts'],
           environment: 'node',
@@ -24,7 +25,13 @@ export default defineConfig({
           // The smoke subset on the system's PostgreSQL 15: the oldest version we support.
           name: 'server-pg15',
           root: './server',
-          include: ['src/core/db.test.ts', 'src/core/http.test.ts', 'src/modules/accounts/accounts.routes.test.ts', 'src/modules/plans/plans.service.test.ts'],
+          sequence: { groupOrder: 2 },
+          include: [
+            'src/core/db.test.ts',
+            'src/core/http.test.ts',
+            'src/modules/accounts/accounts.routes.test.ts',
+            'src/modules/plans/plans.service.test.ts',
+          ],
           globalSetup: ['./test/global-setup.ts'],
           environment: 'node',
           testTimeout: 60_000,
@@ -37,6 +44,7 @@ export default defineConfig({
       {
         test: {
           name: 'contracts',
+          sequence: { groupOrder: 1 },
           root: './contracts',
           include: ['src/**/*.test.ts'],
           environment: 'node',
@@ -45,6 +53,7 @@ export default defineConfig({
       {
         test: {
           name: 'sdk',
+          sequence: { groupOrder: 1 },
           root: './sdk',
           include: ['src/**/*.test.ts'],
           environment: 'node',
@@ -53,6 +62,7 @@ export default defineConfig({
       {
         test: {
           name: 'web',
+          sequence: { groupOrder: 1 },
           root: './web',
           include: ['src/**/*.test.{ts,tsx}'],
           environment: 'happy-dom',

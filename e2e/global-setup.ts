@@ -31,7 +31,14 @@ export default async function setup(project: TestProject) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [join(root, 'server/bin/csme.js'), 'start'], {
     cwd: root,
-    env: { ...process.env, CSME_DATA_DIR: dataDir, PORT: String(port), CSME_PUBLIC_URL: baseUrl, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      CSME_DATA_DIR: dataDir,
+      PORT: String(port),
+      CSME_PUBLIC_URL: baseUrl,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

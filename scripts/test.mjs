@@ -4,7 +4,7 @@
 // suite on the embedded PostgreSQL 18 and its smoke subset on the system's PostgreSQL 15, the
 // contracts, SDK and web unit tests), then the browser journeys. Last line: `N passed, N failed`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -70,9 +70,11 @@ try {
 }
 
 // 2. Static checks.
+const hasSources = (ws) =>
+  existsSync(`${ws}/tsconfig.json`) &&
+  readdirSync(ws, { recursive: true }).some((f) => /\.tsx?$/.test(String(f)) && !String(f).includes('node_modules'));
 const tsc = bin('typescript', 'bin/tsc');
-for (const ws of ['contracts', 'sdk', 'server', 'web', 'e2e'])
-  if (existsSync(`${ws}/tsconfig.json`)) check(`typecheck ${ws}`, node, [tsc, '-p', ws]);
+for (const ws of ['contracts', 'sdk', 'server', 'web', 'e2e']) if (hasSources(ws)) check(`typecheck ${ws}`, node, [tsc, '-p', ws]);
 check('lint and format (biome)', node, [bin('@biomejs/biome', 'bin/biome'), 'check', '.', '--diagnostic-level=error']);
 check('file names and module boundaries', node, ['scripts/check-structure.mjs']);
 
@@ -94,6 +96,12 @@ function vitest(name, args, report) {
   }
   const r = JSON.parse(readFileSync(report, 'utf8'));
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  if (r.numTotalTests === 0 || (r.success === false && r.numFailedTests === 0 && !skipped)) {
+    log(`✗ ${name}: no test ran, or the run failed outside the tests (see above)`);
+    failed++;
+    failures.push(`${name}: run error`);
+    return;
+  }
   // Suites that fail to load count as failures too.
   const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
   passed += r.numPassedTests;

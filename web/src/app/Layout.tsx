@@ -92,7 +92,8 @@ export function Layout() {
     if (saved && saved !== i18n.language) void setLanguage(saved);
   }, [session.data?.account.locale, i18n.language]);
   useEffect(() => {
-    if (session.data === null && !signingOut.current) navigate(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+    if (session.data === null && !signingOut.current)
+      navigate(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
   }, [session.data, navigate, location.pathname, location.search]);
 
   if (session.isPending) {

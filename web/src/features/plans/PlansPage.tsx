@@ -45,15 +45,17 @@ export function PlansPage() {
         {usage.data ? (
           <Card title={t('usageTitle', { space: session.activeSpace.name })}>
             <div className="grid">
-              {usage.data.meters.filter((m) => m.key !== 'members' || session.activeSpace.kind === 'family').map((m) => (
-                <Meter
-                  key={m.key}
-                  label={t(`usage.${m.key}`)}
-                  used={m.used}
-                  limit={m.limit}
-                  format={(n) => n.toLocaleString(i18n.language)}
-                />
-              ))}
+              {usage.data.meters
+                .filter((m) => m.key !== 'members' || session.activeSpace.kind === 'family')
+                .map((m) => (
+                  <Meter
+                    key={m.key}
+                    label={t(`usage.${m.key}`)}
+                    used={m.used}
+                    limit={m.limit}
+                    format={(n) => n.toLocaleString(i18n.language)}
+                  />
+                ))}
             </div>
             <p className="muted small">
               {t('period', { start: fmtDate(usage.data.quotaPeriod.start), end: fmtDate(usage.data.quotaPeriod.end) })}
