@@ -12,7 +12,13 @@ describe('when PostgreSQL goes away while running', () => {
   it('answers 503 (never 500), fails /readyz, and recovers by itself when it is back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'csme-test-down-'));
     allowTraverse(dir);
-    const pg = new PostgresServer({ binaries: await embeddedBinaries(), dataDir: join(dir, 'pg'), port: await freePort(), password: 'x', durable: true }); // it is killed below, as in a crash
+    const pg = new PostgresServer({
+      binaries: await embeddedBinaries(),
+      dataDir: join(dir, 'pg'),
+      port: await freePort(),
+      password: 'x',
+      durable: true,
+    }); // it is killed below, as in a crash
     await pg.initialise();
     await pg.start();
     const setup = createDatabase({ url: pg.url('postgres'), max: 2 });

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
-import { createTestEnv, eventually, type TestEnv } from '#test/harness.js';
 import { queueEmail, renderEmail } from '#modules/notifications/index.js';
+import { createTestEnv, eventually, type TestEnv } from '#test/harness.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -11,7 +11,8 @@ beforeAll(async () => {
 afterAll(() => env.close());
 
 const mail = () => renderEmail({ locale: 'en', subject: 'Hi', greeting: 'Hello', paragraphs: ['Body'], footer: 'Footer' });
-const statusOf = async (id: string) => (await env.deps.db.selectFrom('email_outbox').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+const statusOf = async (id: string) =>
+  (await env.deps.db.selectFrom('email_outbox').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 
 describe('jobs', () => {
   it('adds a job with the row in one transaction: a rollback leaves neither', async () => {
@@ -23,7 +24,9 @@ describe('jobs', () => {
       }),
     ).rejects.toThrow('rolled back');
     const rows = await env.deps.db.selectFrom('email_outbox').select('id').where('id', '=', id).execute();
-    const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker._private_jobs where payload->>'emailId' = ${id}`.execute(env.deps.db);
+    const jobs = await sql<{
+      n: number;
+    }>`select count(*)::int as n from graphile_worker._private_jobs where payload->>'emailId' = ${id}`.execute(env.deps.db);
     expect(rows).toEqual([]);
     expect(jobs.rows[0]!.n).toBe(0);
   });
@@ -31,7 +34,9 @@ describe('jobs', () => {
   it('releases the jobs of a worker process that died (kill -9) instead of keeping them locked for hours', async () => {
     const id = await queueEmail(systemCtx(env.deps), { to: 'b@example.test', kind: 'test', email: mail() });
     // A worker process that took the job and then vanished: its lock stays, its heartbeat stopped.
-    await sql`update graphile_worker._private_jobs set locked_by = 'worker-dead-1', locked_at = now() where payload->>'emailId' = ${id}`.execute(env.deps.db);
+    await sql`update graphile_worker._private_jobs set locked_by = 'worker-dead-1', locked_at = now() where payload->>'emailId' = ${id}`.execute(
+      env.deps.db,
+    );
     await sql`insert into worker_node (id, role, hostname, pid, worker_ids, last_seen_at) values ('node-dead', 'worker', 'gone', 1, '{worker-dead-1}', now() - interval '2 minutes')`.execute(
       env.deps.db,
     );

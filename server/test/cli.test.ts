@@ -19,7 +19,11 @@ afterAll(async () => {
 /** Starts `csme start` like a person would and waits for its "running at" line. */
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [csme, 'start'], { cwd: root, env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [csme, 'start'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(child);
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
@@ -41,11 +45,21 @@ async function start(env: Record<string, string>): Promise<{ child: ChildProcess
   return { child, output: () => out, port };
 }
 
-const exited = (c: ChildProcess) => new Promise<number | null>((res) => (c.exitCode !== null ? res(c.exitCode) : c.once('exit', (code) => res(code))));
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((res) => (c.exitCode !== null ? res(c.exitCode) : c.once('exit', (code) => res(code))));
 
 function runCli(args: string[], env: Record<string, string>, input?: string) {
   try {
-    return { code: 0, out: execFileSync(process.execPath, [csme, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', input, stdio: 'pipe' }) };
+    return {
+      code: 0,
+      out: execFileSync(process.execPath, [csme, ...args], {
+        cwd: root,
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        input,
+        stdio: 'pipe',
+      }),
+    };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };
     return { code: err.status, out: `${err.stdout}${err.stderr}` };
@@ -66,7 +80,11 @@ describe('csme start', () => {
     expect(a.output()).not.toMatch(/"key"\s*:/);
 
     // The admin commands reach the running instance's database.
-    const op = runCli(['admin', 'create', '--email', 'ops@example.test', '--password-stdin'], { CSME_DATA_DIR: dataDir }, 'an operator password\n');
+    const op = runCli(
+      ['admin', 'create', '--email', 'ops@example.test', '--password-stdin'],
+      { CSME_DATA_DIR: dataDir },
+      'an operator password\n',
+    );
     expect(op.out).toContain('Created operator ops@example.test');
     const plan = runCli(['admin', 'plan', 'ops@example.test', 'pro'], { CSME_DATA_DIR: dataDir });
     expect(plan.out).toMatch(/is now on pro/);
@@ -130,7 +148,9 @@ describe('csme start', () => {
     const dataDir = mkdtempSync(join('/root', '.csme-cli-'));
     dirs.push(dataDir);
     const a = await start({ CSME_DATA_DIR: dataDir });
-    expect(a.output()).toMatch(/PostgreSQL data is in \/var\/lib\/csme\/data-[0-9a-f]{12}\/postgres, because the postgres user cannot pass through \/root/);
+    expect(a.output()).toMatch(
+      /PostgreSQL data is in \/var\/lib\/csme\/data-[0-9a-f]{12}\/postgres, because the postgres user cannot pass through \/root/,
+    );
     expect((await fetch(`http://127.0.0.1:${a.port}/readyz`)).status).toBe(200);
     const pgDir = JSON.parse(readFileSync(join(dataDir, 'postgres.json'), 'utf8')).pgDir as string;
     dirs.push(pgDir.replace(/\/postgres$/, ''));

@@ -10,6 +10,8 @@ export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
 
+export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
+
 export type Json = JsonValue;
 
 export type JsonArray = JsonValue[];
@@ -53,6 +55,94 @@ export interface AccountToken {
   used_at: Timestamp | null;
 }
 
+export interface Activity {
+  actor_account_id: string | null;
+  actor_kind: string;
+  agent_id: string | null;
+  at: Timestamp;
+  data: Generated<Json>;
+  hash: string;
+  id: string;
+  kind: string;
+  object_id: string | null;
+  object_type: string | null;
+  owner_account_id: string | null;
+  prev_hash: string;
+  seq: Int8;
+  space_id: string;
+  summary: string;
+  visibility: string;
+}
+
+export interface ActivityHead {
+  hash: string;
+  seq: Int8;
+  space_id: string;
+}
+
+export interface Agent {
+  agent_key: string;
+  created_at: Generated<Timestamp>;
+  disabled_reason: string | null;
+  enabled: Generated<boolean>;
+  event_types: Generated<string[]>;
+  history_days: number | null;
+  id: string;
+  installation_id: string;
+  next_run_at: Timestamp | null;
+  owner_account_id: string;
+  policies: Generated<Json>;
+  schedule: Json | null;
+  space_id: string;
+  store_payloads: Generated<boolean>;
+  updated_at: Generated<Timestamp>;
+  variant: string | null;
+  visibility: string;
+  webhook_secret: Buffer | null;
+  webhook_token_hash: Buffer | null;
+}
+
+export interface AgentEvent {
+  created_at: Generated<Timestamp>;
+  data: Generated<Json>;
+  dedupe_key: string;
+  dispatched_at: Timestamp | null;
+  id: string;
+  owner_account_id: string;
+  source: string;
+  space_id: string;
+  type: string;
+  visibility: string;
+}
+
+export interface AgentRun {
+  agent_id: string;
+  attempts: Generated<number>;
+  cancel_requested_at: Timestamp | null;
+  cost_micros: Generated<Int8>;
+  created_by_account_id: string | null;
+  error: string | null;
+  finished_at: Timestamp | null;
+  id: string;
+  installation_id: string;
+  owner_account_id: string;
+  priority: Generated<number>;
+  queued_at: Generated<Timestamp>;
+  quota_period_start: Timestamp | null;
+  reason_text: string | null;
+  refused_reason: string | null;
+  space_id: string;
+  started_at: Timestamp | null;
+  status: string;
+  step_count: Generated<number>;
+  tokens_in: Generated<number>;
+  tokens_out: Generated<number>;
+  trigger_data: Generated<Json>;
+  trigger_key: string;
+  trigger_kind: string;
+  visibility: string;
+}
+
 export interface DataKey {
   created_at: Generated<Timestamp>;
   id: string;
@@ -93,6 +183,58 @@ export interface Membership {
   space_id: string;
 }
 
+export interface Notification {
+  body: Generated<string>;
+  created_at: Generated<Timestamp>;
+  data: Generated<Json>;
+  id: string;
+  kind: string;
+  owner_account_id: string;
+  read_at: Timestamp | null;
+  space_id: string;
+  title: string;
+  url: string | null;
+  visibility: Generated<string>;
+}
+
+export interface NotificationPreference {
+  account_id: string;
+  prefs: Json;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PackInstallation {
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  granted_scopes: Generated<string[]>;
+  id: string;
+  local_only: Generated<boolean>;
+  owner_account_id: string;
+  pack_id: string;
+  pack_version_id: string;
+  paused_reason: string | null;
+  settings: Generated<Json>;
+  space_id: string;
+  status: Generated<string>;
+  uninstalled_at: Timestamp | null;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
+export interface PackVersion {
+  bundle_sha256: string;
+  created_at: Generated<Timestamp>;
+  files: Generated<Json>;
+  id: string;
+  manifest: Json;
+  pack_id: string;
+  publisher_account_id: string | null;
+  signature: string | null;
+  source: string;
+  version: string;
+}
+
 export interface Plan {
   id: string;
   kind: string;
@@ -111,11 +253,43 @@ export interface PlanVersion {
   version: number;
 }
 
+export interface PushSubscription {
+  account_id: string;
+  auth: string;
+  created_at: Generated<Timestamp>;
+  endpoint: string;
+  failures: Generated<number>;
+  id: string;
+  last_success_at: Timestamp | null;
+  p256dh: string;
+  user_agent: string | null;
+}
+
 export interface RateLimit {
   blocked_until: Timestamp | null;
   count: number;
   key: string;
   window_start: Timestamp;
+}
+
+export interface RunStep {
+  cost_micros: Generated<Int8>;
+  error: string | null;
+  finished_at: Timestamp | null;
+  idx: number;
+  input: Json | null;
+  kind: string;
+  name: string;
+  output: Json | null;
+  owner_account_id: string;
+  run_id: string;
+  space_id: string;
+  started_at: Timestamp;
+  status: string;
+  step_key: string;
+  tokens_in: Generated<number>;
+  tokens_out: Generated<number>;
+  visibility: string;
 }
 
 export interface Session {
@@ -160,6 +334,59 @@ export interface Subscription {
   updated_at: Generated<Timestamp>;
 }
 
+export interface Suggestion {
+  action: Json;
+  action_hash: string;
+  action_type: string;
+  agent_id: string | null;
+  approved_at: Timestamp | null;
+  approved_by: string | null;
+  approved_hash: string | null;
+  attempts: Generated<number>;
+  auto: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  edited: Generated<boolean>;
+  error: string | null;
+  executed_at: Timestamp | null;
+  expires_at: Timestamp;
+  external: Generated<boolean>;
+  id: string;
+  idempotency_key: string;
+  owner_account_id: string;
+  reject_reason: string | null;
+  result: Json | null;
+  run_id: string | null;
+  skill_id: string;
+  space_id: string;
+  status: string;
+  summary: string;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface Task {
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  due_at: Timestamp | null;
+  id: string;
+  idempotency_key: string | null;
+  notes: Generated<string>;
+  owner_account_id: string;
+  priority: Generated<string>;
+  source_suggestion_id: string | null;
+  space_id: string;
+  status: Generated<string>;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
 export interface UsageCounter {
   base_limit: number;
   extra: Generated<number>;
@@ -184,16 +411,29 @@ export interface WorkerNode {
 export interface DB {
   account: Account;
   account_token: AccountToken;
+  activity: Activity;
+  activity_head: ActivityHead;
+  agent: Agent;
+  agent_event: AgentEvent;
+  agent_run: AgentRun;
   data_key: DataKey;
   email_outbox: EmailOutbox;
   instance_setting: InstanceSetting;
   membership: Membership;
+  notification: Notification;
+  notification_preference: NotificationPreference;
+  pack_installation: PackInstallation;
+  pack_version: PackVersion;
   plan: Plan;
   plan_version: PlanVersion;
+  push_subscription: PushSubscription;
   rate_limit: RateLimit;
+  run_step: RunStep;
   session: Session;
   space: Space;
   subscription: Subscription;
+  suggestion: Suggestion;
+  task: Task;
   usage_counter: UsageCounter;
   worker_node: WorkerNode;
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Db } from './db.js';
 import type { JobDef } from './jobs.js';
 import type { SettingDef } from './settings.js';
+import type { SkillDef } from './skill.js';
 
 /** A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects. */
 export type UsageMeter = (db: Db, spaceId: string) => Promise<number>;
@@ -22,4 +23,6 @@ export interface ModuleDef {
   readonly cron?: readonly CronItem[];
   readonly usageMeters?: Readonly<Record<string, UsageMeter>>;
   readonly settings?: readonly SettingDef[];
+  /** Skills this module offers to packs. */
+  readonly skills?: readonly SkillDef[];
 }

@@ -1,0 +1,71 @@
+import type { z } from 'zod';
+import type { Ctx } from './ctx.js';
+import type { Db } from './db.js';
+
+/**
+ * A skill: a typed capability a pack's step may call. Compute skills transform their input
+ * (no I/O); read skills read a person's data or a connector; act skills change something, so in a
+ * run they become a suggestion (unless the agent's policy for that action type is `auto`), and the
+ * action executor performs them once, under an idempotency key, after approval.
+ * Skills are defined by the module that owns what they touch and listed in its ModuleDef.
+ */
+export type SkillKind = 'compute' | 'read' | 'act';
+export type CostClass = 'free' | 'cheap' | 'model';
+
+/** A structured model call, metered by the models module; absent when the step must stay on the local engine. */
+export interface ModelAccess {
+  generateObject<T>(opts: {
+    schema: z.ZodType<T>;
+    system: string;
+    prompt: string;
+    maxOutputTokens?: number;
+    signal?: AbortSignal;
+  }): Promise<T>;
+}
+
+export interface SkillContext {
+  /** A system ctx: skills reach tenant data only through `inScope` (RLS for this space and owner). */
+  readonly ctx: Ctx;
+  readonly spaceId: string | null;
+  /** The account the work is for (the agent's owner, or the person who approved the action). */
+  readonly accountId: string | null;
+  readonly agentId: string | null;
+  readonly runId: string | null;
+  readonly now: Date;
+  readonly timeZone: string;
+  readonly locale: 'en' | 'he';
+  readonly signal: AbortSignal;
+  /** Present when a model is configured and allowed for this space and pack. */
+  readonly model: ModelAccess | null;
+  /** Member names of the space (for skills that address people, e.g. reminders). */
+  readonly members: readonly string[];
+  /** Runs `fn` in a tenant transaction for this space and account (Row Level Security applies). */
+  inScope<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+}
+
+export interface SkillDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  /** Stable id, `<area>.<verb>` or `<area>.<noun>`, e.g. `email.triage`, `tasks.create`. */
+  readonly id: string;
+  readonly description: string;
+  readonly kind: SkillKind;
+  /** What the pack must have been granted to call it, e.g. `email:read`, `tasks:write`. Compute skills need none. */
+  readonly scopes: readonly string[];
+  readonly costClass: CostClass;
+  /** For act skills: the action type people set policies for (`email.send`, `tasks.create`). */
+  readonly actionType?: string;
+  /** For act skills: does it reach outside the platform (send, book, pay)? Children cannot approve those. */
+  readonly external?: boolean;
+  readonly input: I;
+  readonly output: O;
+  /** True when it needs no database or keys (it can run in `csme skill run` standalone). */
+  readonly pure: boolean;
+  run(sctx: SkillContext, input: z.output<I>): Promise<z.input<O>>;
+  /** For act skills: what the person approves, in their language. */
+  preview?(input: z.output<I>, locale: 'en' | 'he'): { title: string; summary: string };
+}
+
+export function defineSkill<I extends z.ZodType, O extends z.ZodType>(def: SkillDef<I, O>): SkillDef<I, O> {
+  if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(def.id)) throw new Error(`skill id ${def.id} must look like area.verb`);
+  if (def.kind === 'act' && !def.actionType) throw new Error(`act skill ${def.id} needs an actionType`);
+  return def;
+}
