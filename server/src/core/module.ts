@@ -3,6 +3,8 @@ import type { Db } from './db.js';
 import type { JobDef } from './jobs.js';
 import type { SettingDef } from './settings.js';
 import type { SkillDef } from './skill.js';
+import type { FullLimits } from '@csme/contracts/plans';
+import type { Ctx } from './ctx.js';
 
 /** A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects. */
 export type UsageMeter = (db: Db, spaceId: string) => Promise<number>;
@@ -25,4 +27,9 @@ export interface ModuleDef {
   readonly settings?: readonly SettingDef[];
   /** Skills this module offers to packs. */
   readonly skills?: readonly SkillDef[];
+  /**
+   * Called after a space's plan changed: pause (never delete) what is over the new limits, resume what
+   * fits again if it was paused for the plan. Runs in the caller's transaction.
+   */
+  readonly enforceLimits?: (ctx: Ctx, spaceId: string, limits: FullLimits) => Promise<void>;
 }

@@ -39,6 +39,11 @@ export interface SkillContext {
   readonly model: ModelAccess | null;
   /** Member names of the space (for skills that address people, e.g. reminders). */
   readonly members: readonly string[];
+  /**
+   * Set when the action executor performs an act skill: unique per action. Use it as the Message-ID,
+   * UID or row key so that a retry never does the work twice.
+   */
+  readonly idempotencyKey: string | null;
   /** Runs `fn` in a tenant transaction for this space and account (Row Level Security applies). */
   inScope<T>(fn: (db: Db) => Promise<T>): Promise<T>;
 }
@@ -62,7 +67,15 @@ export interface SkillDef<I extends z.ZodType = z.ZodType, O extends z.ZodType =
   run(sctx: SkillContext, input: z.output<I>): Promise<z.input<O>>;
   /** For act skills: what the person approves, in their language. */
   preview?(input: z.output<I>, locale: 'en' | 'he'): { title: string; summary: string };
+  /**
+   * For act skills whose far side cannot deduplicate (sending mail over SMTP): after a crash between
+   * performing the action and recording it, tells whether it happened (`done`, e.g. the Message-ID is in
+   * the Sent folder) or cannot be found (`not_found`: the action stays `unknown` for the person to resend
+   * or dismiss; nothing is ever resent on its own). Act skills without it must be idempotent by the key.
+   */
+  reconcile?(sctx: SkillContext, input: z.output<I>, idempotencyKey: string): Promise<{ state: 'done'; result: z.input<O> } | { state: 'not_found' }>;
 }
+
 
 export function defineSkill<I extends z.ZodType, O extends z.ZodType>(def: SkillDef<I, O>): SkillDef<I, O> {
   if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(def.id)) throw new Error(`skill id ${def.id} must look like area.verb`);

@@ -4,7 +4,7 @@ import { AppError } from '#core/errors.js';
 import { isUuid } from '#core/ids.js';
 import type { SettingDef } from '#core/settings.js';
 import { findAccountIdByEmail } from '#modules/accounts/index.js';
-import { setBasePlan } from '#modules/plans/index.js';
+import { applyPlanLimits, setBasePlan } from '#modules/plans/index.js';
 import { createFamilySpace } from '#modules/spaces/index.js';
 
 function settingDefs(ctx: Ctx): SettingDef[] {
@@ -60,7 +60,10 @@ export async function setSpacePlan(ctx: Ctx, spaceRef: string, planId: string): 
   if (space.kind !== 'personal')
     throw new AppError('invalid_input', 'Only personal spaces hold Free or Personal Pro; a family space holds Family.');
   if (planId !== 'free' && planId !== 'pro') throw new AppError('invalid_input', 'A personal space can be set to "free" or "pro".');
-  await ctx.db.transaction().execute((tx) => setBasePlan(tx, { spaceId: space.id, planId, now: ctx.now(), provider: 'offline' }));
+  await ctx.db.transaction().execute(async (tx) => {
+    await setBasePlan(tx, { spaceId: space.id, planId, now: ctx.now(), provider: 'offline' });
+    await applyPlanLimits({ ...ctx, db: tx }, space.id);
+  });
   return { spaceId: space.id };
 }
 

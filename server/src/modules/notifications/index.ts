@@ -6,7 +6,7 @@ import { deliverEmailJob } from './notifications.jobs.js';
 import { notificationsRoutes } from './notifications.routes.js';
 
 export { type RenderedEmail, renderEmail } from './notifications.presenter.js';
-export { isSmtpConfigured, queueEmail } from './notifications.service.js';
+export { isSmtpConfigured, type NotifyInput, notify, queueEmail } from './notifications.service.js';
 export { smtpSetting };
 
 export const notificationsModule: ModuleDef = {

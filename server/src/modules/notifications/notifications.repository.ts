@@ -25,3 +25,17 @@ export async function listCapturedEmails(db: Db, opts: { limit: number; before?:
   if (opts.to) q = q.where('to_address', '=', opts.to.toLowerCase());
   return q.execute();
 }
+
+export async function insertNotification(
+  db: Db,
+  row: { id: string; space_id: string; owner_account_id: string; kind: string; title: string; body: string; url: string | null; data: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .insertInto('notification')
+    .values({ ...row, visibility: 'private', data: JSON.stringify(row.data) })
+    .execute();
+}
+
+export async function findAccountContact(db: Db, accountId: string) {
+  return db.selectFrom('account').select(['id', 'email', 'display_name', 'locale']).where('id', '=', accountId).executeTakeFirst();
+}

@@ -4,8 +4,8 @@ import { newId } from '#core/ids.js';
 import { addJob } from '#core/jobs.js';
 import { smtpSetting } from './notifications.config.js';
 import { deliverEmailJob } from './notifications.jobs.js';
-import { presentMailboxMessage, type RenderedEmail } from './notifications.presenter.js';
-import { findEmail, insertEmail, listCapturedEmails, updateEmail } from './notifications.repository.js';
+import { presentMailboxMessage, type RenderedEmail, renderEmail } from './notifications.presenter.js';
+import { findAccountContact, findEmail, insertEmail, insertNotification, listCapturedEmails, updateEmail } from './notifications.repository.js';
 
 export interface QueueEmailInput {
   to: string;
@@ -86,4 +86,58 @@ export async function listMailbox(ctx: ActorCtx, q: { limit: number; cursor?: st
   const rows = await listCapturedEmails(ctx.db, { limit: q.limit, before: q.cursor, to: q.to });
   const items = rows.slice(0, q.limit).map(presentMailboxMessage);
   return { items, nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+export interface NotifyInput {
+  spaceId: string;
+  /** The person it is for (a member of the space). */
+  accountId: string;
+  /** A stable kind people can set preferences for, e.g. `suggestion.created`, `quota.warning`. */
+  kind: string;
+  title: string;
+  body?: string;
+  /** A path in the web app, e.g. `/suggestions`. */
+  url?: string | null;
+  data?: Record<string, unknown>;
+  /** Also send it by email (through the outbox). */
+  email?: boolean;
+}
+
+/**
+ * Tells one person something: an in-app notification, and by email when asked. Runs in the caller's
+ * transaction (`ctx.db`), so a notification exists if and only if what caused it committed.
+ */
+export async function notify(ctx: Ctx, n: NotifyInput): Promise<string> {
+  const id = newId();
+  await insertNotification(ctx.db, {
+    id,
+    space_id: n.spaceId,
+    owner_account_id: n.accountId,
+    kind: n.kind,
+    title: n.title.slice(0, 300),
+    body: (n.body ?? '').slice(0, 4000),
+    url: n.url ?? null,
+    data: n.data ?? {},
+  });
+  if (n.email) {
+    const person = await findAccountContact(ctx.db, n.accountId);
+    if (person) {
+      const base = ctx.deps.config.http.publicUrl;
+      await queueEmail(ctx, {
+        to: person.email,
+        kind: `notification.${n.kind}`,
+        accountId: person.id,
+        spaceId: n.spaceId,
+        email: renderEmail({
+          locale: person.locale === 'he' ? 'he' : 'en',
+          subject: n.title,
+          greeting: person.locale === 'he' ? `שלום ${person.display_name},` : `Hello ${person.display_name},`,
+          paragraphs: n.body ? [n.body] : [],
+          action: n.url ? { label: person.locale === 'he' ? 'פתיחה' : 'Open', url: `${base}${n.url}` } : undefined,
+          footer: person.locale === 'he' ? 'connectsoft.me — אפשר לשנות את העדפות ההתראות בהגדרות.' : 'connectsoft.me — you can change which notifications you get in Settings.',
+        }),
+      });
+    }
+  }
+  return id;
 }

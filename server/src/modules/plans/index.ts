@@ -5,6 +5,7 @@ import { plansRoutes } from './plans.routes.js';
 
 export { type LimitKey, quotaPeriod } from './plans.policy.js';
 export {
+  applyPlanLimits,
   assertWithinLimit,
   type Entitlements,
   getEntitlements,

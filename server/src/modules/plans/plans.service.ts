@@ -1,5 +1,5 @@
 import type { FullLimits, PlanView, UsageView } from '@csme/contracts/plans';
-import type { ActorCtx } from '#core/ctx.js';
+import type { ActorCtx, Ctx } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
@@ -212,4 +212,11 @@ export async function getUsageView(ctx: ActorCtx): Promise<UsageView> {
     meters,
     limits: ent.limits,
   };
+}
+
+/** After a plan change: each module pauses what is over the new limits (and resumes what fits again). */
+export async function applyPlanLimits(ctx: Ctx, spaceId: string): Promise<FullLimits> {
+  const ent = await getEntitlements(ctx.db, spaceId, ctx.now());
+  for (const m of ctx.deps.modules) if (m.enforceLimits) await m.enforceLimits(ctx, spaceId, ent.limits);
+  return ent.limits;
 }

@@ -1,0 +1,69 @@
+import type { Db } from '#core/db.js';
+import { sql, type Insertable, type Updateable } from 'kysely';
+import type { Agent } from '#core/db.types.js';
+
+export async function insertAgents(db: Db, rows: Insertable<Agent>[]): Promise<void> {
+  if (rows.length) await db.insertInto('agent').values(rows).execute();
+}
+
+export async function updateAgent(db: Db, spaceId: string, id: string, set: Updateable<Agent>): Promise<void> {
+  await db.updateTable('agent').set(set).where('space_id', '=', spaceId).where('id', '=', id).execute();
+}
+
+/** An agent with its installation and pack version: what admission and the executor need. */
+export async function findAgentWithPack(db: Db, spaceId: string, agentId: string) {
+  return db
+    .selectFrom('agent as a')
+    .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
+    .innerJoin('pack_version as v', 'v.id', 'i.pack_version_id')
+    .select([
+      'a.id',
+      'a.space_id',
+      'a.owner_account_id',
+      'a.visibility',
+      'a.installation_id',
+      'a.agent_key',
+      'a.enabled',
+      'a.disabled_reason',
+      'a.policies',
+      'a.schedule',
+      'a.next_run_at',
+      'a.store_payloads',
+      'a.webhook_secret',
+      'a.variant',
+      'i.status as installation_status',
+      'i.paused_reason',
+      'i.settings',
+      'i.granted_scopes',
+      'i.local_only',
+      'i.pack_id',
+      'v.manifest',
+      'v.files',
+      'v.version as pack_version',
+    ])
+    .where('a.space_id', '=', spaceId)
+    .where('a.id', '=', agentId)
+    .executeTakeFirst();
+}
+export type AgentWithPack = NonNullable<Awaited<ReturnType<typeof findAgentWithPack>>>;
+
+/**
+ * Enabled agents of a space that listen to an event type. A private event (a member's own mail) reaches
+ * only that member's private agents; a shared event reaches every agent of the space.
+ */
+export async function listAgentsForEvent(db: Db, a: { spaceId: string; type: string; visibility: string; ownerAccountId: string }) {
+  let q = db
+    .selectFrom('agent as a')
+    .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
+    .select(['a.id'])
+    .where('a.space_id', '=', a.spaceId)
+    .where('a.enabled', '=', true)
+    .where('i.status', '=', 'active')
+    .where(sql<boolean>`a.event_types @> array[${a.type}]::text[]`);
+  if (a.visibility === 'private') q = q.where('a.visibility', '=', 'private').where('a.owner_account_id', '=', a.ownerAccountId);
+  return q.execute();
+}
+
+export async function findAgentByWebhookToken(db: Db, tokenHash: Buffer) {
+  return db.selectFrom('agent').select(['id', 'space_id', 'owner_account_id', 'webhook_secret']).where('webhook_token_hash', '=', tokenHash).executeTakeFirst();
+}
