@@ -25,9 +25,7 @@ const kebab = z
   .min(2)
   .max(64)
   .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be kebab-case: lower-case letters and digits joined by single dashes');
-const semver = z
-  .string()
-  .regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.2.0');
+const semver = z.string().regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.2.0');
 
 export const PERSONAS = ['professional', 'freelancer', 'student', 'family', 'anyone'] as const;
 
@@ -108,7 +106,12 @@ export const EventTrigger = z.strictObject({
   type: z.literal('event'),
   event: z.enum(EVENT_TYPES),
   /** For calendar.event_upcoming: how many minutes before the event. */
-  offsetMinutes: z.number().int().min(0).max(7 * 24 * 60).optional(),
+  offsetMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .optional(),
 });
 export const WebhookTrigger = z.strictObject({ type: z.literal('webhook'), hmac: z.boolean().default(false) });
 export const ManualTrigger = z.strictObject({ type: z.literal('manual') });
@@ -120,13 +123,18 @@ export type Trigger = z.infer<typeof Trigger>;
  * that path of the run's data (`trigger`, `settings`, `steps.<id>.output`, `item` inside forEach,
  * `now`, `person`); `{{$.path}}` inside a longer string is replaced by its text.
  */
-export const Template: z.ZodType<unknown> = z.lazy(() => z.union([z.string().max(20_000), z.number(), z.boolean(), z.null(), z.array(Template).max(200), z.record(z.string(), Template)]));
+export const Template: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.string().max(20_000), z.number(), z.boolean(), z.null(), z.array(Template).max(200), z.record(z.string(), Template)]),
+);
 
 const ref = z.string().regex(/^\$\.[A-Za-z0-9_.[\]-]+$/, 'must be a reference such as $.steps.triage.output.category');
 export const Condition = z.strictObject({
   path: ref,
   equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
-  in: z.array(z.union([z.string(), z.number()])).max(50).optional(),
+  in: z
+    .array(z.union([z.string(), z.number()]))
+    .max(50)
+    .optional(),
   notEmpty: z.boolean().optional(),
 });
 export type Condition = z.infer<typeof Condition>;
@@ -138,11 +146,17 @@ const stepBase = {
   /** Runs the step once per element of this list (at most 50), with `$.item` bound to it. */
   forEach: ref.optional(),
 };
-export const SkillStep = z.strictObject({ ...stepBase, skill: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/, 'must be a skill id such as email.triage'), input: Template.default({}) });
+export const SkillStep = z.strictObject({
+  ...stepBase,
+  skill: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/, 'must be a skill id such as email.triage'),
+  input: Template.default({}),
+});
 export const CodeStep = z.strictObject({
   ...stepBase,
   /** Path of a JavaScript file in the pack that defines `async function main(input, platform)`. */
-  code: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*\.js$/, 'must be a relative path to a .js file inside the pack, such as steps/plan.js'),
+  code: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*\.js$/, 'must be a relative path to a .js file inside the pack, such as steps/plan.js'),
   input: Template.default({}),
   /** Skills the code may call through platform.call (each covered by the pack's scopes). */
   skills: z.array(z.string()).max(20).default([]),
@@ -215,11 +229,17 @@ export const PackManifest = z
       ids.add(a.id);
       const stepIds = new Set<string>();
       a.steps.forEach((s, j) => {
-        if (stepIds.has(s.id)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'steps', j, 'id'], message: `step id "${s.id}" is used twice in agent ${a.id}` });
+        if (stepIds.has(s.id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['agents', i, 'steps', j, 'id'],
+            message: `step id "${s.id}" is used twice in agent ${a.id}`,
+          });
         stepIds.add(s.id);
       });
     });
-    if (m.settings.type !== undefined && m.settings.type !== 'object') ctx.addIssue({ code: 'custom', path: ['settings', 'type'], message: 'the settings schema must be of type object' });
+    if (m.settings.type !== undefined && m.settings.type !== 'object')
+      ctx.addIssue({ code: 'custom', path: ['settings', 'type'], message: 'the settings schema must be of type object' });
   });
 export type PackManifest = z.infer<typeof PackManifest>;
 export type PackManifestInput = z.input<typeof PackManifest>;
@@ -236,7 +256,9 @@ export function validateManifest(raw: unknown): { ok: true; manifest: PackManife
   return {
     ok: false,
     problems: r.error.issues.map((i) => ({
-      path: i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(manifest)',
+      path:
+        i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') ||
+        '(manifest)',
       message: i.message,
     })),
   };

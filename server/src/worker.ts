@@ -55,17 +55,21 @@ export function buildTaskList(deps: Deps): TaskList {
         });
       };
       tasks[job.name] = task;
+      // graphile-worker's crontab does not accept dots in task names: cron items use this alias.
+      tasks[cronAlias(job.name)] = task;
     }
   }
   return tasks;
 }
+
+const cronAlias = (name: string) => name.replace('.', ':');
 
 function buildCrontab(deps: Deps): string {
   const lines: string[] = [];
   for (const m of deps.modules) {
     for (const c of m.cron ?? []) {
       const opts = c.backfillMinutes ? ` ?fill=${c.backfillMinutes}m` : '';
-      lines.push(`${c.pattern} ${c.job.name}${opts}`);
+      lines.push(`${c.pattern} ${cronAlias(c.job.name)}${opts}`);
     }
   }
   return lines.join('\n');

@@ -1,10 +1,10 @@
+import type { FullLimits } from '@csme/contracts/plans';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Ctx } from './ctx.js';
 import type { Db } from './db.js';
 import type { JobDef } from './jobs.js';
 import type { SettingDef } from './settings.js';
 import type { SkillDef } from './skill.js';
-import type { FullLimits } from '@csme/contracts/plans';
-import type { Ctx } from './ctx.js';
 
 /** A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects. */
 export type UsageMeter = (db: Db, spaceId: string) => Promise<number>;

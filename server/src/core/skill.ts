@@ -73,12 +73,86 @@ export interface SkillDef<I extends z.ZodType = z.ZodType, O extends z.ZodType =
    * the Sent folder) or cannot be found (`not_found`: the action stays `unknown` for the person to resend
    * or dismiss; nothing is ever resent on its own). Act skills without it must be idempotent by the key.
    */
-  reconcile?(sctx: SkillContext, input: z.output<I>, idempotencyKey: string): Promise<{ state: 'done'; result: z.input<O> } | { state: 'not_found' }>;
+  reconcile?(
+    sctx: SkillContext,
+    input: z.output<I>,
+    idempotencyKey: string,
+  ): Promise<{ state: 'done'; result: z.input<O> } | { state: 'not_found' }>;
 }
-
 
 export function defineSkill<I extends z.ZodType, O extends z.ZodType>(def: SkillDef<I, O>): SkillDef<I, O> {
   if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(def.id)) throw new Error(`skill id ${def.id} must look like area.verb`);
   if (def.kind === 'act' && !def.actionType) throw new Error(`act skill ${def.id} needs an actionType`);
   return def;
+}
+
+import { inTenant } from './db.js';
+import { AppError } from './errors.js';
+import type { ModuleDef } from './module.js';
+
+/** The skill with this id among every module's skills. */
+export function findSkill(modules: readonly ModuleDef[], id: string): SkillDef | undefined {
+  for (const m of modules) for (const s of m.skills ?? []) if (s.id === id) return s;
+  return undefined;
+}
+
+function issues(e: z.ZodError, root: string) {
+  return e.issues.map((i) => ({ path: [root, ...i.path.map(String)].join('.'), message: i.message }));
+}
+
+/**
+ * Runs a skill with its contract enforced: input checked (a clear `invalid_input` naming the path),
+ * output checked (a skill that breaks its contract fails the step; it never reaches the caller unchecked).
+ */
+export async function invokeSkill(skill: SkillDef, sctx: SkillContext, rawInput: unknown): Promise<unknown> {
+  const input = skill.input.safeParse(rawInput);
+  if (!input.success) {
+    const list = issues(input.error, 'input');
+    throw new AppError('invalid_input', `${skill.id}: ${list[0]?.path}: ${list[0]?.message}`, { issues: list });
+  }
+  const raw = await skill.run(sctx, input.data);
+  const output = skill.output.safeParse(raw);
+  if (!output.success) {
+    const list = issues(output.error, 'output');
+    throw new AppError('internal', `${skill.id} returned an answer that breaks its contract (${list[0]?.path}: ${list[0]?.message})`, {
+      issues: list,
+    });
+  }
+  return output.data;
+}
+
+export interface SkillContextOptions {
+  spaceId: string;
+  accountId: string;
+  agentId?: string | null;
+  runId?: string | null;
+  idempotencyKey?: string | null;
+  model?: ModelAccess | null;
+  signal?: AbortSignal;
+}
+
+/** Builds the context a skill runs in: the person's time zone and language, the space's member names, a tenant scope. */
+export async function createSkillContext(ctx: Ctx, o: SkillContextOptions): Promise<SkillContext> {
+  const people = await ctx.deps.db
+    .selectFrom('membership as m')
+    .innerJoin('account as a', 'a.id', 'm.account_id')
+    .select(['a.id', 'a.display_name', 'a.time_zone', 'a.locale'])
+    .where('m.space_id', '=', o.spaceId)
+    .execute();
+  const me = people.find((p) => p.id === o.accountId);
+  return {
+    ctx,
+    spaceId: o.spaceId,
+    accountId: o.accountId,
+    agentId: o.agentId ?? null,
+    runId: o.runId ?? null,
+    idempotencyKey: o.idempotencyKey ?? null,
+    now: ctx.now(),
+    timeZone: me?.time_zone ?? 'UTC',
+    locale: me?.locale === 'he' ? 'he' : 'en',
+    signal: o.signal ?? new AbortController().signal,
+    model: o.model ?? null,
+    members: people.map((p) => p.display_name),
+    inScope: (fn) => inTenant(ctx.deps.db, { spaceId: o.spaceId, accountId: o.accountId }, fn),
+  };
 }

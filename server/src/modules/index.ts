@@ -1,9 +1,23 @@
 // Every business area, registered once here: the one central edit when a module is added.
 import type { ModuleDef } from '#core/module.js';
 import { accountsModule } from './accounts/index.js';
+import { activityModule } from './activity/index.js';
 import { adminModule } from './admin/index.js';
+import { agentsModule } from './agents/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { plansModule } from './plans/index.js';
+import { runsModule } from './runs/index.js';
 import { spacesModule } from './spaces/index.js';
+import { suggestionsModule } from './suggestions/index.js';
 
-export const modules: readonly ModuleDef[] = [accountsModule, spacesModule, plansModule, notificationsModule, adminModule];
+export const modules: readonly ModuleDef[] = [
+  accountsModule,
+  spacesModule,
+  plansModule,
+  notificationsModule,
+  activityModule,
+  agentsModule,
+  runsModule,
+  suggestionsModule,
+  adminModule,
+];

@@ -1,5 +1,5 @@
+import { type Insertable, sql, type Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
-import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Agent } from '#core/db.types.js';
 
 export async function insertAgents(db: Db, rows: Insertable<Agent>[]): Promise<void> {
@@ -65,5 +65,9 @@ export async function listAgentsForEvent(db: Db, a: { spaceId: string; type: str
 }
 
 export async function findAgentByWebhookToken(db: Db, tokenHash: Buffer) {
-  return db.selectFrom('agent').select(['id', 'space_id', 'owner_account_id', 'webhook_secret']).where('webhook_token_hash', '=', tokenHash).executeTakeFirst();
+  return db
+    .selectFrom('agent')
+    .select(['id', 'space_id', 'owner_account_id', 'webhook_secret'])
+    .where('webhook_token_hash', '=', tokenHash)
+    .executeTakeFirst();
 }

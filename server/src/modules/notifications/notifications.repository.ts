@@ -28,7 +28,16 @@ export async function listCapturedEmails(db: Db, opts: { limit: number; before?:
 
 export async function insertNotification(
   db: Db,
-  row: { id: string; space_id: string; owner_account_id: string; kind: string; title: string; body: string; url: string | null; data: Record<string, unknown> },
+  row: {
+    id: string;
+    space_id: string;
+    owner_account_id: string;
+    kind: string;
+    title: string;
+    body: string;
+    url: string | null;
+    data: Record<string, unknown>;
+  },
 ): Promise<void> {
   await db
     .insertInto('notification')

@@ -5,7 +5,14 @@ import { addJob } from '#core/jobs.js';
 import { smtpSetting } from './notifications.config.js';
 import { deliverEmailJob } from './notifications.jobs.js';
 import { presentMailboxMessage, type RenderedEmail, renderEmail } from './notifications.presenter.js';
-import { findAccountContact, findEmail, insertEmail, insertNotification, listCapturedEmails, updateEmail } from './notifications.repository.js';
+import {
+  findAccountContact,
+  findEmail,
+  insertEmail,
+  insertNotification,
+  listCapturedEmails,
+  updateEmail,
+} from './notifications.repository.js';
 
 export interface QueueEmailInput {
   to: string;
@@ -134,7 +141,10 @@ export async function notify(ctx: Ctx, n: NotifyInput): Promise<string> {
           greeting: person.locale === 'he' ? `שלום ${person.display_name},` : `Hello ${person.display_name},`,
           paragraphs: n.body ? [n.body] : [],
           action: n.url ? { label: person.locale === 'he' ? 'פתיחה' : 'Open', url: `${base}${n.url}` } : undefined,
-          footer: person.locale === 'he' ? 'connectsoft.me — אפשר לשנות את העדפות ההתראות בהגדרות.' : 'connectsoft.me — you can change which notifications you get in Settings.',
+          footer:
+            person.locale === 'he'
+              ? 'connectsoft.me — אפשר לשנות את העדפות ההתראות בהגדרות.'
+              : 'connectsoft.me — you can change which notifications you get in Settings.',
         }),
       });
     }

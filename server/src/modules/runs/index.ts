@@ -1,0 +1,11 @@
+// Runs: every trigger (schedule, connector or app event, webhook, "run now") becomes a run through one
+// admission step; the executor runs its steps and turns actions into suggestions. It does not define
+// agents (agents, packs do) nor perform approved actions (suggestions does).
+import type { ModuleDef } from '#core/module.js';
+import { admitDelayedJob, dispatchEventJob, executeRunJob } from './runs.jobs.js';
+import { runsRoutes } from './runs.routes.js';
+
+export { maskText, storedPayload } from './runs.policy.js';
+export { type Admission, admitRun, type RaiseEventInput, raiseEvent, type TriggerInput } from './runs.service.js';
+
+export const runsModule: ModuleDef = { name: 'runs', routes: runsRoutes, jobs: [dispatchEventJob, executeRunJob, admitDelayedJob] };

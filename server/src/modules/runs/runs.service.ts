@@ -1,0 +1,665 @@
+import type { Offer } from '@csme/contracts/errors';
+import type { RunDetail, RunSummary } from '@csme/contracts/runs';
+import { type AgentManifest, evaluateCondition, getPath, type PackManifest, resolveTemplate, type Step } from '@csme/sdk';
+import type { ActorCtx, Ctx } from '#core/ctx.js';
+import { inSpace } from '#core/ctx.js';
+import type { Db } from '#core/db.js';
+import { AppError, isAppError, isDatabaseUnavailable } from '#core/errors.js';
+import { newId } from '#core/ids.js';
+import type { JobHelpers } from '#core/jobs.js';
+import { addJob } from '#core/jobs.js';
+import { createSkillContext, findSkill, invokeSkill, type SkillContext, type SkillDef } from '#core/skill.js';
+import { type AgentWithPack, findAgentWithPack, listAgentsForEvent } from '#modules/agents/index.js';
+import { notify } from '#modules/notifications/index.js';
+import { type Entitlements, getEntitlements, limitError, takeRuns } from '#modules/plans/index.js';
+import { createSuggestion, recentRejections } from '#modules/suggestions/index.js';
+import { admitDelayedJob, dispatchEventJob, executeRunJob } from './runs.jobs.js';
+import { priorityFor, RUN_MAX_ATTEMPTS, storedPayload } from './runs.policy.js';
+import {
+  claimRun,
+  findEvent,
+  findRun,
+  findRunIdByTrigger,
+  findRunWithAgent,
+  insertEvent,
+  insertRun,
+  insertStep,
+  listRuns as listRunRows,
+  listSteps,
+  markEventDispatched,
+  markQuotaNotified,
+  suggestionIdsOfRun,
+  updateRun,
+} from './runs.repository.js';
+
+// ---------------------------------------------------------------- events
+
+export interface RaiseEventInput {
+  spaceId: string;
+  /** The member whose data raised it (their mailbox, their calendar), or the person who acted. */
+  ownerAccountId: string;
+  /** Private events (a member's own mail) reach only that member's private agents. */
+  visibility: 'shared' | 'private';
+  /** One of the manifest's EVENT_TYPES, e.g. `email.received`. */
+  type: string;
+  /** What raised it, e.g. `connector:<id>` or `app:tasks`. */
+  source: string;
+  /** The same event raised twice (a re-sync, a retried job) is recorded once. */
+  dedupeKey: string;
+  /** Ids and small facts only (for `calendar.event_upcoming`: `startsAt`, ISO 8601). */
+  data: Record<string, unknown>;
+}
+
+/**
+ * Records an event and queues its dispatch, in the caller's transaction: agents listening to it get
+ * a run each. Returns the event id, or null when this event was already recorded.
+ */
+export async function raiseEvent(ctx: Ctx, e: RaiseEventInput): Promise<string | null> {
+  const id = await insertEvent(ctx.db, {
+    id: newId(),
+    space_id: e.spaceId,
+    owner_account_id: e.ownerAccountId,
+    visibility: e.visibility,
+    type: e.type,
+    source: e.source,
+    dedupe_key: e.dedupeKey.slice(0, 500),
+    data: JSON.stringify(e.data),
+    created_at: ctx.now(),
+  });
+  if (!id) return null;
+  await addJob(ctx.db, dispatchEventJob, { spaceId: e.spaceId, eventId: id });
+  return id;
+}
+
+function eventTrigger(manifest: AgentManifest, type: string) {
+  return manifest.triggers.find((t) => t.type === 'event' && t.event === type) as
+    | { type: 'event'; event: string; offsetMinutes?: number }
+    | undefined;
+}
+
+/** Gives each listening agent its run (or, for "30 minutes before" triggers, schedules its admission). */
+export async function dispatchEvent(ctx: Ctx, spaceId: string, eventId: string): Promise<void> {
+  const ev = await findEvent(ctx.db, spaceId, eventId);
+  if (!ev || ev.dispatched_at) return;
+  const agents = await listAgentsForEvent(ctx.db, {
+    spaceId,
+    type: ev.type,
+    visibility: ev.visibility,
+    ownerAccountId: ev.owner_account_id,
+  });
+  for (const { id: agentId } of agents) {
+    const agent = await findAgentWithPack(ctx.db, spaceId, agentId);
+    const def = agent ? agentManifest(agent) : undefined;
+    const trigger = def ? eventTrigger(def, ev.type) : undefined;
+    if (!agent || !def || !trigger) continue;
+    const startsAt =
+      typeof (ev.data as { startsAt?: unknown }).startsAt === 'string' ? new Date((ev.data as { startsAt: string }).startsAt) : null;
+    if (trigger.offsetMinutes !== undefined && startsAt) {
+      const runAt = new Date(startsAt.getTime() - trigger.offsetMinutes * 60_000);
+      if (startsAt <= ctx.now()) continue; // it has begun: too late to prepare for it
+      if (runAt > ctx.now()) {
+        await addJob(
+          ctx.db,
+          admitDelayedJob,
+          { spaceId, agentId, kind: 'event', key: `event:${eventId}`, eventId },
+          { runAt, jobKey: `admit:${agentId}:${eventId}` },
+        );
+        continue;
+      }
+    }
+    await admitRun(ctx, {
+      spaceId,
+      agentId,
+      kind: 'event',
+      key: `event:${eventId}`,
+      data: { event: { id: ev.id, type: ev.type, data: ev.data } },
+    });
+  }
+  await markEventDispatched(ctx.db, spaceId, eventId, ctx.now());
+}
+
+export async function admitDelayed(
+  ctx: Ctx,
+  p: { spaceId: string; agentId: string; kind: 'event' | 'schedule'; key: string; eventId?: string },
+): Promise<void> {
+  let data: Record<string, unknown> = {};
+  if (p.eventId) {
+    const ev = await findEvent(ctx.db, p.spaceId, p.eventId);
+    if (!ev) return;
+    data = { event: { id: ev.id, type: ev.type, data: ev.data } };
+  }
+  await admitRun(ctx, { spaceId: p.spaceId, agentId: p.agentId, kind: p.kind, key: p.key, data });
+}
+
+// ---------------------------------------------------------------- admission
+
+export interface TriggerInput {
+  spaceId: string;
+  agentId: string;
+  kind: 'schedule' | 'event' | 'webhook' | 'manual';
+  /** Dedupe key: the same key never makes two runs of one agent (`event:<id>`, `webhook:<delivery>`, `schedule:<time>`). */
+  key: string;
+  data: Record<string, unknown>;
+  actorAccountId?: string | null;
+}
+
+export type Admission =
+  | { status: 'queued'; runId: string }
+  | { status: 'duplicate'; runId: string }
+  | { status: 'refused'; runId: string; reason: 'quota' | 'paused' | 'disabled' | 'plan'; message: string; offers: Offer[] };
+
+export function agentManifest(agent: Pick<AgentWithPack, 'manifest' | 'agent_key'>): AgentManifest | undefined {
+  return (agent.manifest as PackManifest).agents.find((a) => a.id === agent.agent_key);
+}
+
+async function notifyQuota(
+  ctx: Ctx,
+  ent: Entitlements,
+  ownerAccountId: string,
+  used: number,
+  limit: number,
+  refused: boolean,
+): Promise<void> {
+  const percent = refused || used >= limit ? 100 : used >= Math.ceil(limit * 0.8) ? 80 : 0;
+  if (!percent) return;
+  if (!(await markQuotaNotified(ctx.db, ent.spaceId, ent.quota.start, percent))) return;
+  const resets = ent.quota.end.toISOString().slice(0, 10);
+  await notify(ctx, {
+    spaceId: ent.spaceId,
+    accountId: ownerAccountId,
+    kind: percent === 100 ? 'quota.exhausted' : 'quota.warning',
+    title:
+      percent === 100
+        ? `Your agents used all ${limit.toLocaleString('en-US')} runs of this month`
+        : `Your agents used 80% of this month's runs`,
+    body:
+      percent === 100
+        ? `New runs wait until ${resets}. Nothing already queued is lost. Upgrade, or buy extra runs for this month, to keep them going.`
+        : `${used.toLocaleString('en-US')} of ${limit.toLocaleString('en-US')} runs are used; the count starts again on ${resets}.`,
+    url: '/plans',
+    email: true,
+  });
+}
+
+/**
+ * Every trigger becomes a run here, in ONE transaction: check the agent and its pack, insert the run
+ * (a repeated trigger key makes no second run), take one run from the quota month with a conditional
+ * update, and queue the job with the plan's priority. A refusal is recorded as a run too (status
+ * `refused`, with the reason), so a person sees why nothing happened; it takes nothing from the quota.
+ */
+export async function admitRun(ctx: Ctx, t: TriggerInput): Promise<Admission> {
+  const now = ctx.now();
+  return ctx.db.transaction().execute(async (tx) => {
+    const c = { ...ctx, db: tx };
+    const agent = await findAgentWithPack(tx, t.spaceId, t.agentId);
+    if (!agent) throw new AppError('not_found', 'That agent was not found.');
+    const ent = await getEntitlements(tx, t.spaceId, now);
+    const base = {
+      space_id: t.spaceId,
+      owner_account_id: agent.owner_account_id,
+      visibility: agent.visibility,
+      agent_id: agent.id,
+      installation_id: agent.installation_id,
+      trigger_kind: t.kind,
+      trigger_key: t.key.slice(0, 300),
+      trigger_data: JSON.stringify(t.data),
+      queued_at: now,
+      priority: priorityFor(ent.limits.queuePriority),
+      created_by_account_id: t.actorAccountId ?? null,
+      quota_period_start: ent.quota.start,
+    };
+    const refuse = async (reason: 'quota' | 'paused' | 'disabled' | 'plan', message: string, offers: Offer[]): Promise<Admission> => {
+      const id = newId();
+      const inserted = await insertRun(tx, {
+        id,
+        ...base,
+        status: 'refused',
+        refused_reason: reason,
+        reason_text: message,
+        finished_at: now,
+      });
+      if (!inserted) {
+        const existing = await findRunIdByTrigger(tx, agent.id, base.trigger_key);
+        return { status: 'duplicate', runId: existing!.id };
+      }
+      return { status: 'refused', runId: id, reason, message, offers };
+    };
+    if (agent.installation_status !== 'active') {
+      const why =
+        agent.paused_reason === 'plan_limit'
+          ? 'Its pack is paused because the space is over its plan limit.'
+          : agent.paused_reason === 'scopes_revoked'
+            ? 'Its pack is paused until you allow what it needs again.'
+            : 'Its pack is paused.';
+      return refuse('paused', `Did not run: ${why}`, []);
+    }
+    if (!agent.enabled) {
+      if (agent.disabled_reason?.startsWith('needs_plan:')) {
+        const err = await limitError(tx, ent, 'connectors', 0);
+        return refuse(
+          'plan',
+          `Did not run: this agent needs a plan with all connectors. ${err.message}`,
+          (err.details as { offers: Offer[] }).offers,
+        );
+      }
+      return refuse('disabled', 'Did not run: this agent is turned off.', []);
+    }
+    const runId = newId();
+    const inserted = await insertRun(tx, { id: runId, ...base, status: 'queued' });
+    if (!inserted) {
+      const existing = await findRunIdByTrigger(tx, agent.id, base.trigger_key);
+      return { status: 'duplicate', runId: existing!.id };
+    }
+    const take = await takeRuns(tx, ent);
+    if (!take.admitted) {
+      const err = await limitError(tx, ent, 'runs', take.used);
+      const message = `Did not run: ${err.message}`;
+      await updateRun(tx, t.spaceId, runId, { status: 'refused', refused_reason: 'quota', reason_text: message, finished_at: now });
+      await notifyQuota(c, ent, agent.owner_account_id, take.used, take.limit, true);
+      return { status: 'refused', runId, reason: 'quota', message, offers: (err.details as { offers: Offer[] }).offers };
+    }
+    await addJob(tx, executeRunJob, { spaceId: t.spaceId, runId }, { priority: base.priority, maxAttempts: RUN_MAX_ATTEMPTS });
+    await notifyQuota(c, ent, agent.owner_account_id, take.used, take.limit, false);
+    return { status: 'queued', runId };
+  });
+}
+
+// ---------------------------------------------------------------- execution
+
+class StepFailure extends Error {
+  readonly stepKey: string;
+  constructor(stepKey: string, message: string) {
+    super(message);
+    this.stepKey = stepKey;
+  }
+}
+class RunCancelled extends Error {}
+
+interface RunState {
+  run: NonNullable<Awaited<ReturnType<typeof claimRun>>>;
+  agent: AgentWithPack;
+  def: AgentManifest;
+  data: {
+    trigger: unknown;
+    settings: unknown;
+    steps: Record<string, { output: unknown }>;
+    now: string;
+    person: unknown;
+    item?: unknown;
+    feedback: unknown;
+  };
+  sctx: SkillContext;
+  idx: number;
+  stepsUsed: number;
+  deadline: number;
+  tokensIn: number;
+  tokensOut: number;
+  suggestions: number;
+  done: Map<string, unknown>;
+}
+
+function policyFor(state: RunState, actionType: string): 'suggest' | 'auto' | 'never' {
+  const own = (state.agent.policies as Record<string, string> | null)?.[actionType];
+  const p = own ?? state.def.policies[actionType] ?? 'suggest';
+  return p === 'auto' || p === 'never' ? p : 'suggest';
+}
+
+function grantedOrThrow(state: RunState, stepKey: string, skill: SkillDef): void {
+  const granted = new Set(state.agent.granted_scopes);
+  const missing = skill.scopes.filter((s) => !granted.has(s));
+  if (missing.length) throw new StepFailure(stepKey, `This pack was not allowed to use ${skill.id} (it needs ${missing.join(', ')}).`);
+}
+
+/** Calls a skill from a step: reads and computations run now; actions become suggestions (or auto actions). */
+async function callSkill(ctx: Ctx, state: RunState, stepKey: string, skillId: string, input: unknown, itemKey: string): Promise<unknown> {
+  const skill = findSkill(ctx.deps.modules, skillId);
+  if (!skill) throw new StepFailure(stepKey, `There is no skill ${skillId} on this instance.`);
+  grantedOrThrow(state, stepKey, skill);
+  if (skill.kind !== 'act') {
+    try {
+      return await invokeSkill(skill, state.sctx, input);
+    } catch (e) {
+      if (isAppError(e) && (e.code === 'invalid_input' || e.code === 'internal' || e.code === 'not_found' || e.code === 'forbidden'))
+        throw new StepFailure(stepKey, e.message);
+      throw e;
+    }
+  }
+  const policy = policyFor(state, skill.actionType!);
+  if (policy === 'never') return { skipped: true, reason: `"${skill.actionType}" is set to never for this agent` };
+  const parsed = skill.input.safeParse(input);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new StepFailure(stepKey, `${skill.id}: input.${first?.path.join('.')}: ${first?.message}`);
+  }
+  const r = await ctx.db.transaction().execute((tx) =>
+    createSuggestion(
+      { ...ctx, db: tx },
+      {
+        spaceId: state.run.space_id,
+        ownerAccountId: state.run.owner_account_id,
+        visibility: state.run.visibility as 'shared' | 'private',
+        agentId: state.agent.id,
+        runId: state.run.id,
+        skill,
+        action: parsed.data,
+        idempotencyKey: `${state.run.id}:${stepKey}:${itemKey}`,
+        policy,
+        locale: state.sctx.locale,
+      },
+    ),
+  );
+  if (r.created) state.suggestions++;
+  return { suggestionId: r.id, status: r.status };
+}
+
+async function runStepBody(ctx: Ctx, state: RunState, step: Step, input: unknown, itemKey: string): Promise<unknown> {
+  if ('skill' in step) return callSkill(ctx, state, step.id, step.skill, input, itemKey);
+  if ('code' in step) {
+    throw new StepFailure(step.id, 'Code steps need the code sandbox, which this instance does not have yet.');
+  }
+  // A model step: the local engine's fallback when no model is configured or allowed for this pack.
+  const fb = step.fallback;
+  return callSkill(ctx, state, step.id, fb.skill, resolveTemplate(fb.input, state.data), itemKey);
+}
+
+async function checkCancelled(ctx: Ctx, state: RunState): Promise<void> {
+  const r = await findRun(ctx.db, state.run.space_id, state.run.id);
+  if (r?.cancel_requested_at) throw new RunCancelled();
+}
+
+async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void> {
+  const startedAt = ctx.now();
+  const idx = state.idx++;
+  const kind = 'skill' in step ? 'skill' : 'code' in step ? 'code' : 'model';
+  const name = step.name ?? ('skill' in step ? step.skill : 'code' in step ? step.code : 'model');
+  const record = async (status: 'succeeded' | 'failed' | 'skipped', input: unknown, output: unknown, error: string | null) => {
+    await insertStep(ctx.db, {
+      run_id: state.run.id,
+      idx,
+      space_id: state.run.space_id,
+      owner_account_id: state.run.owner_account_id,
+      visibility: state.run.visibility,
+      step_key: step.id,
+      kind,
+      name,
+      status,
+      input: state.agent.store_payloads ? JSON.stringify(storedPayload(input)) : null,
+      output: state.agent.store_payloads ? JSON.stringify(storedPayload(output)) : null,
+      error,
+      started_at: startedAt,
+      finished_at: ctx.now(),
+    });
+  };
+  if (state.done.has(step.id)) {
+    state.data.steps[step.id] = { output: state.done.get(step.id) };
+    return;
+  }
+  if (step.when && !evaluateCondition(step.when, state.data)) {
+    state.data.steps[step.id] = { output: null };
+    await record('skipped', null, { skipped: true, reason: `condition ${step.when.path} not met` }, null);
+    return;
+  }
+  if (Date.now() > state.deadline)
+    throw new StepFailure(step.id, `The run went over its time budget of ${state.def.budget.maxSeconds} seconds.`);
+  const items = step.forEach ? getPath(state.data, step.forEach) : [null];
+  const list = Array.isArray(items) ? items.slice(0, 50) : [];
+  const inputs: unknown[] = [];
+  const outputs: unknown[] = [];
+  try {
+    for (const [i, item] of list.entries()) {
+      if (++state.stepsUsed > state.def.budget.maxSteps)
+        throw new StepFailure(step.id, `The run went over its budget of ${state.def.budget.maxSteps} steps.`);
+      const data = step.forEach ? { ...state.data, item } : state.data;
+      const input = 'model' in step ? null : resolveTemplate(step.input, data);
+      inputs.push(input);
+      const scoped = { ...state, data } as RunState;
+      outputs.push(await runStepBody(ctx, scoped, step, input, step.forEach ? String(i) : '0'));
+    }
+  } catch (e) {
+    if (e instanceof StepFailure) await record('failed', step.forEach ? inputs : inputs[0], null, e.message);
+    throw e;
+  }
+  const output = step.forEach ? outputs : outputs[0];
+  state.data.steps[step.id] = { output };
+  await record('succeeded', step.forEach ? inputs : inputs[0], output, null);
+}
+
+async function finishRun(
+  ctx: Ctx,
+  state: { run: { space_id: string; id: string; owner_account_id: string } },
+  status: 'succeeded' | 'failed' | 'cancelled',
+  extra: Record<string, unknown> = {},
+) {
+  await updateRun(ctx.db, state.run.space_id, state.run.id, { status, finished_at: ctx.now(), ...extra });
+}
+
+/**
+ * Runs one queued run: its steps in order, within the agent's budget (steps, seconds), recording each
+ * step (payloads masked and capped). A retry after a crash or a platform fault resumes after the
+ * steps already recorded and never takes another run from the quota; proposed actions carry
+ * idempotency keys, so a resumed run proposes each once.
+ */
+export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpers: JobHelpers): Promise<void> {
+  const run = await claimRun(ctx.db, spaceId, runId, ctx.now());
+  if (!run) return;
+  if (run.cancel_requested_at) return finishRun(ctx, { run }, 'cancelled');
+  const agent = await findAgentWithPack(ctx.db, spaceId, run.agent_id);
+  const def = agent ? agentManifest(agent) : undefined;
+  if (!agent || !def) return finishRun(ctx, { run }, 'failed', { error: 'This agent no longer exists in its pack.' });
+  const previous = await listSteps(ctx.db, spaceId, runId);
+  const done = new Map<string, unknown>();
+  for (const s of previous) if (s.status === 'succeeded' || s.status === 'skipped') done.set(s.step_key, s.output);
+  const sctx = await createSkillContext(ctx, {
+    spaceId,
+    accountId: run.owner_account_id,
+    agentId: agent.id,
+    runId,
+    signal: helpers.signal,
+  });
+  const feedback = (await recentRejections(ctx.db, spaceId, agent.id)).map((r) => ({
+    actionType: r.action_type,
+    title: r.title,
+    reason: r.reject_reason,
+  }));
+  const state: RunState = {
+    run,
+    agent,
+    def,
+    data: {
+      trigger: run.trigger_data,
+      settings: agent.settings,
+      steps: {},
+      now: ctx.now().toISOString(),
+      person: { timeZone: sctx.timeZone, locale: sctx.locale, members: sctx.members },
+      feedback,
+    },
+    sctx,
+    idx: previous.length ? Math.max(...previous.map((p) => p.idx)) + 1 : 0,
+    stepsUsed: 0,
+    deadline: Date.now() + def.budget.maxSeconds * 1000,
+    tokensIn: run.tokens_in,
+    tokensOut: run.tokens_out,
+    suggestions: 0,
+    done,
+  };
+  try {
+    for (const step of def.steps) {
+      await checkCancelled(ctx, state);
+      await executeStep(ctx, state, step);
+    }
+  } catch (e) {
+    if (e instanceof RunCancelled) return finishRun(ctx, state, 'cancelled', { step_count: state.idx });
+    if (e instanceof StepFailure)
+      return finishRun(ctx, state, 'failed', { error: `Step "${e.stepKey}" failed: ${e.message}`, step_count: state.idx });
+    const lastAttempt = helpers.attempts >= helpers.maxAttempts;
+    if (lastAttempt) {
+      const reason = isDatabaseUnavailable(e)
+        ? 'the database was unavailable'
+        : e instanceof Error
+          ? e.message.slice(0, 300)
+          : 'an unexpected error';
+      return finishRun(ctx, state, 'failed', {
+        error: `It kept failing on our side (${reason}); it was tried ${helpers.attempts} times.`,
+        step_count: state.idx,
+      });
+    }
+    ctx.log.warn(
+      { runId, attempt: helpers.attempts, err: { message: (e as Error).message } },
+      'run hit a platform fault; it will be retried',
+    );
+    throw e;
+  }
+  await ctx.db.transaction().execute(async (tx) => {
+    await updateRun(tx, spaceId, runId, {
+      status: 'succeeded',
+      finished_at: ctx.now(),
+      step_count: state.idx,
+      tokens_in: state.tokensIn,
+      tokens_out: state.tokensOut,
+    });
+    if (state.suggestions > 0) {
+      await notify(
+        { ...ctx, db: tx },
+        {
+          spaceId,
+          accountId: run.owner_account_id,
+          kind: 'suggestion.created',
+          title: `${def.name} has ${state.suggestions} suggestion${state.suggestions === 1 ? '' : 's'} for you`,
+          body: 'Open your inbox to approve, edit or reject them.',
+          url: '/suggestions',
+        },
+      );
+    }
+  });
+}
+
+// ---------------------------------------------------------------- queries and commands
+
+type RunRow = Awaited<ReturnType<typeof listRunRows>>[number];
+
+function presentRun(r: RunRow): RunSummary {
+  const agents = (r.agents ?? []) as Array<{ id: string; name: string }>;
+  return {
+    id: r.id,
+    agentId: r.agent_id,
+    agentName: agents.find((a) => a.id === r.agent_key)?.name ?? r.agent_key,
+    packName: r.pack_name,
+    triggerKind: r.trigger_kind as RunSummary['triggerKind'],
+    status: r.status as RunSummary['status'],
+    refusedReason: r.refused_reason,
+    reason: r.reason_text,
+    error: r.error,
+    queuedAt: r.queued_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    durationMs: r.started_at && r.finished_at ? r.finished_at.getTime() - r.started_at.getTime() : null,
+    stepCount: r.step_count,
+    tokensIn: r.tokens_in,
+    tokensOut: r.tokens_out,
+    costMicros: Number(r.cost_micros),
+    visibility: r.visibility as RunSummary['visibility'],
+  };
+}
+
+const encodeCursor = (r: RunSummary) => Buffer.from(`${r.queuedAt}|${r.id}`).toString('base64url');
+function decodeCursor(c: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
+  const d = new Date(at ?? '');
+  if (!id || Number.isNaN(d.getTime())) throw new AppError('invalid_input', 'The page cursor is not valid; start from the first page.');
+  return { at: d, id };
+}
+
+export async function listRuns(ctx: ActorCtx, q: { limit: number; cursor?: string; status?: string; agentId?: string }) {
+  return inSpace(ctx, async (c) => {
+    const rows = await listRunRows(c.db, ctx.actor.spaceId, {
+      limit: q.limit,
+      before: q.cursor ? decodeCursor(q.cursor) : undefined,
+      status: q.status,
+      agentId: q.agentId,
+    });
+    const items = rows.slice(0, q.limit).map(presentRun);
+    return { items, nextCursor: rows.length > q.limit ? encodeCursor(items.at(-1)!) : null };
+  });
+}
+
+async function runSummary(db: Db, spaceId: string, runId: string): Promise<RunSummary> {
+  const r = await findRunWithAgent(db, spaceId, runId);
+  if (!r) throw new AppError('not_found', 'That run was not found.');
+  return presentRun(r);
+}
+
+export async function getRun(ctx: ActorCtx, runId: string): Promise<RunDetail> {
+  return inSpace(ctx, async (c) => {
+    const summary = await runSummary(c.db, ctx.actor.spaceId, runId);
+    const run = await findRun(c.db, ctx.actor.spaceId, runId);
+    const steps = await listSteps(c.db, ctx.actor.spaceId, runId);
+    let offers: RunDetail['offers'] = [];
+    if (run?.refused_reason === 'quota' || run?.refused_reason === 'plan') {
+      const ent = await getEntitlements(ctx.deps.db, ctx.actor.spaceId, ctx.now());
+      offers = (
+        (await limitError(ctx.deps.db, ent, run.refused_reason === 'quota' ? 'runs' : 'connectors', 0)).details as {
+          offers: RunDetail['offers'];
+        }
+      ).offers;
+    }
+    return {
+      ...summary,
+      triggerData: run?.trigger_data ?? null,
+      steps: steps.map((s) => ({
+        idx: s.idx,
+        stepKey: s.step_key,
+        kind: s.kind as 'skill' | 'model' | 'code',
+        name: s.name,
+        status: s.status as 'running' | 'succeeded' | 'failed' | 'skipped',
+        input: s.input ?? null,
+        output: s.output ?? null,
+        error: s.error,
+        startedAt: s.started_at.toISOString(),
+        finishedAt: s.finished_at?.toISOString() ?? null,
+        durationMs: s.finished_at ? s.finished_at.getTime() - s.started_at.getTime() : null,
+        tokensIn: s.tokens_in,
+        tokensOut: s.tokens_out,
+      })),
+      suggestionIds: await suggestionIdsOfRun(c.db, ctx.actor.spaceId, runId),
+      offers,
+    };
+  });
+}
+
+/** Cancels a queued run at once; a running one stops before its next step. */
+export async function cancelRun(ctx: ActorCtx, runId: string): Promise<RunSummary> {
+  await inSpace(ctx, async (c) => {
+    const run = await findRun(c.db, ctx.actor.spaceId, runId);
+    if (!run) throw new AppError('not_found', 'That run was not found.');
+    if (!['queued', 'running'].includes(run.status))
+      throw new AppError('conflict', `This run has already ${run.status === 'refused' ? 'been refused' : run.status}.`);
+    if (ctx.actor.role === 'child') throw new AppError('forbidden', 'Only an adult of the family can cancel runs.');
+    const now = ctx.now();
+    if (run.status === 'queued')
+      await updateRun(c.db, ctx.actor.spaceId, runId, { status: 'cancelled', cancel_requested_at: now, finished_at: now });
+    else await updateRun(c.db, ctx.actor.spaceId, runId, { cancel_requested_at: now });
+  });
+  return inSpace(ctx, (c) => runSummary(c.db, ctx.actor.spaceId, runId));
+}
+
+/** "Run now": a manual trigger. A refusal for the quota answers 402 with the refused run's id and the offer. */
+export async function runAgentNow(ctx: ActorCtx, agentId: string, input: Record<string, unknown> | undefined): Promise<RunSummary> {
+  if (ctx.actor.role === 'child') throw new AppError('forbidden', 'Only an adult of the family can run agents.');
+  const visible = await inSpace(ctx, (c) =>
+    c.db.selectFrom('agent').select('id').where('space_id', '=', ctx.actor.spaceId).where('id', '=', agentId).executeTakeFirst(),
+  );
+  if (!visible) throw new AppError('not_found', 'That agent was not found.');
+  const r = await admitRun(ctx, {
+    spaceId: ctx.actor.spaceId,
+    agentId,
+    kind: 'manual',
+    key: `manual:${newId()}`,
+    data: input ?? {},
+    actorAccountId: ctx.actor.accountId,
+  });
+  if (r.status === 'refused') {
+    const code = r.reason === 'quota' || r.reason === 'plan' ? 'quota_exceeded' : 'conflict';
+    throw new AppError(code, r.message, { runId: r.runId, reason: r.reason, offers: r.offers });
+  }
+  return inSpace(ctx, (c) => runSummary(c.db, ctx.actor.spaceId, r.runId));
+}

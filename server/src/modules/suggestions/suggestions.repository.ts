@@ -1,0 +1,90 @@
+import type { Insertable, Updateable } from 'kysely';
+import type { Db } from '#core/db.js';
+import type { Suggestion } from '#core/db.types.js';
+
+export async function insertSuggestion(db: Db, row: Insertable<Suggestion>): Promise<{ id: string; status: string; inserted: boolean }> {
+  const r = await db
+    .insertInto('suggestion')
+    .values(row)
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .returning(['id', 'status'])
+    .executeTakeFirst();
+  if (r) return { ...r, inserted: true };
+  const existing = await db
+    .selectFrom('suggestion')
+    .select(['id', 'status'])
+    .where('idempotency_key', '=', row.idempotency_key)
+    .executeTakeFirstOrThrow();
+  return { ...existing, inserted: false };
+}
+
+const withAgent = (db: Db) =>
+  db
+    .selectFrom('suggestion as s')
+    .leftJoin('agent as a', 'a.id', 's.agent_id')
+    .leftJoin('pack_installation as i', 'i.id', 'a.installation_id')
+    .leftJoin('pack_version as v', 'v.id', 'i.pack_version_id')
+    .selectAll('s')
+    .select(['a.agent_key', 'v.manifest']);
+
+export async function findSuggestion(db: Db, spaceId: string, id: string) {
+  return withAgent(db).where('s.space_id', '=', spaceId).where('s.id', '=', id).executeTakeFirst();
+}
+
+export async function findSuggestionForUpdate(db: Db, spaceId: string, id: string) {
+  return db.selectFrom('suggestion').selectAll().where('space_id', '=', spaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function listSuggestions(
+  db: Db,
+  spaceId: string,
+  q: { statuses: readonly string[]; limit: number; before?: string; agentId?: string },
+) {
+  let query = withAgent(db)
+    .where('s.space_id', '=', spaceId)
+    .where('s.status', 'in', q.statuses as string[])
+    .orderBy('s.id', 'desc')
+    .limit(q.limit + 1);
+  if (q.before) query = query.where('s.id', '<', q.before);
+  if (q.agentId) query = query.where('s.agent_id', '=', q.agentId);
+  return query.execute();
+}
+
+export async function countPending(db: Db, spaceId: string): Promise<number> {
+  const r = await db
+    .selectFrom('suggestion')
+    .select((e) => e.fn.countAll<number>().as('n'))
+    .where('space_id', '=', spaceId)
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function updateSuggestion(db: Db, spaceId: string, id: string, set: Updateable<Suggestion>): Promise<void> {
+  await db.updateTable('suggestion').set(set).where('space_id', '=', spaceId).where('id', '=', id).execute();
+}
+
+/** Pending suggestions past their expiry, across spaces (system work), in batches. */
+export async function expireDue(db: Db, now: Date, limit = 500) {
+  return db
+    .updateTable('suggestion')
+    .set({ status: 'expired', updated_at: now })
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('suggestion').select('id').where('status', '=', 'pending').where('expires_at', '<', now).limit(limit),
+    )
+    .returning(['id', 'space_id', 'agent_id', 'owner_account_id', 'visibility', 'title'])
+    .execute();
+}
+
+/** The reasons people gave when they rejected this agent's suggestions recently (for its next run). */
+export async function recentRejections(db: Db, spaceId: string, agentId: string, limit = 10) {
+  return db
+    .selectFrom('suggestion')
+    .select(['action_type', 'title', 'reject_reason', 'decided_at'])
+    .where('space_id', '=', spaceId)
+    .where('agent_id', '=', agentId)
+    .where('status', '=', 'rejected')
+    .orderBy('decided_at', 'desc')
+    .limit(limit)
+    .execute();
+}
