@@ -118,6 +118,8 @@ async function runServer(role: 'api' | 'worker' | 'all'): Promise<void> {
   });
   if (applied.length) say(`  Applied ${applied.length} database migration${applied.length === 1 ? '' : 's'}.`);
   const deps = await makeDeps(o, `csme-${role}`);
+  const { syncBuiltinPacks } = await import('#modules/packs/index.js');
+  await syncBuiltinPacks(systemCtx(deps));
   const stops: Array<() => Promise<void>> = [];
   let url = '';
   if (role === 'api' || role === 'all') {

@@ -20,6 +20,8 @@ export interface StartWorkerOptions {
   heartbeatMs?: number;
   deadAfterMs?: number;
   pollInterval?: number;
+  /** Overrides every ticker's interval (tests). */
+  tickerIntervalMs?: number;
 }
 
 function workerLogger(log: Logger): WorkerLogger {
@@ -144,6 +146,31 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
   }, heartbeatMs);
   timer.unref();
 
+  // Tickers (the scheduler): each runs again only after its previous round finished.
+  const tickerTimers: NodeJS.Timeout[] = [];
+  const running = new Set<Promise<void>>();
+  for (const m of deps.modules) {
+    for (const t of m.tickers ?? []) {
+      let busy = false;
+      const tick = () => {
+        if (busy || stopped) return;
+        busy = true;
+        const p = t
+          .run(systemCtx(deps, deps.log.child({ ticker: t.name })))
+          .catch((e) => deps.log.warn({ ticker: t.name, err: { message: (e as Error).message } }, 'ticker round failed'))
+          .finally(() => {
+            busy = false;
+            running.delete(p);
+          });
+        running.add(p);
+      };
+      const h = setInterval(tick, opts.tickerIntervalMs ?? t.intervalMs);
+      h.unref();
+      tickerTimers.push(h);
+      tick();
+    }
+  }
+
   return {
     nodeId,
     runner,
@@ -151,6 +178,8 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      for (const h of tickerTimers) clearInterval(h);
+      await Promise.all([...running]);
       await runner.stop();
       await sql`delete from worker_node where id = ${nodeId}`.execute(deps.db).catch(() => {});
       await utils.release();

@@ -9,9 +9,11 @@ import type { z } from 'zod';
 import { buildApp } from '../src/app.js';
 import { type Clock, ManualClock } from '../src/core/clock.js';
 import { loadConfig } from '../src/core/config.js';
+import { systemCtx } from '../src/core/ctx.js';
 import { fromSources, generateKeysFile, type Keys } from '../src/core/keys.js';
 import { createLogger } from '../src/core/logger.js';
 import { buildDeps, type Deps } from '../src/deps.js';
+import { syncBuiltinPacks } from '../src/modules/packs/index.js';
 import { startWorker, type WorkerHandle } from '../src/worker.js';
 import { createTestDatabaseUrl } from './db.js';
 
@@ -59,6 +61,7 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
   const log = createLogger({ level: 'debug', pretty: false, destination });
   const clock = opts.clock ?? new ManualClock('2026-03-10T09:00:00Z');
   const deps = buildDeps({ config, keys, databaseUrl, log, clock, poolMax: 6, defaultMetrics: false });
+  if (!opts.databaseUrl) await syncBuiltinPacks(systemCtx(deps));
   let app: FastifyInstance | null = null;
   let worker: Promise<WorkerHandle> | null = null;
   return {
@@ -76,7 +79,14 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
       return app;
     },
     worker() {
-      worker ??= startWorker(deps, { databaseUrl, concurrency: 4, pollInterval: 200, heartbeatMs: 1000, deadAfterMs: 5000 });
+      worker ??= startWorker(deps, {
+        databaseUrl,
+        concurrency: 4,
+        pollInterval: 200,
+        heartbeatMs: 1000,
+        deadAfterMs: 5000,
+        tickerIntervalMs: 100,
+      });
       return worker;
     },
     async close() {

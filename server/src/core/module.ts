@@ -32,4 +32,12 @@ export interface ModuleDef {
    * fits again if it was paused for the plan. Runs in the caller's transaction.
    */
   readonly enforceLimits?: (ctx: Ctx, spaceId: string, limits: FullLimits) => Promise<void>;
+  /** Loops every worker process runs (the scheduler); several processes coordinate by row locks. */
+  readonly tickers?: readonly Ticker[];
+}
+
+export interface Ticker {
+  readonly name: string;
+  readonly intervalMs: number;
+  run(ctx: Ctx): Promise<void>;
 }

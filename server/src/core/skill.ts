@@ -31,6 +31,8 @@ export interface SkillContext {
   readonly accountId: string | null;
   readonly agentId: string | null;
   readonly runId: string | null;
+  /** What the agent creates is shared with the space or private to `accountId`, like the agent itself. */
+  readonly visibility: 'shared' | 'private';
   readonly now: Date;
   readonly timeZone: string;
   readonly locale: 'en' | 'he';
@@ -126,6 +128,7 @@ export interface SkillContextOptions {
   accountId: string;
   agentId?: string | null;
   runId?: string | null;
+  visibility?: 'shared' | 'private';
   idempotencyKey?: string | null;
   model?: ModelAccess | null;
   signal?: AbortSignal;
@@ -146,6 +149,7 @@ export async function createSkillContext(ctx: Ctx, o: SkillContextOptions): Prom
     accountId: o.accountId,
     agentId: o.agentId ?? null,
     runId: o.runId ?? null,
+    visibility: o.visibility ?? 'private',
     idempotencyKey: o.idempotencyKey ?? null,
     now: ctx.now(),
     timeZone: me?.time_zone ?? 'UTC',

@@ -4,7 +4,9 @@ import { accountsModule } from './accounts/index.js';
 import { activityModule } from './activity/index.js';
 import { adminModule } from './admin/index.js';
 import { agentsModule } from './agents/index.js';
+import { appsModule } from './apps/index.js';
 import { notificationsModule } from './notifications/index.js';
+import { packsModule } from './packs/index.js';
 import { plansModule } from './plans/index.js';
 import { runsModule } from './runs/index.js';
 import { spacesModule } from './spaces/index.js';
@@ -16,8 +18,10 @@ export const modules: readonly ModuleDef[] = [
   plansModule,
   notificationsModule,
   activityModule,
+  packsModule,
   agentsModule,
   runsModule,
   suggestionsModule,
+  appsModule,
   adminModule,
 ];

@@ -71,3 +71,67 @@ export async function findAgentByWebhookToken(db: Db, tokenHash: Buffer) {
     .where('webhook_token_hash', '=', tokenHash)
     .executeTakeFirst();
 }
+
+/** Agents of a space with their pack, for lists (tenant transaction: RLS hides others' private agents). */
+export async function listAgentsWithPack(db: Db, spaceId: string, installationId?: string) {
+  let q = db
+    .selectFrom('agent as a')
+    .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
+    .innerJoin('pack_version as v', 'v.id', 'i.pack_version_id')
+    .select([
+      'a.id',
+      'a.agent_key',
+      'a.installation_id',
+      'a.enabled',
+      'a.disabled_reason',
+      'a.policies',
+      'a.schedule',
+      'a.next_run_at',
+      'a.webhook_token_hash',
+      'a.store_payloads',
+      'a.visibility',
+      'a.owner_account_id',
+      'i.pack_id',
+      'i.status as installation_status',
+      'v.manifest',
+    ])
+    .where('a.space_id', '=', spaceId)
+    .where('i.status', '<>', 'uninstalled')
+    .orderBy('a.created_at');
+  if (installationId) q = q.where('a.installation_id', '=', installationId);
+  return q.execute();
+}
+export type AgentListRow = Awaited<ReturnType<typeof listAgentsWithPack>>[number];
+
+/** Enabled agents of live installations in a space, all members' included (plan limits are pooled). */
+export async function countEnabledAgents(db: Db, spaceId: string): Promise<number> {
+  const r = await db
+    .selectFrom('agent as a')
+    .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
+    .select((e) => e.fn.countAll<number>().as('n'))
+    .where('a.space_id', '=', spaceId)
+    .where('a.enabled', '=', true)
+    .where('i.status', '=', 'active')
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Agents whose scheduled time has come, locked for this scheduler (others skip them), across spaces. */
+export async function lockDueAgents(db: Db, now: Date, limit: number) {
+  return db
+    .selectFrom('agent as a')
+    .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
+    .select(['a.id', 'a.space_id', 'a.schedule', 'a.next_run_at'])
+    .where('a.next_run_at', '<=', now)
+    .where('a.enabled', '=', true)
+    .where('i.status', '=', 'active')
+    .orderBy('a.next_run_at')
+    .limit(limit)
+    .forUpdate('a')
+    .skipLocked()
+    .execute();
+}
+
+export async function setNextRunAt(db: Db, spaceId: string, agentId: string, at: Date | null): Promise<void> {
+  await db.updateTable('agent').set({ next_run_at: at }).where('space_id', '=', spaceId).where('id', '=', agentId).execute();
+}

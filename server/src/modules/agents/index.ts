@@ -1,7 +1,28 @@
 // Agents: the agents of installed packs: on/off, policies per action type, schedules (next run time),
-// webhook URLs. It does not run them (runs does) nor install them (packs does).
+// webhook URLs. It does not run them (runs does) nor install packs (packs does).
 import type { ModuleDef } from '#core/module.js';
+import { agentsRoutes } from './agents.routes.js';
+import { agentsMeter } from './agents.service.js';
 
-export { type AgentWithPack, findAgentByWebhookToken, findAgentWithPack, listAgentsForEvent } from './agents.repository.js';
+export { type AgentSchedule, describeSchedule, nextFireTime } from './agents.policy.js';
+export { neededPlan, triggerLabel } from './agents.presenter.js';
+export {
+  type AgentListRow,
+  type AgentWithPack,
+  countEnabledAgents,
+  findAgentByWebhookToken,
+  findAgentWithPack,
+  listAgentsForEvent,
+  lockDueAgents,
+} from './agents.repository.js';
+export {
+  advanceSchedule,
+  createAgentsForInstallation,
+  enforceAgentLimit,
+  listAgentsOfInstallation,
+  type NewInstallationAgents,
+  rescheduleInstallation,
+  scheduleProblems,
+} from './agents.service.js';
 
-export const agentsModule: ModuleDef = { name: 'agents' };
+export const agentsModule: ModuleDef = { name: 'agents', routes: agentsRoutes, usageMeters: { agents: agentsMeter } };

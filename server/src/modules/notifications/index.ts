@@ -7,6 +7,9 @@ import { notificationsRoutes } from './notifications.routes.js';
 
 export { type RenderedEmail, renderEmail } from './notifications.presenter.js';
 export { isSmtpConfigured, type NotifyInput, notify, queueEmail } from './notifications.service.js';
+
+import { notifyPersonSkill } from './notifications.service.js';
+
 export { smtpSetting };
 
 export const notificationsModule: ModuleDef = {
@@ -14,4 +17,5 @@ export const notificationsModule: ModuleDef = {
   routes: notificationsRoutes,
   jobs: [deliverEmailJob],
   settings: [smtpSetting],
+  skills: [notifyPersonSkill],
 };

@@ -1,7 +1,10 @@
 import nodemailer from 'nodemailer';
+import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
+import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import { addJob } from '#core/jobs.js';
+import { defineSkill } from '#core/skill.js';
 import { smtpSetting } from './notifications.config.js';
 import { deliverEmailJob } from './notifications.jobs.js';
 import { presentMailboxMessage, type RenderedEmail, renderEmail } from './notifications.presenter.js';
@@ -151,3 +154,47 @@ export async function notify(ctx: Ctx, n: NotifyInput): Promise<string> {
   }
   return id;
 }
+
+export const notifyPersonSkill = defineSkill({
+  id: 'notify.person',
+  description: 'Send the person a notification (in the app, and by email if they want)',
+  kind: 'act',
+  actionType: 'notify.person',
+  scopes: ['notify'],
+  costClass: 'free',
+  pure: false,
+  input: z.strictObject({
+    title: z.string().trim().min(1).max(300),
+    body: z.string().max(4000).optional(),
+    url: z
+      .string()
+      .max(300)
+      .regex(/^\/[^/]/, 'must be a path in the web app, such as /tasks')
+      .optional(),
+    email: z.boolean().optional(),
+  }),
+  output: z.object({ notificationId: z.uuid() }),
+  preview: (i, locale) => ({
+    title: locale === 'he' ? `לשלוח לך התראה: ${i.title}` : `Notify you: ${i.title}`,
+    summary: i.body?.slice(0, 300) ?? '',
+  }),
+  async run(sctx, input) {
+    if (!sctx.spaceId || !sctx.accountId) throw new AppError('internal', 'notify.person needs a space and a person');
+    const id = await sctx.ctx.deps.db.transaction().execute((tx) =>
+      notify(
+        { ...sctx.ctx, db: tx },
+        {
+          spaceId: sctx.spaceId!,
+          accountId: sctx.accountId!,
+          kind: 'agent.message',
+          title: input.title,
+          body: input.body,
+          url: input.url ?? null,
+          email: input.email ?? false,
+          data: { agentId: sctx.agentId },
+        },
+      ),
+    );
+    return { notificationId: id };
+  },
+});

@@ -1,4 +1,5 @@
 import type { FullLimits, PlanView, UsageView } from '@csme/contracts/plans';
+import { sql } from 'kysely';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError } from '#core/errors.js';
@@ -114,9 +115,12 @@ export async function assertWithinLimit(
   if (limit !== null && used + adding > limit) throw await limitError(db, ent, key, used);
 }
 
-/** Serialises limit checks of one space (install, enable, invite) until the transaction ends. */
+/**
+ * Serialises limit checks of one space (install, enable, invite) until the transaction ends. An
+ * advisory lock, so that tenant transactions (role csme_app) can take it too.
+ */
 export async function lockSpaceForLimits(db: Db, spaceId: string): Promise<void> {
-  await db.selectFrom('space').select('id').where('id', '=', spaceId).forUpdate().executeTakeFirst();
+  await sql`select pg_advisory_xact_lock(hashtext(${`limits:${spaceId}`}))`.execute(db);
 }
 
 export interface RunTake {

@@ -4,8 +4,22 @@
 import type { ModuleDef } from '#core/module.js';
 import { admitDelayedJob, dispatchEventJob, executeRunJob } from './runs.jobs.js';
 import { runsRoutes } from './runs.routes.js';
+import { runDueSchedules } from './runs.service.js';
 
 export { maskText, storedPayload } from './runs.policy.js';
-export { type Admission, admitRun, type RaiseEventInput, raiseEvent, type TriggerInput } from './runs.service.js';
+export { type Admission, admitRun, type RaiseEventInput, raiseEvent, runDueSchedules, type TriggerInput } from './runs.service.js';
 
-export const runsModule: ModuleDef = { name: 'runs', routes: runsRoutes, jobs: [dispatchEventJob, executeRunJob, admitDelayedJob] };
+export const runsModule: ModuleDef = {
+  name: 'runs',
+  routes: runsRoutes,
+  jobs: [dispatchEventJob, executeRunJob, admitDelayedJob],
+  tickers: [
+    {
+      name: 'scheduler',
+      intervalMs: 500,
+      run: async (ctx) => {
+        await runDueSchedules(ctx);
+      },
+    },
+  ],
+};

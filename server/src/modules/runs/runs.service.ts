@@ -2,14 +2,21 @@ import type { Offer } from '@csme/contracts/errors';
 import type { RunDetail, RunSummary } from '@csme/contracts/runs';
 import { type AgentManifest, evaluateCondition, getPath, type PackManifest, resolveTemplate, type Step } from '@csme/sdk';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
-import { inSpace } from '#core/ctx.js';
+import { inSpace, inTransaction } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError, isAppError, isDatabaseUnavailable } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import type { JobHelpers } from '#core/jobs.js';
 import { addJob } from '#core/jobs.js';
 import { createSkillContext, findSkill, invokeSkill, type SkillContext, type SkillDef } from '#core/skill.js';
-import { type AgentWithPack, findAgentWithPack, listAgentsForEvent } from '#modules/agents/index.js';
+import {
+  type AgentSchedule,
+  type AgentWithPack,
+  findAgentWithPack,
+  listAgentsForEvent,
+  lockDueAgents,
+  nextFireTime,
+} from '#modules/agents/index.js';
 import { notify } from '#modules/notifications/index.js';
 import { type Entitlements, getEntitlements, limitError, takeRuns } from '#modules/plans/index.js';
 import { createSuggestion, recentRejections } from '#modules/suggestions/index.js';
@@ -189,8 +196,8 @@ async function notifyQuota(
  */
 export async function admitRun(ctx: Ctx, t: TriggerInput): Promise<Admission> {
   const now = ctx.now();
-  return ctx.db.transaction().execute(async (tx) => {
-    const c = { ...ctx, db: tx };
+  return inTransaction(ctx, async (c) => {
+    const tx = c.db;
     const agent = await findAgentWithPack(tx, t.spaceId, t.agentId);
     if (!agent) throw new AppError('not_found', 'That agent was not found.');
     const ent = await getEntitlements(tx, t.spaceId, now);
@@ -662,4 +669,46 @@ export async function runAgentNow(ctx: ActorCtx, agentId: string, input: Record<
     throw new AppError(code, r.message, { runId: r.runId, reason: r.reason, offers: r.offers });
   }
   return inSpace(ctx, (c) => runSummary(c.db, ctx.actor.spaceId, r.runId));
+}
+
+// ---------------------------------------------------------------- the scheduler
+
+/** A slot missed by more than this (the platform was down) is skipped, not run late. */
+const MISSED_WINDOW_MS = 60 * 60_000;
+
+/**
+ * One round of the scheduler: agents whose time has come, locked so that several worker processes
+ * never take the same one. Each due slot becomes a run keyed by its time (so a slot never runs twice,
+ * even across restarts); slots missed within the last hour still run; older ones are skipped.
+ */
+export async function runDueSchedules(ctx: Ctx, batch = 200): Promise<number> {
+  const now = ctx.now();
+  let admitted = 0;
+  await ctx.db.transaction().execute(async (tx) => {
+    const c = { ...ctx, db: tx };
+    const due = await lockDueAgents(tx, now, batch);
+    for (const a of due) {
+      const schedule = a.schedule as AgentSchedule | null;
+      let slot: Date | null = a.next_run_at;
+      for (let guard = 0; slot && slot <= now && guard < 100; guard++) {
+        if (now.getTime() - slot.getTime() <= MISSED_WINDOW_MS) {
+          await admitRun(c, {
+            spaceId: a.space_id,
+            agentId: a.id,
+            kind: 'schedule',
+            key: `schedule:${slot.toISOString()}`,
+            data: { scheduledFor: slot.toISOString() },
+          });
+          admitted++;
+        }
+        slot = schedule ? nextFireTime(schedule, slot) : null;
+      }
+      await advanceTo(tx, a.space_id, a.id, slot);
+    }
+  });
+  return admitted;
+}
+
+async function advanceTo(db: Db, spaceId: string, agentId: string, next: Date | null) {
+  await db.updateTable('agent').set({ next_run_at: next }).where('space_id', '=', spaceId).where('id', '=', agentId).execute();
 }

@@ -413,6 +413,7 @@ export async function executeAction(
     accountId: s.approved_by ?? s.owner_account_id,
     agentId: s.agent_id,
     runId: s.run_id,
+    visibility: s.visibility as 'shared' | 'private',
     idempotencyKey: s.idempotency_key,
   });
   if (claim.mode === 'recover') {

@@ -1,0 +1,18 @@
+// Apps: the person's own data that agents read and write (tasks now; notes, lists, contacts, reminders,
+// calendar, invoices, expenses, documents and study cards join it), one subfolder per app because each
+// is a small area of its own (repository, service, routes, skills) that shares this module's rules.
+// It does not run agents; its skills are how packs reach it.
+import type { FastifyPluginAsync } from 'fastify';
+import type { ModuleDef } from '#core/module.js';
+import { tasksRoutes } from './tasks/tasks.routes.js';
+import { tasksComplete, tasksCreate, tasksDigest, tasksGet, tasksList } from './tasks/tasks.skills.js';
+
+const appsRoutes: FastifyPluginAsync = async (app) => {
+  await app.register(tasksRoutes);
+};
+
+export const appsModule: ModuleDef = {
+  name: 'apps',
+  routes: appsRoutes,
+  skills: [tasksList, tasksGet, tasksCreate, tasksComplete, tasksDigest],
+};

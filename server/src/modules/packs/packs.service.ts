@@ -1,0 +1,396 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InstallationView, InstallInput, PackDetail, PackSummary } from '@csme/contracts/packs';
+import type { FullLimits } from '@csme/contracts/plans';
+import { type PackManifest, validateManifest } from '@csme/sdk';
+import { z } from 'zod';
+import type { ActorCtx, Ctx } from '#core/ctx.js';
+import { inSpace } from '#core/ctx.js';
+import type { Db } from '#core/db.js';
+import { AppError } from '#core/errors.js';
+import { newId } from '#core/ids.js';
+import { logActivity } from '#modules/activity/index.js';
+import {
+  countEnabledAgents,
+  createAgentsForInstallation,
+  enforceAgentLimit,
+  listAgentsOfInstallation,
+  neededPlan,
+  rescheduleInstallation,
+  scheduleProblems,
+} from '#modules/agents/index.js';
+import { assertWithinLimit, getEntitlements, lockSpaceForLimits } from '#modules/plans/index.js';
+import { bundleHash, consentProblems } from './packs.policy.js';
+import { presentInstallation, presentPack } from './packs.presenter.js';
+import {
+  countActiveInstallations,
+  disableAgentsOf,
+  findInstallation,
+  findLatestVersion,
+  findVersionByHash,
+  insertInstallation,
+  listActiveInstallationIds,
+  listInstallations as listInstallationRows,
+  listLatestVersions,
+  updateInstallation as updateInstallationRow,
+  upsertPackVersion,
+} from './packs.repository.js';
+
+export const BUILTIN_PACKS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../packs');
+
+export interface LoadedPack {
+  manifest: PackManifest;
+  files: Record<string, string>;
+  hash: string;
+}
+
+/** Reads a pack folder: pack.json plus the JavaScript of its code steps (only files it names). */
+export function readPackDir(dir: string): LoadedPack {
+  const path = join(dir, 'pack.json');
+  if (!existsSync(path)) throw new AppError('invalid_input', `${dir} has no pack.json.`);
+  let raw: unknown;
+  const text = readFileSync(path, 'utf8');
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new AppError('invalid_input', `pack.json is not valid JSON: ${(e as Error).message}`);
+  }
+  const v = validateManifest(raw);
+  if (!v.ok)
+    throw new AppError('invalid_input', `pack.json is not valid: ${v.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, {
+      problems: v.problems,
+    });
+  const files: Record<string, string> = { 'pack.json': text };
+  for (const a of v.manifest.agents) {
+    for (const s of a.steps) {
+      if ('code' in s) {
+        const p = join(dir, s.code);
+        if (!existsSync(p)) throw new AppError('invalid_input', `agent ${a.id}, step ${s.id}: ${s.code} is missing from the pack.`);
+        files[s.code] = readFileSync(p, 'utf8');
+      }
+    }
+  }
+  return { manifest: v.manifest, files, hash: bundleHash(files) };
+}
+
+/**
+ * Puts the built-in packs (the `packs/` folder as shipped) into the catalog, checked by their hash:
+ * a pack changed without a new version is refused rather than silently replacing what people installed.
+ */
+export async function syncBuiltinPacks(ctx: Ctx, dir = BUILTIN_PACKS_DIR): Promise<{ loaded: string[] }> {
+  const loaded: string[] = [];
+  if (!existsSync(dir)) return { loaded };
+  for (const name of readdirSync(dir).sort()) {
+    const packDir = join(dir, name);
+    if (!statSync(packDir).isDirectory() || !existsSync(join(packDir, 'pack.json'))) continue;
+    const pack = readPackDir(packDir);
+    const m = pack.manifest;
+    const same = await findVersionByHash(ctx.db, m.id, pack.hash);
+    if (same) {
+      loaded.push(`${m.id}@${m.version}`);
+      continue;
+    }
+    const existing = await ctx.db
+      .selectFrom('pack_version')
+      .select(['bundle_sha256'])
+      .where('pack_id', '=', m.id)
+      .where('version', '=', m.version)
+      .executeTakeFirst();
+    if (existing) {
+      ctx.log.error(
+        { packId: m.id, version: m.version },
+        'built-in pack changed without a new version; keeping the version already in the catalog',
+      );
+      continue;
+    }
+    await upsertPackVersion(ctx.db, {
+      id: newId(),
+      pack_id: m.id,
+      version: m.version,
+      manifest: JSON.stringify(m),
+      files: JSON.stringify(pack.files),
+      bundle_sha256: pack.hash,
+      source: 'builtin',
+    });
+    loaded.push(`${m.id}@${m.version}`);
+  }
+  return { loaded };
+}
+
+async function installedAsMap(ctx: ActorCtx) {
+  const rows = await inSpace(ctx, (c) => listInstallationRows(c.db, ctx.actor.spaceId, false));
+  const map = new Map<string, PackSummary['installedAs']>();
+  for (const r of rows) {
+    const list = map.get(r.pack_id) ?? [];
+    list.push({ installationId: r.id, visibility: r.visibility as 'shared' | 'private', status: r.status });
+    map.set(r.pack_id, list);
+  }
+  return map;
+}
+
+export async function listPacks(ctx: ActorCtx): Promise<PackSummary[]> {
+  const installed = await installedAsMap(ctx);
+  return (await listLatestVersions(ctx.db)).map((v) => presentPack(v, installed.get(v.pack_id) ?? []));
+}
+
+export async function getPack(ctx: ActorCtx, packId: string): Promise<PackDetail> {
+  const v = await findLatestVersion(ctx.db, packId);
+  if (!v) throw new AppError('not_found', 'That pack was not found.');
+  const installed = await installedAsMap(ctx);
+  return { ...presentPack(v, installed.get(packId) ?? []), settingsSchema: (v.manifest as PackManifest).settings };
+}
+
+/** Checks settings against the pack's JSON Schema (defaults filled in); every problem named by its field. */
+export function validateSettings(manifest: PackManifest, settings: Record<string, unknown>): Record<string, unknown> {
+  let schema: z.ZodType;
+  try {
+    schema = z.fromJSONSchema(manifest.settings as never) as z.ZodType;
+  } catch {
+    throw new AppError('invalid_input', 'The pack has a settings schema this platform cannot read.');
+  }
+  const r = schema.safeParse(settings);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => ({ path: ['body', 'settings', ...i.path.map(String)].join('.'), message: i.message }));
+    throw new AppError('invalid_input', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+  }
+  return r.data as Record<string, unknown>;
+}
+
+function assertMayManagePacks(ctx: ActorCtx) {
+  if (ctx.actor.role === 'child')
+    throw new AppError('forbidden', 'Only an adult of the family can install, change or remove packs.', { reason: 'child' });
+}
+
+async function view(ctx: ActorCtx, id: string): Promise<InstallationView> {
+  return inSpace(ctx, async (c) => {
+    const r = await findInstallation(c.db, ctx.actor.spaceId, id);
+    if (!r) throw new AppError('not_found', 'That installed pack was not found.');
+    return presentInstallation(r, await listAgentsOfInstallation(c, id));
+  });
+}
+
+/**
+ * Installs a pack after consent to exactly its scopes, with settings checked against its schema.
+ * Plan limits are checked under a lock on the space, counting every member's packs and agents.
+ * All or nothing: an invalid manifest, setting or schedule installs nothing.
+ */
+export async function installPack(ctx: ActorCtx, packId: string, input: InstallInput): Promise<InstallationView> {
+  assertMayManagePacks(ctx);
+  const v = await findLatestVersion(ctx.db, packId);
+  if (!v) throw new AppError('not_found', 'That pack was not found.');
+  const manifest = v.manifest as PackManifest;
+  const consent = consentProblems(manifest.scopes, input.grantedScopes);
+  if (consent) throw new AppError('invalid_input', consent, { reason: 'consent' });
+  const settings = validateSettings(manifest, input.settings);
+  const problems = scheduleProblems(manifest, settings, ctx.actor.timeZone);
+  if (problems.length) throw new AppError('invalid_input', `This pack's schedule cannot run: ${problems.join('; ')}`);
+  if (input.enableAgents) {
+    const unknown = input.enableAgents.filter((k) => !manifest.agents.some((a) => a.id === k));
+    if (unknown.length) throw new AppError('invalid_input', `The pack has no agent ${unknown.join(', ')}.`);
+  }
+  const visibility = ctx.actor.spaceKind === 'family' ? (input.visibility ?? 'shared') : 'private';
+  const id = newId();
+  await inSpace(ctx, async (c) => {
+    const now = ctx.now();
+    await lockSpaceForLimits(c.db, ctx.actor.spaceId);
+    const ent = await getEntitlements(ctx.deps.db, ctx.actor.spaceId, now);
+    await assertWithinLimit(ctx.deps.db, ent, 'packs', await countActiveInstallations(ctx.deps.db, ctx.actor.spaceId));
+    await insertInstallation(c.db, {
+      id,
+      space_id: ctx.actor.spaceId,
+      owner_account_id: ctx.actor.accountId,
+      visibility,
+      pack_id: packId,
+      pack_version_id: v.id,
+      settings: JSON.stringify(settings),
+      granted_scopes: [...input.grantedScopes].sort(),
+      created_by: ctx.actor.accountId,
+      updated_by: ctx.actor.accountId,
+      created_at: now,
+      updated_at: now,
+    });
+    const r = await createAgentsForInstallation(c.db, {
+      spaceId: ctx.actor.spaceId,
+      installationId: id,
+      ownerAccountId: ctx.actor.accountId,
+      visibility,
+      manifest,
+      settings,
+      timeZone: ctx.actor.timeZone,
+      enableKeys: input.enableAgents,
+      ent,
+      enabledNow: await countEnabledAgents(ctx.deps.db, ctx.actor.spaceId),
+      now,
+    });
+    await logActivity(
+      c.db,
+      {
+        spaceId: ctx.actor.spaceId,
+        ownerAccountId: visibility === 'private' ? ctx.actor.accountId : null,
+        actorKind: 'person',
+        actorAccountId: ctx.actor.accountId,
+        kind: 'pack.installed',
+        objectType: 'pack_installation',
+        objectId: id,
+        summary: `Installed ${manifest.name} ${v.version} (${r.enabled} agent${r.enabled === 1 ? '' : 's'} on) and allowed: ${manifest.scopes.join(', ') || 'nothing'}`,
+        data: { packId, version: v.version, scopes: manifest.scopes, heldForPlan: r.held },
+      },
+      now,
+    );
+  });
+  return view(ctx, id);
+}
+
+export async function listInstallations(ctx: ActorCtx, includeUninstalled: boolean): Promise<InstallationView[]> {
+  const rows = await inSpace(ctx, (c) => listInstallationRows(c.db, ctx.actor.spaceId, includeUninstalled));
+  const out: InstallationView[] = [];
+  for (const r of rows) out.push(presentInstallation(r, await inSpace(ctx, (c) => listAgentsOfInstallation(c, r.id))));
+  return out;
+}
+
+export const getInstallation = (ctx: ActorCtx, id: string) => view(ctx, id);
+
+async function change(
+  ctx: ActorCtx,
+  id: string,
+  what: string,
+  fn: (c: ActorCtx, row: NonNullable<Awaited<ReturnType<typeof findInstallation>>>) => Promise<void>,
+) {
+  assertMayManagePacks(ctx);
+  await inSpace(ctx, async (c) => {
+    const row = await findInstallation(c.db, ctx.actor.spaceId, id);
+    if (!row || row.status === 'uninstalled') throw new AppError('not_found', 'That installed pack was not found.');
+    await fn(c, row);
+    await logActivity(
+      c.db,
+      {
+        spaceId: ctx.actor.spaceId,
+        ownerAccountId: row.visibility === 'private' ? row.owner_account_id : null,
+        actorKind: 'person',
+        actorAccountId: ctx.actor.accountId,
+        kind: `pack.${what}`,
+        objectType: 'pack_installation',
+        objectId: id,
+        summary: `${(row.manifest as PackManifest).name}: ${what.replace('_', ' ')}`,
+      },
+      ctx.now(),
+    );
+  });
+  return view(ctx, id);
+}
+
+export async function updateInstallation(ctx: ActorCtx, id: string, patch: { settings?: Record<string, unknown>; localOnly?: boolean }) {
+  return change(ctx, id, 'settings_changed', async (c, row) => {
+    const manifest = row.manifest as PackManifest;
+    const settings = patch.settings ? validateSettings(manifest, patch.settings) : undefined;
+    if (settings) {
+      const problems = scheduleProblems(manifest, settings, ctx.actor.timeZone);
+      if (problems.length) throw new AppError('invalid_input', `These settings make a schedule that cannot run: ${problems.join('; ')}`);
+    }
+    await updateInstallationRow(c.db, ctx.actor.spaceId, id, {
+      ...(settings ? { settings: JSON.stringify(settings) } : {}),
+      ...(patch.localOnly !== undefined ? { local_only: patch.localOnly } : {}),
+      updated_by: ctx.actor.accountId,
+      updated_at: ctx.now(),
+    });
+    if (settings) await rescheduleInstallation(c.db, ctx.actor.spaceId, id, manifest, settings, ctx.actor.timeZone, ctx.now());
+  });
+}
+
+export async function pauseInstallation(ctx: ActorCtx, id: string) {
+  return change(ctx, id, 'paused', async (c, row) => {
+    if (row.status === 'paused') return;
+    await updateInstallationRow(c.db, ctx.actor.spaceId, id, {
+      status: 'paused',
+      paused_reason: 'person',
+      updated_by: ctx.actor.accountId,
+      updated_at: ctx.now(),
+    });
+  });
+}
+
+/** Resumes a paused pack when the plan has room (a pack paused by a downgrade is resumed here, by choice). */
+export async function resumeInstallation(ctx: ActorCtx, id: string) {
+  return change(ctx, id, 'resumed', async (c, row) => {
+    if (row.status === 'active') return;
+    await lockSpaceForLimits(c.db, ctx.actor.spaceId);
+    const ent = await getEntitlements(ctx.deps.db, ctx.actor.spaceId, ctx.now());
+    await assertWithinLimit(ctx.deps.db, ent, 'packs', await countActiveInstallations(ctx.deps.db, ctx.actor.spaceId));
+    await updateInstallationRow(c.db, ctx.actor.spaceId, id, {
+      status: 'active',
+      paused_reason: null,
+      updated_by: ctx.actor.accountId,
+      updated_at: ctx.now(),
+    });
+    // Its agents come back within the agent limit; the rest stay off for the person to choose.
+    await enforceAgentLimit({ ...ctx, db: ctx.deps.db }, ctx.actor.spaceId, ent.limits.agents);
+    const manifest = row.manifest as PackManifest;
+    await rescheduleInstallation(
+      c.db,
+      ctx.actor.spaceId,
+      id,
+      manifest,
+      (row.settings ?? {}) as Record<string, unknown>,
+      ctx.actor.timeZone,
+      ctx.now(),
+    );
+  });
+}
+
+/** Uninstalls: agents stop, nothing new runs; its history stays until its retention ends. */
+export async function uninstallPack(ctx: ActorCtx, id: string) {
+  return change(ctx, id, 'uninstalled', async (c, row) => {
+    const now = ctx.now();
+    await updateInstallationRow(c.db, ctx.actor.spaceId, id, {
+      status: 'uninstalled',
+      uninstalled_at: now,
+      updated_by: ctx.actor.accountId,
+      updated_at: now,
+    });
+    await c.db
+      .updateTable('agent')
+      .set({ enabled: false, disabled_reason: 'uninstalled', next_run_at: null, updated_at: now })
+      .where('space_id', '=', ctx.actor.spaceId)
+      .where('installation_id', '=', row.id)
+      .execute();
+  });
+}
+
+/**
+ * After a plan change: packs over the pack limit are paused (newest first, never deleted), agents over
+ * the agent limit are turned off, agents that need all connectors are held on a basic plan.
+ */
+export async function enforcePackLimits(ctx: Ctx, spaceId: string, limits: FullLimits): Promise<void> {
+  const live = (await listActiveInstallationIds(ctx.db, spaceId)).filter((r) => r.status === 'active');
+  const over = live.slice(limits.packs);
+  for (const r of over) {
+    await updateInstallationRow(ctx.db, spaceId, r.id, { status: 'paused', paused_reason: 'plan_limit', updated_at: ctx.now() });
+    await disableAgentsOf(ctx.db, spaceId, r.id, ctx.now());
+  }
+  await enforceAgentLimit(ctx, spaceId, limits.agents);
+  if (limits.connectors !== 'all') {
+    const agents = await ctx.db
+      .selectFrom('agent as a')
+      .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
+      .innerJoin('pack_version as v', 'v.id', 'i.pack_version_id')
+      .select(['a.id', 'a.agent_key', 'v.manifest'])
+      .where('a.space_id', '=', spaceId)
+      .where('a.enabled', '=', true)
+      .execute();
+    for (const a of agents) {
+      const m = a.manifest as PackManifest;
+      const def = m.agents.find((x) => x.id === a.agent_key);
+      const plan = def ? neededPlan(def, m) : null;
+      if (plan)
+        await ctx.db
+          .updateTable('agent')
+          .set({ enabled: false, disabled_reason: `needs_plan:${plan}`, next_run_at: null })
+          .where('id', '=', a.id)
+          .execute();
+    }
+  }
+  if (over.length) ctx.log.info({ spaceId, paused: over.length }, 'packs paused for the plan');
+}
+
+export const packsMeter = (db: Db, spaceId: string) => countActiveInstallations(db, spaceId);
