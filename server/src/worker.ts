@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { makeWorkerUtils, type Runner, run, type Task, type TaskList, Logger as WorkerLogger, type WorkerUtils } from 'graphile-worker';
 import { sql } from 'kysely';
@@ -6,6 +7,8 @@ import { systemCtx } from '#core/ctx.js';
 import { newId } from '#core/ids.js';
 import type { Logger } from '#core/logger.js';
 import type { Deps } from './deps.js';
+
+type WorkerEvents = NonNullable<Parameters<typeof run>[0]['events']>;
 
 export interface WorkerHandle {
   readonly nodeId: string;
@@ -84,8 +87,8 @@ function buildCrontab(deps: Deps): string {
  */
 export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise<WorkerHandle> {
   const nodeId = `node-${newId()}`;
-  const heartbeatMs = opts.heartbeatMs ?? 10_000;
-  const deadAfterMs = opts.deadAfterMs ?? 40_000;
+  const heartbeatMs = opts.heartbeatMs ?? deps.config.worker.heartbeatMs;
+  const deadAfterMs = opts.deadAfterMs ?? deps.config.worker.deadAfterMs;
   // Workers need session connections (LISTEN/NOTIFY), separate from the API pool.
   const pool = new pg.Pool({
     connectionString: opts.databaseUrl,
@@ -99,22 +102,6 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
 
   await sql`insert into worker_node (id, role, hostname, pid) values (${nodeId}, 'worker', ${hostname()}, ${process.pid})`.execute(deps.db);
 
-  const runner = await run({
-    pgPool: pool,
-    concurrency: opts.concurrency ?? deps.config.worker.concurrency,
-    taskList: buildTaskList(deps),
-    crontab: buildCrontab(deps),
-    noHandleSignals: true,
-    pollInterval: opts.pollInterval ?? 2000,
-    logger: workerLogger(deps.log),
-    useNodeTime: false,
-  });
-  runner.events.on('worker:create', ({ worker }) => {
-    workerIds.add(worker.workerId);
-    void beat();
-  });
-  runner.events.on('worker:stop', ({ worker }) => workerIds.delete(worker.workerId));
-
   let stopped = false;
   const beat = async () => {
     if (stopped) return;
@@ -124,13 +111,39 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       deps.log.warn({ err: { message: (e as Error).message } }, 'worker heartbeat failed');
     }
   };
+  // Listen before the pool starts: its workers are created inside run().
+  const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+  events.on('worker:create', ({ worker }) => {
+    workerIds.add(worker.workerId);
+    void beat();
+  });
+  events.on('worker:stop', ({ worker }) => {
+    workerIds.delete(worker.workerId);
+  });
+  const runner = await run({
+    events,
+    pgPool: pool,
+    concurrency: opts.concurrency ?? deps.config.worker.concurrency,
+    taskList: buildTaskList(deps),
+    crontab: buildCrontab(deps),
+    noHandleSignals: true,
+    pollInterval: opts.pollInterval ?? 2000,
+    logger: workerLogger(deps.log),
+    useNodeTime: false,
+  });
+
   const reap = async () => {
     if (stopped) return;
     try {
       const dead = await sql<{ id: string; worker_ids: string[] }>`
         delete from worker_node where last_seen_at < now() - make_interval(secs => ${deadAfterMs / 1000}) and id <> ${nodeId}
         returning id, worker_ids`.execute(deps.db);
-      const ids = dead.rows.flatMap((r) => r.worker_ids);
+      // Also workers no live process claims (killed before their first heartbeat): their locks are old.
+      const orphans = await sql<{ locked_by: string }>`
+        select distinct locked_by from graphile_worker._private_jobs
+        where locked_by is not null and locked_at < now() - make_interval(secs => ${deadAfterMs / 1000})
+          and not exists (select 1 from worker_node n where _private_jobs.locked_by = any(n.worker_ids))`.execute(deps.db);
+      const ids = [...new Set([...dead.rows.flatMap((r) => r.worker_ids), ...orphans.rows.map((r) => r.locked_by)])];
       if (ids.length) {
         await utils.forceUnlockWorkers(ids);
         deps.log.warn({ nodes: dead.rows.map((r) => r.id), workers: ids.length }, 'released the jobs of dead workers');

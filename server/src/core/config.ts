@@ -18,7 +18,7 @@ export interface Config {
   readonly db: { readonly url: string | null; readonly poolMax: number; readonly embeddedPort: number | null };
   readonly dataDir: string;
   readonly log: { readonly level: string; readonly pretty: boolean };
-  readonly worker: { readonly concurrency: number };
+  readonly worker: { readonly concurrency: number; readonly heartbeatMs: number; readonly deadAfterMs: number };
   /** Keys given by the environment; any not given come from `<dataDir>/keys.json` (see keys.ts). */
   readonly keys: Readonly<Partial<Record<KeyName, string>>>;
   readonly webDist: string | null;
@@ -61,6 +61,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CSME_LOG_PRETTY: bool.optional(),
   CSME_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(16),
+  CSME_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  CSME_WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(500).max(600_000).default(40_000),
   CSME_WEB_DIST: z.string().optional(),
   ...Object.fromEntries(Object.values(KEY_ENV).map((k) => [k, z.string().min(1).optional()])),
 });
@@ -104,7 +106,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       level: e.LOG_LEVEL,
       pretty: e.CSME_LOG_PRETTY ?? (e.NODE_ENV === 'development' && process.stdout.isTTY === true),
     }),
-    worker: Object.freeze({ concurrency: e.CSME_WORKER_CONCURRENCY }),
+    worker: Object.freeze({
+      concurrency: e.CSME_WORKER_CONCURRENCY,
+      heartbeatMs: e.CSME_WORKER_HEARTBEAT_MS,
+      deadAfterMs: e.CSME_WORKER_DEAD_AFTER_MS,
+    }),
     keys: Object.freeze(keys),
     webDist: e.CSME_WEB_DIST ?? null,
   });
