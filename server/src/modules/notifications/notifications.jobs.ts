@@ -1,10 +1,18 @@
 import { z } from 'zod';
 import { defineJob } from '#core/jobs.js';
-import { deliverEmail } from './notifications.service.js';
+import { deliverEmail, sendDailyDigests } from './notifications.service.js';
 
 export const deliverEmailJob = defineJob({
   name: 'notifications.deliver-email',
   schema: z.object({ emailId: z.uuid() }),
   options: { maxAttempts: 8, queueName: undefined },
   handler: (ctx, { emailId }) => deliverEmail(ctx, emailId),
+});
+
+export const sendDigestsJob = defineJob({
+  name: 'notifications.send-digests',
+  schema: z.object({}).passthrough(),
+  handler: async (ctx) => {
+    await sendDailyDigests(ctx);
+  },
 });

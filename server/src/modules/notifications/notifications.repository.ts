@@ -48,3 +48,55 @@ export async function insertNotification(
 export async function findAccountContact(db: Db, accountId: string) {
   return db.selectFrom('account').select(['id', 'email', 'display_name', 'locale']).where('id', '=', accountId).executeTakeFirst();
 }
+
+export async function listNotifications(
+  db: Db,
+  spaceId: string,
+  accountId: string,
+  q: { limit: number; before?: string; unread?: boolean },
+) {
+  let query = db
+    .selectFrom('notification')
+    .selectAll()
+    .where('space_id', '=', spaceId)
+    .where('owner_account_id', '=', accountId)
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1);
+  if (q.before) query = query.where('id', '<', q.before);
+  if (q.unread) query = query.where('read_at', 'is', null);
+  return query.execute();
+}
+
+export async function countUnread(db: Db, spaceId: string, accountId: string): Promise<number> {
+  const r = await db
+    .selectFrom('notification')
+    .select((e) => e.fn.countAll<number>().as('n'))
+    .where('space_id', '=', spaceId)
+    .where('owner_account_id', '=', accountId)
+    .where('read_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function markRead(db: Db, spaceId: string, accountId: string, ids: string[] | undefined, at: Date): Promise<void> {
+  let q = db
+    .updateTable('notification')
+    .set({ read_at: at })
+    .where('space_id', '=', spaceId)
+    .where('owner_account_id', '=', accountId)
+    .where('read_at', 'is', null);
+  if (ids) q = q.where('id', 'in', ids.length ? ids : ['00000000-0000-0000-0000-000000000000']);
+  await q.execute();
+}
+
+export async function findPrefs(db: Db, accountId: string) {
+  return db.selectFrom('notification_preference').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+}
+
+export async function savePrefs(db: Db, accountId: string, prefs: unknown, at: Date): Promise<void> {
+  await db
+    .insertInto('notification_preference')
+    .values({ account_id: accountId, prefs: JSON.stringify(prefs), updated_at: at })
+    .onConflict((oc) => oc.column('account_id').doUpdateSet({ prefs: JSON.stringify(prefs), updated_at: at }))
+    .execute();
+}

@@ -1,19 +1,29 @@
+import type { NotificationPrefs } from '@csme/contracts/inbox';
+import { sql } from 'kysely';
+import { DateTime } from 'luxon';
 import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
+import { inSpace } from '#core/ctx.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import { addJob } from '#core/jobs.js';
 import { defineSkill } from '#core/skill.js';
 import { smtpSetting } from './notifications.config.js';
 import { deliverEmailJob } from './notifications.jobs.js';
+import { ALWAYS_EMAIL, mergePrefs, topicOf } from './notifications.policy.js';
 import { presentMailboxMessage, type RenderedEmail, renderEmail } from './notifications.presenter.js';
 import {
+  countUnread,
   findAccountContact,
   findEmail,
+  findPrefs,
   insertEmail,
   insertNotification,
   listCapturedEmails,
+  listNotifications,
+  markRead,
+  savePrefs,
   updateEmail,
 } from './notifications.repository.js';
 
@@ -129,7 +139,13 @@ export async function notify(ctx: Ctx, n: NotifyInput): Promise<string> {
     url: n.url ?? null,
     data: n.data ?? {},
   });
-  if (n.email) {
+  const stored = await findPrefs(ctx.db, n.accountId);
+  const prefs = mergePrefs(stored?.prefs);
+  // The caller's `email` is the default for this kind until the person sets their own; with a daily digest,
+  // mail waits for the digest. Some kinds must reach them by email whatever the settings.
+  const wantsEmail =
+    ALWAYS_EMAIL.has(n.kind) || (!prefs.dailyDigest.enabled && (stored ? prefs.topics[topicOf(n.kind)].email : n.email === true));
+  if (wantsEmail) {
     const person = await findAccountContact(ctx.db, n.accountId);
     if (person) {
       const base = ctx.deps.config.http.publicUrl;
@@ -198,3 +214,110 @@ export const notifyPersonSkill = defineSkill({
     return { notificationId: id };
   },
 });
+
+export async function listMyNotifications(ctx: ActorCtx, q: { limit: number; cursor?: string; unread?: string }) {
+  return inSpace(ctx, async (c) => {
+    const rows = await listNotifications(c.db, ctx.actor.spaceId, ctx.actor.accountId, {
+      limit: q.limit,
+      before: q.cursor,
+      unread: q.unread === 'true',
+    });
+    const items = rows.slice(0, q.limit).map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      title: r.title,
+      body: r.body,
+      url: r.url,
+      read: r.read_at !== null,
+      createdAt: r.created_at.toISOString(),
+    }));
+    return {
+      items,
+      nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null,
+      unreadCount: await countUnread(c.db, ctx.actor.spaceId, ctx.actor.accountId),
+    };
+  });
+}
+
+export async function markMyNotificationsRead(ctx: ActorCtx, ids?: string[]) {
+  return inSpace(ctx, async (c) => {
+    await markRead(c.db, ctx.actor.spaceId, ctx.actor.accountId, ids, ctx.now());
+    return { ok: true as const, unreadCount: await countUnread(c.db, ctx.actor.spaceId, ctx.actor.accountId) };
+  });
+}
+
+export async function getMyPrefs(ctx: ActorCtx): Promise<NotificationPrefs> {
+  const p = mergePrefs((await findPrefs(ctx.db, ctx.actor.accountId))?.prefs);
+  return { topics: p.topics, dailyDigest: p.dailyDigest };
+}
+
+export async function setMyPrefs(ctx: ActorCtx, prefs: NotificationPrefs): Promise<NotificationPrefs> {
+  const current = mergePrefs((await findPrefs(ctx.db, ctx.actor.accountId))?.prefs);
+  await savePrefs(
+    ctx.db,
+    ctx.actor.accountId,
+    { ...prefs, ...(current.lastDigestAt ? { lastDigestAt: current.lastDigestAt } : {}) },
+    ctx.now(),
+  );
+  return getMyPrefs(ctx);
+}
+
+/**
+ * The daily digest: for each person who chose it, once a day after their chosen time (in their time
+ * zone), one email with what is unread across their spaces. Runs every 15 minutes.
+ */
+export async function sendDailyDigests(ctx: Ctx): Promise<number> {
+  const rows = await ctx.db
+    .selectFrom('notification_preference as p')
+    .innerJoin('account as a', 'a.id', 'p.account_id')
+    .select(['a.id', 'a.email', 'a.display_name', 'a.locale', 'a.time_zone', 'p.prefs'])
+    .where(sql<boolean>`(p.prefs->'dailyDigest'->>'enabled')::boolean`)
+    .execute();
+  let sent = 0;
+  const now = ctx.now();
+  for (const r of rows) {
+    const prefs = mergePrefs(r.prefs);
+    const local = DateTime.fromJSDate(now, { zone: r.time_zone });
+    const [h, m] = prefs.dailyDigest.time.split(':').map(Number) as [number, number];
+    const due = local.set({ hour: h, minute: m, second: 0, millisecond: 0 });
+    if (local < due) continue;
+    if (prefs.lastDigestAt && DateTime.fromISO(prefs.lastDigestAt, { zone: r.time_zone }) >= due) continue;
+    const since = prefs.lastDigestAt ? new Date(prefs.lastDigestAt) : new Date(now.getTime() - 86_400_000);
+    const items = await ctx.db
+      .selectFrom('notification')
+      .select(['title', 'body', 'url', 'created_at'])
+      .where('owner_account_id', '=', r.id)
+      .where('read_at', 'is', null)
+      .where('created_at', '>', since)
+      .orderBy('created_at', 'desc')
+      .limit(30)
+      .execute();
+    await ctx.db.transaction().execute(async (tx) => {
+      await savePrefs(tx, r.id, { ...prefs, lastDigestAt: now.toISOString() }, now);
+      if (!items.length) return;
+      const he = r.locale === 'he';
+      await queueEmail(
+        { ...ctx, db: tx },
+        {
+          to: r.email,
+          kind: 'notification.daily_digest',
+          accountId: r.id,
+          email: renderEmail({
+            locale: he ? 'he' : 'en',
+            subject: he
+              ? `הסיכום היומי שלך: ${items.length} עדכונים`
+              : `Your daily digest: ${items.length} update${items.length === 1 ? '' : 's'}`,
+            greeting: he ? `שלום ${r.display_name},` : `Hello ${r.display_name},`,
+            paragraphs: items.map((i) => (i.body ? `${i.title} — ${i.body.split('\n')[0]}` : i.title)),
+            action: { label: he ? 'פתיחת connectsoft.me' : 'Open connectsoft.me', url: `${ctx.deps.config.http.publicUrl}/suggestions` },
+            footer: he
+              ? 'בחרת לקבל סיכום יומי. אפשר לשנות זאת בהגדרות ההתראות.'
+              : 'You chose a daily digest. You can change this in your notification settings.',
+          }),
+        },
+      );
+      sent++;
+    });
+  }
+  return sent;
+}
