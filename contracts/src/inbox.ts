@@ -20,7 +20,11 @@ export const listNotifications = endpoint({
   path: '/api/v1/notifications',
   summary: 'Your notifications in the active space, newest first',
   tags,
-  query: z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(30), cursor: z.string().max(100).optional(), unread: z.enum(['true', 'false']).optional() }),
+  query: z.strictObject({
+    limit: z.coerce.number().int().min(1).max(100).default(30),
+    cursor: z.string().max(100).optional(),
+    unread: z.enum(['true', 'false']).optional(),
+  }),
   response: z.object({ items: z.array(NotificationView), nextCursor: z.string().nullable(), unreadCount: z.number().int() }),
 });
 
@@ -43,7 +47,13 @@ export const NotificationPrefs = z.object({
 });
 export type NotificationPrefs = z.infer<typeof NotificationPrefs>;
 
-export const getNotificationPrefs = endpoint({ method: 'GET', path: '/api/v1/notifications/preferences', summary: 'How you want to be told', tags, response: NotificationPrefs });
+export const getNotificationPrefs = endpoint({
+  method: 'GET',
+  path: '/api/v1/notifications/preferences',
+  summary: 'How you want to be told',
+  tags,
+  response: NotificationPrefs,
+});
 export const updateNotificationPrefs = endpoint({
   method: 'PUT',
   path: '/api/v1/notifications/preferences',
@@ -57,7 +67,13 @@ export const PushSubscriptionInput = z.strictObject({
   endpoint: z.url({ protocol: /^https?$/ }).max(2000),
   keys: z.strictObject({ p256dh: z.string().min(20).max(200), auth: z.string().min(8).max(100) }),
 });
-export const getPushKey = endpoint({ method: 'GET', path: '/api/v1/notifications/push/key', summary: 'The VAPID public key to subscribe with', tags, response: z.object({ publicKey: z.string() }) });
+export const getPushKey = endpoint({
+  method: 'GET',
+  path: '/api/v1/notifications/push/key',
+  summary: 'The VAPID public key to subscribe with',
+  tags,
+  response: z.object({ publicKey: z.string() }),
+});
 export const subscribePush = endpoint({
   method: 'POST',
   path: '/api/v1/notifications/push/subscriptions',
@@ -75,4 +91,10 @@ export const unsubscribePush = endpoint({
   body: z.strictObject({ endpoint: z.string().max(2000) }),
   response: z.object({ ok: z.literal(true) }),
 });
-export const testPush = endpoint({ method: 'POST', path: '/api/v1/notifications/push/test', summary: 'Send a test push to your browsers', tags, response: z.object({ sent: z.number().int() }) });
+export const testPush = endpoint({
+  method: 'POST',
+  path: '/api/v1/notifications/push/test',
+  summary: 'Send a test push to your browsers',
+  tags,
+  response: z.object({ sent: z.number().int() }),
+});

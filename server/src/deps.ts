@@ -1,3 +1,4 @@
+import type { LanguageModel } from 'ai';
 import type pg from 'pg';
 import type { Clock } from '#core/clock.js';
 import { systemClock } from '#core/clock.js';
@@ -10,6 +11,7 @@ import type { ModuleDef, UsageMeter } from '#core/module.js';
 import { SettingsStore } from '#core/settings.js';
 import { Vault } from '#core/vault.js';
 import { modules as allModules } from '#modules/index.js';
+import type { ModelConfig } from '#modules/models/index.js';
 
 /**
  * The composition root: everything a request or a job needs, built once per process and passed
@@ -27,6 +29,10 @@ export interface Deps {
   readonly metrics: Metrics;
   readonly modules: readonly ModuleDef[];
   readonly usageMeters: Readonly<Record<string, UsageMeter>>;
+  /** Replaces the model provider (tests and benchmarks use the AI SDK's mock model). */
+  readonly languageModel?: (cfg: ModelConfig) => LanguageModel;
+  /** The fetch outbound model calls use (the egress guard's). */
+  readonly fetch?: typeof fetch;
   close(): Promise<void>;
 }
 
@@ -39,6 +45,7 @@ export interface BuildDepsOptions {
   poolMax?: number;
   applicationName?: string;
   defaultMetrics?: boolean;
+  languageModel?: (cfg: ModelConfig) => LanguageModel;
 }
 
 export function buildDeps(opts: BuildDepsOptions): Deps {
@@ -65,6 +72,7 @@ export function buildDeps(opts: BuildDepsOptions): Deps {
     metrics: createMetrics({ defaultMetrics: opts.defaultMetrics ?? true }),
     modules: allModules,
     usageMeters,
+    languageModel: opts.languageModel,
     close: () => database.destroy(),
   };
 }

@@ -12,7 +12,7 @@ import { loadConfig } from '../src/core/config.js';
 import { systemCtx } from '../src/core/ctx.js';
 import { fromSources, generateKeysFile, type Keys } from '../src/core/keys.js';
 import { createLogger } from '../src/core/logger.js';
-import { buildDeps, type Deps } from '../src/deps.js';
+import { type BuildDepsOptions, buildDeps, type Deps } from '../src/deps.js';
 import { syncBuiltinPacks } from '../src/modules/packs/index.js';
 import { startWorker, type WorkerHandle } from '../src/worker.js';
 import { createTestDatabaseUrl } from './db.js';
@@ -37,6 +37,7 @@ export interface TestEnvOptions {
   /** Reuse an existing database (a second process of the same instance). */
   databaseUrl?: string;
   keys?: Keys;
+  languageModel?: BuildDepsOptions['languageModel'];
 }
 
 /** A platform on its own fresh database: the deps a process builds, with a test clock and captured logs. */
@@ -60,7 +61,7 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
   });
   const log = createLogger({ level: 'debug', pretty: false, destination });
   const clock = opts.clock ?? new ManualClock('2026-03-10T09:00:00Z');
-  const deps = buildDeps({ config, keys, databaseUrl, log, clock, poolMax: 6, defaultMetrics: false });
+  const deps = buildDeps({ config, keys, databaseUrl, log, clock, poolMax: 6, defaultMetrics: false, languageModel: opts.languageModel });
   if (!opts.databaseUrl) await syncBuiltinPacks(systemCtx(deps));
   let app: FastifyInstance | null = null;
   let worker: Promise<WorkerHandle> | null = null;

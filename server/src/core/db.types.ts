@@ -183,6 +183,42 @@ export interface Membership {
   space_id: string;
 }
 
+export interface ModelCall {
+  agent_id: string | null;
+  at: Generated<Timestamp>;
+  cost_micros: Generated<Int8>;
+  error: string | null;
+  id: string;
+  latency_ms: Generated<number>;
+  model: string;
+  ok: boolean;
+  owner_account_id: string;
+  pack_id: string | null;
+  provider: string;
+  purpose: string;
+  run_id: string | null;
+  source: string;
+  space_id: string;
+  tokens_in: Generated<number>;
+  tokens_out: Generated<number>;
+  visibility: string;
+}
+
+export interface ModelCredential {
+  api_key: Buffer;
+  azure_api_version: string | null;
+  azure_resource: string | null;
+  base_url: string | null;
+  created_at: Generated<Timestamp>;
+  id: string;
+  model: string;
+  owner_account_id: string;
+  provider: string;
+  space_id: string;
+  updated_at: Generated<Timestamp>;
+  visibility: Generated<string>;
+}
+
 export interface Notification {
   body: Generated<string>;
   created_at: Generated<Timestamp>;
@@ -308,6 +344,7 @@ export interface Space {
   created_at: Generated<Timestamp>;
   id: string;
   kind: string;
+  local_only: Generated<boolean>;
   name: string;
   owner_account_id: string;
   status: Generated<string>;
@@ -420,6 +457,8 @@ export interface DB {
   email_outbox: EmailOutbox;
   instance_setting: InstanceSetting;
   membership: Membership;
+  model_call: ModelCall;
+  model_credential: ModelCredential;
   notification: Notification;
   notification_preference: NotificationPreference;
   pack_installation: PackInstallation;

@@ -5,6 +5,7 @@ import { activityModule } from './activity/index.js';
 import { adminModule } from './admin/index.js';
 import { agentsModule } from './agents/index.js';
 import { appsModule } from './apps/index.js';
+import { modelsModule } from './models/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
 import { plansModule } from './plans/index.js';
@@ -18,6 +19,7 @@ export const modules: readonly ModuleDef[] = [
   plansModule,
   notificationsModule,
   activityModule,
+  modelsModule,
   packsModule,
   agentsModule,
   runsModule,

@@ -11,10 +11,11 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-const mailsTo = (accountId: string) => env.deps.db.selectFrom('email_outbox').select(['kind', 'subject']).where('account_id', '=', accountId).orderBy('id').execute();
+const mailsTo = (accountId: string) =>
+  env.deps.db.selectFrom('email_outbox').select(['kind', 'subject']).where('account_id', '=', accountId).orderBy('id').execute();
 
 describe('in-app notifications and preferences', () => {
-  it('lists a person\'s notifications, newest first, and marks them read', async () => {
+  it("lists a person's notifications, newest first, and marks them read", async () => {
     const { client, spaceId, accountId } = await signedUpClient(await env.app());
     const other = await signedUpClient(await env.app());
     const ctx = systemCtx(env.deps);
@@ -37,7 +38,9 @@ describe('in-app notifications and preferences', () => {
     await notify(ctx, { spaceId, accountId, kind: 'agent.message', title: 'By default by email', email: true });
     expect((await mailsTo(accountId)).map((m) => m.subject)).toEqual(['By default by email']);
     const prefs = await client.ok(I.getNotificationPrefs);
-    await client.ok(I.updateNotificationPrefs, { body: { ...prefs, topics: { ...prefs.topics, agents: { email: false, push: true } }, dailyDigest: { enabled: true, time: '18:00' } } });
+    await client.ok(I.updateNotificationPrefs, {
+      body: { ...prefs, topics: { ...prefs.topics, agents: { email: false, push: true } }, dailyDigest: { enabled: true, time: '18:00' } },
+    });
     await notify(ctx, { spaceId, accountId, kind: 'agent.message', title: 'Not by email now', email: true });
     await notify(ctx, { spaceId, accountId, kind: 'action.unknown', title: 'Please check: Send reply' });
     expect((await mailsTo(accountId)).map((m) => m.subject)).toEqual(['By default by email', 'Please check: Send reply']);

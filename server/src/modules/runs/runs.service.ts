@@ -1,6 +1,7 @@
 import type { Offer } from '@csme/contracts/errors';
 import type { RunDetail, RunSummary } from '@csme/contracts/runs';
 import { type AgentManifest, evaluateCondition, getPath, type PackManifest, resolveTemplate, type Step } from '@csme/sdk';
+import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace, inTransaction } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
@@ -17,6 +18,7 @@ import {
   lockDueAgents,
   nextFireTime,
 } from '#modules/agents/index.js';
+import { getModelAccess } from '#modules/models/index.js';
 import { notify } from '#modules/notifications/index.js';
 import { type Entitlements, getEntitlements, limitError, takeRuns } from '#modules/plans/index.js';
 import { createSuggestion, recentRejections } from '#modules/suggestions/index.js';
@@ -301,6 +303,7 @@ interface RunState {
   deadline: number;
   tokensIn: number;
   tokensOut: number;
+  costMicros: number;
   suggestions: number;
   done: Map<string, unknown>;
 }
@@ -364,7 +367,25 @@ async function runStepBody(ctx: Ctx, state: RunState, step: Step, input: unknown
   if ('code' in step) {
     throw new StepFailure(step.id, 'Code steps need the code sandbox, which this instance does not have yet.');
   }
-  // A model step: the local engine's fallback when no model is configured or allowed for this pack.
+  // A model step: the model when one is configured and allowed; otherwise the local engine's fallback.
+  if (state.sctx.model) {
+    if (state.tokensIn + state.tokensOut >= state.def.budget.maxModelTokens) {
+      throw new StepFailure(step.id, `The run used its budget of ${state.def.budget.maxModelTokens} model tokens.`);
+    }
+    let schema: z.ZodType;
+    try {
+      schema = z.fromJSONSchema(step.model.output as never) as z.ZodType;
+    } catch {
+      throw new StepFailure(step.id, 'The step describes its answer with a JSON Schema this platform cannot read.');
+    }
+    return state.sctx.model.generateObject({
+      schema,
+      system: String(resolveTemplate(step.model.system, state.data)),
+      prompt: String(resolveTemplate(step.model.prompt, state.data)),
+      maxOutputTokens: Math.min(step.model.maxOutputTokens, state.def.budget.maxModelTokens - state.tokensIn - state.tokensOut),
+      signal: state.sctx.signal,
+    });
+  }
   const fb = step.fallback;
   return callSkill(ctx, state, step.id, fb.skill, resolveTemplate(fb.input, state.data), itemKey);
 }
@@ -433,11 +454,14 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
 
 async function finishRun(
   ctx: Ctx,
-  state: { run: { space_id: string; id: string; owner_account_id: string } },
+  state: { run: { space_id: string; id: string; owner_account_id: string }; tokensIn?: number; tokensOut?: number; costMicros?: number },
   status: 'succeeded' | 'failed' | 'cancelled',
   extra: Record<string, unknown> = {},
 ) {
-  await updateRun(ctx.db, state.run.space_id, state.run.id, { status, finished_at: ctx.now(), ...extra });
+  // A failed or cancelled run keeps what its model calls used.
+  const usage =
+    state.tokensIn === undefined ? {} : { tokens_in: state.tokensIn, tokens_out: state.tokensOut, cost_micros: state.costMicros };
+  await updateRun(ctx.db, state.run.space_id, state.run.id, { status, finished_at: ctx.now(), ...usage, ...extra });
 }
 
 /**
@@ -456,12 +480,30 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
   const previous = await listSteps(ctx.db, spaceId, runId);
   const done = new Map<string, unknown>();
   for (const s of previous) if (s.status === 'succeeded' || s.status === 'skipped') done.set(s.step_key, s.output);
+  const usage = { tokensIn: run.tokens_in, tokensOut: run.tokens_out, costMicros: Number(run.cost_micros) };
+  const model = await getModelAccess(ctx, {
+    spaceId,
+    accountId: run.owner_account_id,
+    visibility: run.visibility as 'shared' | 'private',
+    runId,
+    agentId: agent.id,
+    packId: agent.pack_id,
+    localOnly: agent.local_only,
+    grantedScopes: agent.granted_scopes,
+    onUsage: (u) => {
+      usage.tokensIn += u.tokensIn;
+      usage.tokensOut += u.tokensOut;
+      usage.costMicros += u.costMicros;
+    },
+  });
   const sctx = await createSkillContext(ctx, {
     spaceId,
     accountId: run.owner_account_id,
     agentId: agent.id,
     runId,
+    visibility: run.visibility as 'shared' | 'private',
     signal: helpers.signal,
+    model,
   });
   const feedback = (await recentRejections(ctx.db, spaceId, agent.id)).map((r) => ({
     actionType: r.action_type,
@@ -484,8 +526,15 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     idx: previous.length ? Math.max(...previous.map((p) => p.idx)) + 1 : 0,
     stepsUsed: 0,
     deadline: Date.now() + def.budget.maxSeconds * 1000,
-    tokensIn: run.tokens_in,
-    tokensOut: run.tokens_out,
+    get tokensIn() {
+      return usage.tokensIn;
+    },
+    get tokensOut() {
+      return usage.tokensOut;
+    },
+    get costMicros() {
+      return usage.costMicros;
+    },
     suggestions: 0,
     done,
   };
@@ -523,6 +572,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
       step_count: state.idx,
       tokens_in: state.tokensIn,
       tokens_out: state.tokensOut,
+      cost_micros: state.costMicros,
     });
     if (state.suggestions > 0) {
       await notify(
