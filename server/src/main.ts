@@ -309,6 +309,58 @@ keys
     });
   });
 
+const packCmd = program.command('pack').description('pack tools for creators');
+packCmd
+  .command('validate')
+  .description(
+    'check a pack folder: the manifest (every problem with its path), its code files, and that its steps only call skills its scopes cover',
+  )
+  .argument('<dir>')
+  .action(async (dir: string) => {
+    const { checkPackDir } = await import('./cli/pack.js');
+    const r = await checkPackDir(dir);
+    if (!r.ok) {
+      process.stderr.write(`${r.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}\n`);
+      process.exit(2);
+    }
+    say(`${r.id}@${r.version} is valid: ${r.agents} agent${r.agents === 1 ? '' : 's'}, scopes: ${r.scopes.join(', ') || 'none'}.`);
+  });
+packCmd
+  .command('build')
+  .description('build pack.json from pack.ts (definePack) when there is one, check it, and write dist/<id>-<version>.tgz')
+  .argument('<dir>')
+  .action(async (dir: string) => {
+    const { buildPackDir } = await import('./cli/pack.js');
+    const r = await buildPackDir(dir);
+    if (!r.ok) {
+      process.stderr.write(`${r.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}\n`);
+      process.exit(2);
+    }
+    say(`Built ${r.file} (${r.bytes} bytes, sha256 ${r.hash}).`);
+  });
+
+program
+  .command('activity')
+  .description('the activity log')
+  .command('verify')
+  .description("check a space's hash chain end to end (SPACE: a space id or the owner's email)")
+  .argument('<space>')
+  .action(async (space: string) => {
+    const { resolveSpace } = await import('#modules/admin/index.js');
+    const { verifyChain } = await import('#modules/activity/index.js');
+    await withCtx(async (ctx) => {
+      const s = await resolveSpace(ctx, space);
+      const r = await verifyChain(ctx, s.id);
+      if (r.valid) say(`The activity log of ${s.id} is intact: ${r.entries} entries, head ${r.headHash ?? '(empty)'}.`);
+      else {
+        process.stderr.write(
+          `csme: the activity log of ${s.id} is broken at entry ${r.brokenAtSeq} (${r.entries} entries before it verify).\n`,
+        );
+        process.exitCode = 1;
+      }
+    });
+  });
+
 program.parseAsync(process.argv).catch((e) => {
   if (e instanceof ConfigError || e instanceof KeyError) fail(e.message);
   process.stderr.write(`csme: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -3,6 +3,6 @@
 import type { ModuleDef } from '#core/module.js';
 import { adminRoutes } from './admin.routes.js';
 
-export { createFamily, setSpacePlan } from './admin.service.js';
+export { createFamily, resolveSpace, setSpacePlan } from './admin.service.js';
 
 export const adminModule: ModuleDef = { name: 'admin', routes: adminRoutes };

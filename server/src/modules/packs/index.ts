@@ -6,7 +6,18 @@ import { packsRoutes } from './packs.routes.js';
 import { enforcePackLimits, packsMeter } from './packs.service.js';
 
 export { bundleHash, consentProblems, SCOPE_LABELS } from './packs.policy.js';
-export { BUILTIN_PACKS_DIR, type LoadedPack, readPackDir, syncBuiltinPacks, validateSettings } from './packs.service.js';
+export {
+  BUILTIN_PACKS_DIR,
+  BUNDLE_LIMITS,
+  type LoadedPack,
+  packBundle,
+  packFromFiles,
+  readPackDir,
+  skillProblems,
+  syncBuiltinPacks,
+  unpackBundle,
+  validateSettings,
+} from './packs.service.js';
 
 export const packsModule: ModuleDef = {
   name: 'packs',

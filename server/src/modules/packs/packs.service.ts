@@ -1,15 +1,19 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createGunzip, createGzip } from 'node:zlib';
 import type { InstallationView, InstallInput, PackDetail, PackSummary } from '@csme/contracts/packs';
 import type { FullLimits } from '@csme/contracts/plans';
-import { type PackManifest, validateManifest } from '@csme/sdk';
+import { type ManifestProblem, type PackManifest, validateManifest } from '@csme/sdk';
+import tar from 'tar-stream';
 import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
+import type { ModuleDef } from '#core/module.js';
+import { findSkill } from '#core/skill.js';
 import { logActivity } from '#modules/activity/index.js';
 import {
   countEnabledAgents,
@@ -394,3 +398,160 @@ export async function enforcePackLimits(ctx: Ctx, spaceId: string, limits: FullL
 }
 
 export const packsMeter = (db: Db, spaceId: string) => countActiveInstallations(db, spaceId);
+
+/** A pack bundle: a gzipped tar of its files (pack.json and code steps), in a stable order. */
+export async function packBundle(files: Record<string, string>): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const gz = createGzip({ level: 9 });
+  const done = new Promise<Buffer>((res, rej) => {
+    gz.on('data', (c: Buffer) => chunks.push(c));
+    gz.on('end', () => res(Buffer.concat(chunks)));
+    gz.on('error', rej);
+  });
+  pack.pipe(gz);
+  for (const path of Object.keys(files).sort()) {
+    pack.entry({ name: path, mtime: new Date(0), mode: 0o644, uid: 0, gid: 0 }, files[path]!);
+  }
+  pack.finalize();
+  return done;
+}
+
+export interface UnpackLimits {
+  maxCompressed: number;
+  maxExpanded: number;
+  maxFiles: number;
+  maxFileBytes: number;
+}
+
+export const BUNDLE_LIMITS: UnpackLimits = {
+  maxCompressed: 2 * 1024 * 1024,
+  maxExpanded: 8 * 1024 * 1024,
+  maxFiles: 200,
+  maxFileBytes: 1024 * 1024,
+};
+
+/**
+ * Reads a bundle defensively: size limits before and after decompression (a zip bomb stops at the
+ * limit, never in memory), only regular files with safe relative paths, UTF-8 text only.
+ */
+export async function unpackBundle(bundle: Buffer, limits: UnpackLimits = BUNDLE_LIMITS): Promise<Record<string, string>> {
+  if (bundle.length > limits.maxCompressed)
+    throw new AppError('payload_too_large', `The bundle is larger than ${Math.round(limits.maxCompressed / 1024 / 1024)} MB.`);
+  const files: Record<string, string> = {};
+  let expanded = 0;
+  const extract = tar.extract();
+  const gunzip = createGunzip();
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const finished = new Promise<void>((res, rej) => {
+    const fail = (e: Error) => {
+      gunzip.destroy();
+      extract.destroy();
+      rej(e);
+    };
+    gunzip.on('data', (c: Buffer) => {
+      expanded += c.length;
+      if (expanded > limits.maxExpanded)
+        fail(
+          new AppError('payload_too_large', `The bundle expands past ${Math.round(limits.maxExpanded / 1024 / 1024)} MB; it is refused.`),
+        );
+    });
+    gunzip.on('error', () => fail(new AppError('invalid_input', 'The bundle is not a gzipped tar file.')));
+    extract.on('entry', (header, stream, next) => {
+      const name = header.name.replace(/^\.\//, '');
+      if (header.type === 'directory') {
+        stream.resume();
+        return next();
+      }
+      if (header.type !== 'file')
+        return fail(new AppError('invalid_input', `The bundle holds "${name}", which is not a regular file (links are not allowed).`));
+      if (
+        !/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*\.(json|js|md|txt)$/.test(name) ||
+        name.split('/').some((p) => p === '..' || p.startsWith('.'))
+      ) {
+        return fail(
+          new AppError(
+            'invalid_input',
+            `The bundle holds "${name.slice(0, 100)}", a path that is not allowed (only relative paths of .json, .js, .md and .txt files).`,
+          ),
+        );
+      }
+      if (Object.keys(files).length >= limits.maxFiles)
+        return fail(new AppError('invalid_input', `The bundle holds more than ${limits.maxFiles} files.`));
+      const parts: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: unknown) => {
+        const c = chunk as Buffer;
+        size += c.length;
+        if (size > limits.maxFileBytes)
+          fail(new AppError('payload_too_large', `${name} is larger than ${Math.round(limits.maxFileBytes / 1024)} KB.`));
+        else parts.push(c);
+      });
+      stream.on('end', () => {
+        try {
+          files[name] = utf8.decode(Buffer.concat(parts));
+        } catch {
+          return fail(new AppError('invalid_input', `${name} is not UTF-8 text.`));
+        }
+        next();
+      });
+    });
+    extract.on('finish', () => res());
+    extract.on('error', () => fail(new AppError('invalid_input', 'The bundle is not a valid tar file.')));
+  });
+  gunzip.pipe(extract);
+  gunzip.end(bundle);
+  await finished;
+  if (!files['pack.json']) throw new AppError('invalid_input', 'The bundle has no pack.json at its root.');
+  return files;
+}
+
+/** A pack read from bundle files: the manifest checked, every code step present. */
+export function packFromFiles(files: Record<string, string>): LoadedPack {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(files['pack.json'] ?? '');
+  } catch (e) {
+    throw new AppError('invalid_input', `pack.json is not valid JSON: ${(e as Error).message}`);
+  }
+  const v = validateManifest(raw);
+  if (!v.ok)
+    throw new AppError('invalid_input', `pack.json is not valid: ${v.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, {
+      problems: v.problems,
+    });
+  for (const a of v.manifest.agents)
+    for (const s of a.steps)
+      if ('code' in s && !(s.code in files))
+        throw new AppError('invalid_input', `agent ${a.id}, step ${s.id}: ${s.code} is missing from the bundle.`);
+  return { manifest: v.manifest, files, hash: bundleHash(files) };
+}
+
+/**
+ * Checks that every skill a pack's steps name exists on this instance and is covered by the scopes
+ * the pack declares (the runtime refuses any other call too). Returns readable problems.
+ */
+export function skillProblems(manifest: PackManifest, modules: readonly ModuleDef[]): ManifestProblem[] {
+  const out: ManifestProblem[] = [];
+  const declared = new Set<string>(manifest.scopes);
+  manifest.agents.forEach((a, i) => {
+    a.steps.forEach((s, j) => {
+      const ids = 'skill' in s ? [s.skill] : 'code' in s ? s.skills : [s.fallback.skill];
+      for (const id of ids) {
+        const skill = findSkill(modules, id);
+        if (!skill) {
+          out.push({ path: `agents[${i}].steps[${j}]`, message: `there is no skill "${id}" on this platform` });
+          continue;
+        }
+        const missing = skill.scopes.filter((sc) => !declared.has(sc));
+        if (missing.length)
+          out.push({
+            path: `agents[${i}].steps[${j}]`,
+            message: `${id} needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the pack does not declare`,
+          });
+      }
+      if ('model' in s && !declared.has('model'))
+        out.push({ path: `agents[${i}].steps[${j}]`, message: 'a model step needs the scope "model"' });
+    });
+  });
+  return out;
+}
