@@ -36,6 +36,13 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
     genReqId: () => newId(),
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any route runs (a malformed or overlong address) keep the one error shape.
+    frameworkErrors: (err, _req, reply) => {
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A part of the address is too long.' : 'The address is not valid.';
+      void (reply as unknown as { code(n: number): { send(b: unknown): unknown } })
+        .code(400)
+        .send({ error: { code: 'invalid_input', message } });
+    },
     return503OnClosing: true,
   });
   app.setValidatorCompiler(validatorCompiler);
