@@ -10,6 +10,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
+import { Gauge } from 'prom-client';
 import { actorCtx, systemCtx } from '#core/ctx.js';
 import { AppError } from '#core/errors.js';
 import { checkRouteAuth, installErrorHandler, installJsonParser } from '#core/http.js';
@@ -129,6 +130,25 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
       return reply.code(503).send({ error: { code: 'unavailable', message: 'The database is not reachable.' } });
     }
   });
+  if (!deps.metrics.registry.getSingleMetric('csme_queue_depth')) {
+    // Queue depth and the oldest wait, by priority, read from the job table when Prometheus scrapes.
+    new Gauge({
+      name: 'csme_queue_depth',
+      help: 'Jobs waiting to run, by priority',
+      labelNames: ['priority'] as const,
+      registers: [deps.metrics.registry],
+      async collect() {
+        this.reset();
+        const r = await sql<{
+          priority: number;
+          n: number;
+        }>`select priority, count(*)::int as n from graphile_worker._private_jobs where locked_at is null and run_at <= now() group by priority`.execute(
+          deps.db,
+        );
+        for (const row of r.rows) this.set({ priority: row.priority === 0 ? 'high' : String(row.priority) }, row.n);
+      },
+    });
+  }
   app.get('/metrics', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) => {
     reply.type(deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();

@@ -206,6 +206,9 @@ export async function getModelAccess(ctx: Ctx, scope: ModelScope): Promise<Model
             ctx.now(),
           );
         });
+        ctx.deps.metrics.modelTokens.inc({ direction: 'in', model: cfg.model }, tokensIn);
+        ctx.deps.metrics.modelTokens.inc({ direction: 'out', model: cfg.model }, tokensOut);
+        ctx.deps.metrics.modelCostMicros.inc({ model: cfg.model }, costMicros);
         scope.onUsage?.({ tokensIn, tokensOut, costMicros });
       }
     },

@@ -231,6 +231,7 @@ export async function admitRun(ctx: Ctx, t: TriggerInput): Promise<Admission> {
         const existing = await findRunIdByTrigger(tx, agent.id, base.trigger_key);
         return { status: 'duplicate', runId: existing!.id };
       }
+      ctx.deps.metrics.runsRefused.inc({ reason });
       return { status: 'refused', runId: id, reason, message, offers };
     };
     if (agent.installation_status !== 'active') {
@@ -265,10 +266,12 @@ export async function admitRun(ctx: Ctx, t: TriggerInput): Promise<Admission> {
       const message = `Did not run: ${err.message}`;
       await updateRun(tx, t.spaceId, runId, { status: 'refused', refused_reason: 'quota', reason_text: message, finished_at: now });
       await notifyQuota(c, ent, agent.owner_account_id, take.used, take.limit, true);
+      ctx.deps.metrics.runsRefused.inc({ reason: 'quota' });
       return { status: 'refused', runId, reason: 'quota', message, offers: (err.details as { offers: Offer[] }).offers };
     }
     await addJob(tx, executeRunJob, { spaceId: t.spaceId, runId }, { priority: base.priority, maxAttempts: RUN_MAX_ATTEMPTS });
     await notifyQuota(c, ent, agent.owner_account_id, take.used, take.limit, false);
+    ctx.deps.metrics.runsAdmitted.inc({ trigger: t.kind });
     return { status: 'queued', runId };
   });
 }
@@ -458,6 +461,7 @@ async function finishRun(
   status: 'succeeded' | 'failed' | 'cancelled',
   extra: Record<string, unknown> = {},
 ) {
+  ctx.deps.metrics.runsFinished.inc({ status });
   // A failed or cancelled run keeps what its model calls used.
   const usage =
     state.tokensIn === undefined ? {} : { tokens_in: state.tokensIn, tokens_out: state.tokensOut, cost_micros: state.costMicros };
@@ -473,6 +477,12 @@ async function finishRun(
 export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpers: JobHelpers): Promise<void> {
   const run = await claimRun(ctx.db, spaceId, runId, ctx.now());
   if (!run) return;
+  if (run.attempts === 1)
+    ctx.deps.metrics.triggerToStart.observe(
+      { priority: run.priority === 0 ? 'high' : 'normal' },
+      Math.max(0, Date.now() - run.queued_at.getTime()) / 1000,
+    );
+  const startedMs = Date.now();
   if (run.cancel_requested_at) return finishRun(ctx, { run }, 'cancelled');
   const agent = await findAgentWithPack(ctx.db, spaceId, run.agent_id);
   const def = agent ? agentManifest(agent) : undefined;
@@ -565,6 +575,8 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     );
     throw e;
   }
+  ctx.deps.metrics.runsFinished.inc({ status: 'succeeded' });
+  ctx.deps.metrics.runDuration.observe({ status: 'succeeded' }, (Date.now() - startedMs) / 1000);
   await ctx.db.transaction().execute(async (tx) => {
     await updateRun(tx, spaceId, runId, {
       status: 'succeeded',
