@@ -13,6 +13,8 @@ export interface Metrics {
   /** From admission to the first step, by plan priority. */
   readonly triggerToStart: Histogram<'priority'>;
   readonly runDuration: Histogram<'status'>;
+  /** Executor time between one step's work and the next (recording, checks, templates), without the steps. */
+  readonly stepOverhead: Histogram;
   readonly modelTokens: Counter<'direction' | 'model'>;
   readonly modelCostMicros: Counter<'model'>;
 }
@@ -61,6 +63,12 @@ export function createMetrics(opts: { defaultMetrics: boolean }): Metrics {
       help: 'From admission to the start of execution',
       labelNames: ['priority'] as const,
       buckets: lat,
+      registers: [registry],
+    }),
+    stepOverhead: new Histogram({
+      name: 'csme_step_overhead_seconds',
+      help: 'Executor time between steps, excluding the steps themselves',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers: [registry],
     }),
     runDuration: new Histogram({

@@ -309,6 +309,8 @@ interface RunState {
   costMicros: number;
   suggestions: number;
   done: Map<string, unknown>;
+  /** performance.now() when the last step's work ended (for the step-overhead metric). */
+  lastWorkEnd: number | null;
 }
 
 function policyFor(state: RunState, actionType: string): 'suggest' | 'auto' | 'never' {
@@ -443,8 +445,17 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
       const data = step.forEach ? { ...state.data, item } : state.data;
       const input = 'model' in step ? null : resolveTemplate(step.input, data);
       inputs.push(input);
-      const scoped = { ...state, data } as RunState;
-      outputs.push(await runStepBody(ctx, scoped, step, input, step.forEach ? String(i) : '0'));
+      const workStart = performance.now();
+      if (state.lastWorkEnd !== null) ctx.deps.metrics.stepOverhead.observe((workStart - state.lastWorkEnd) / 1000);
+      // `$.item` is visible to this step's templates only.
+      const outer = state.data;
+      state.data = data as RunState['data'];
+      try {
+        outputs.push(await runStepBody(ctx, state, step, input, step.forEach ? String(i) : '0'));
+      } finally {
+        state.data = outer;
+      }
+      state.lastWorkEnd = performance.now();
     }
   } catch (e) {
     if (e instanceof StepFailure) await record('failed', step.forEach ? inputs : inputs[0], null, e.message);
@@ -547,6 +558,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     },
     suggestions: 0,
     done,
+    lastWorkEnd: null,
   };
   try {
     for (const step of def.steps) {
