@@ -203,6 +203,7 @@ class SandboxPool {
   private runSeq = 0;
   workersStarted = 0;
   workersDiscarded = 0;
+  workerEnvVars = 0;
 
   readonly options: SandboxPoolOptions;
 
@@ -305,6 +306,8 @@ class SandboxPool {
       busyWorkers: this.busy.size,
       workersStarted: this.workersStarted,
       workersDiscarded: this.workersDiscarded,
+      /** Environment variables seen by any worker of this pool: always 0 (workers start with an empty env). */
+      workerEnvVars: this.workerEnvVars,
     };
   }
 
@@ -358,6 +361,7 @@ export function sandboxPoolStats() {
       busyWorkers: 0,
       workersStarted: 0,
       workersDiscarded: 0,
+      workerEnvVars: 0,
     }
   );
 }
@@ -454,6 +458,7 @@ async function runInWorker(p: SandboxPool, req: SandboxRequest, run: Prepared, s
     return fail('crashed', `The sandbox worker did not start: ${started}`);
   }
   slot.runs++;
+  p.workerEnvVars = Math.max(p.workerEnvVars, slot.envKeys);
   const runId = p.nextRunId();
 
   return new Promise<SandboxResult>((resolve) => {

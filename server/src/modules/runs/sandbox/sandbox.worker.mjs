@@ -41,7 +41,11 @@ const PRELUDE = `(function (nativeCall, nativeLog, maxLogChars) {
     return value;
   }
   function show(v) {
-    if (typeof v === 'string') return v;
+    const t = typeof v;
+    if (t === 'string') return v;
+    if (t === 'bigint') return StringC(v) + 'n';
+    if (t === 'function') return '[function]';
+    if (t === 'symbol' || t === 'undefined') return StringC(v);
     try {
       if (v instanceof ErrorC) return v.name + ': ' + v.message;
       const s = stringify(v, (k, x) => (typeof x === 'bigint' ? StringC(x) + 'n' : typeof x === 'function' ? '[function]' : x));
@@ -360,9 +364,18 @@ function guestError(state, vm, handle, context) {
     if (message === 'stack overflow')
       return { ok: false, kind: 'stack', message: 'The code overflowed its stack (too deep recursion).' + trace(stack) };
   }
+  if (!name && !message) message = `the code threw a value that is not an Error: ${describeValue(vm, handle)}`;
   const kind = name === 'HostCallError' ? 'host' : 'script';
   const text = `${name ? `${name}: ` : ''}${message}${trace(stack)}`;
   return { ok: false, kind, message: clip(context ? `${context}: ${text}` : text) };
+}
+
+function describeValue(vm, handle) {
+  try {
+    return clip(JSON.stringify(vm.dump(handle)) ?? String(vm.dump(handle))).slice(0, 200);
+  } catch {
+    return '(unreadable)';
+  }
 }
 
 function readString(vm, handle, key) {
