@@ -262,7 +262,11 @@ class SandboxPool {
     return { worker, cold: true };
   }
 
-  giveBack(worker: PooledWorker, discard: boolean, memory = { heapBytes: 0, wasmBytes: 0 }): void {
+  /**
+   * Returns a worker after a run: kept warm, or ended. Resolves once an ended worker is gone, so that the
+   * run's slot (and with it the bound on live workers and their memory) is freed only then.
+   */
+  giveBack(worker: PooledWorker, discard: boolean, memory = { heapBytes: 0, wasmBytes: 0 }): Promise<unknown> {
     this.busy.delete(worker);
     worker.onMessage = null;
     worker.onFailure = null;
@@ -276,8 +280,7 @@ class SandboxPool {
       this.idle.length < this.options.concurrency;
     if (!keep) {
       this.workersDiscarded++;
-      void worker.terminate();
-      return;
+      return worker.terminate();
     }
     worker.idleTimer = setTimeout(() => {
       const i = this.idle.indexOf(worker);
@@ -287,6 +290,7 @@ class SandboxPool {
     }, this.options.idleTimeoutMs);
     worker.idleTimer.unref();
     this.idle.push(worker);
+    return Promise.resolve();
   }
 
   nextRunId(): number {
@@ -426,10 +430,17 @@ export async function runSandboxed(req: SandboxRequest): Promise<SandboxResult> 
   const granted = await p.acquire(req.signal);
   stats.queuedMs = Math.round(performance.now() - queuedAt);
   if (!granted) return fail('cancelled', p.isClosed ? 'The sandbox was shut down.' : 'The run was cancelled before it started.');
-  try {
-    return await runInWorker(p, req, { source: req.source, input, limits, hostCalls }, stats);
-  } finally {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
     p.release();
+  };
+  try {
+    return await runInWorker(p, req, { source: req.source, input, limits, hostCalls }, stats, release);
+  } catch (err) {
+    release();
+    throw err;
   }
 }
 
@@ -440,7 +451,14 @@ interface Prepared {
   hostCalls: Map<string, HostCall>;
 }
 
-async function runInWorker(p: SandboxPool, req: SandboxRequest, run: Prepared, stats: SandboxStats): Promise<SandboxResult> {
+/** Runs in a worker; frees the slot (`release`) once the worker is back in the pool or gone. */
+async function runInWorker(
+  p: SandboxPool,
+  req: SandboxRequest,
+  run: Prepared,
+  stats: SandboxStats,
+  release: () => void,
+): Promise<SandboxResult> {
   const { limits } = run;
   const { worker: slot, cold } = p.take();
   stats.coldStart = cold;
@@ -453,7 +471,7 @@ async function runInWorker(p: SandboxPool, req: SandboxRequest, run: Prepared, s
   // A cold worker first loads QuickJS; that time is not taken from the run's budget.
   const started = await waitReady(slot, req.signal);
   if (started !== 'ready') {
-    p.giveBack(slot, true);
+    void p.giveBack(slot, true).then(release);
     if (started === 'cancelled') return fail('cancelled', 'The run was cancelled before it started.');
     return fail('crashed', `The sandbox worker did not start: ${started}`);
   }
@@ -478,7 +496,7 @@ async function runInWorker(p: SandboxPool, req: SandboxRequest, run: Prepared, s
       hostAbort.abort();
       if (logsDropped) logs.push(`[logs truncated at ${limits.maxLogBytes} bytes; ${logsDropped} more lines dropped]`);
       stats.wallMs = Math.round(performance.now() - startedAt);
-      p.giveBack(slot, discard, memory);
+      void p.giveBack(slot, discard, memory).then(release);
       resolve(result);
     };
     const failWith = (kind: SandboxErrorKind, message: string, discard: boolean) =>

@@ -361,18 +361,30 @@ function guestError(state, vm, handle, context) {
     if (message === 'interrupted') return { ok: false, ...(stopReason(state) ?? timeoutError(state)) };
     if (message === 'out of memory' || message === 'string too long')
       return { ok: false, kind: 'memory', message: `The code ran out of memory (limit ${state.limits.memoryBytes} bytes): ${message}.` };
-    if (message === 'stack overflow')
-      return { ok: false, kind: 'stack', message: 'The code overflowed its stack (too deep recursion).' + trace(stack) };
   }
-  if (!name && !message) message = `the code threw a value that is not an Error: ${describeValue(vm, handle)}`;
+  // QuickJS reports deep nesting in JSON.parse or the parser as a SyntaxError with this message.
+  if (message === 'stack overflow')
+    return { ok: false, kind: 'stack', message: 'The code overflowed its stack (too deep recursion or nesting).' + trace(stack) };
+  if (!name && !message) {
+    const value = describeValue(vm, handle);
+    // Out of memory while building the error itself: QuickJS then throws null.
+    if ((value === 'null' || value === 'undefined') && memoryNearlyFull(state))
+      return { ok: false, kind: 'memory', message: `The code ran out of memory (limit ${state.limits.memoryBytes} bytes).` };
+    message = `the code threw a value that is not an Error: ${value}`;
+  }
   const kind = name === 'HostCallError' ? 'host' : 'script';
   const text = `${name ? `${name}: ` : ''}${message}${trace(stack)}`;
   return { ok: false, kind, message: clip(context ? `${context}: ${text}` : text) };
 }
 
+function memoryNearlyFull(state) {
+  return memory !== null && memory.buffer.byteLength >= state.limits.memoryBytes * 0.9;
+}
+
 function describeValue(vm, handle) {
   try {
-    return clip(JSON.stringify(vm.dump(handle)) ?? String(vm.dump(handle))).slice(0, 200);
+    const value = vm.dump(handle);
+    return clip(JSON.stringify(value) ?? String(value)).slice(0, 200);
   } catch {
     return '(unreadable)';
   }
