@@ -378,7 +378,7 @@ describe('sandbox: pool, concurrency and cancellation', () => {
     const results = await Promise.all(rest);
     expect(order).toEqual([2, 3, 4]);
     for (const r of results) expect(r.stats.queuedMs).toBeGreaterThan(0);
-    expect(sandboxPoolStats()).toMatchObject({ running: 0, queued: 0 });
+    await expect.poll(() => sandboxPoolStats()).toMatchObject({ running: 0, queued: 0 });
   });
 
   it('honours the abort signal while waiting for a slot and while running', async () => {

@@ -48,7 +48,7 @@ export type SandboxErrorKind =
   | 'crashed';
 
 export interface SandboxStats {
-  /** From handing the run to a worker to its result (waiting for a free slot is not included). */
+  /** From handing the run to a worker (starting it, when cold) to its result; waiting for a free slot is not included. */
   wallMs: number;
   hostCalls: number;
   /** Time spent waiting for a free slot. */
@@ -378,7 +378,7 @@ export async function closeSandboxPool(): Promise<void> {
 }
 
 /** Resolves the limits of one run; a value outside LIMIT_BOUNDS is a programming error. */
-export function resolveSandboxLimits(partial: Partial<SandboxLimits> | undefined): SandboxLimits {
+function resolveSandboxLimits(partial: Partial<SandboxLimits> | undefined): SandboxLimits {
   const limits = { ...DEFAULT_SANDBOX_LIMITS };
   for (const key of Object.keys(LIMIT_BOUNDS) as (keyof SandboxLimits)[]) {
     const value = partial?.[key];
@@ -472,6 +472,7 @@ async function runInWorker(
   const started = await waitReady(slot, req.signal);
   if (started !== 'ready') {
     void p.giveBack(slot, true).then(release);
+    if (p.isClosed) return fail('cancelled', 'The sandbox was shut down.');
     if (started === 'cancelled') return fail('cancelled', 'The run was cancelled before it started.');
     return fail('crashed', `The sandbox worker did not start: ${started}`);
   }
@@ -611,6 +612,7 @@ async function runInWorker(
       limits,
       hostCalls: [...run.hostCalls.keys()],
       deadline: Date.now() + limits.timeoutMs,
+      reuseMemoryUpTo: p.options.maxWasmBytes,
     });
   });
 }

@@ -114,6 +114,7 @@ let current = null;
 
 /** The worker's one WebAssembly.Memory, reused while its bound stays the same; all zeros between runs. */
 let memory = null;
+let memoryPages = 0;
 let memoryDirty = false;
 
 function memoryFor(bytes) {
@@ -127,7 +128,6 @@ function memoryFor(bytes) {
   memoryDirty = true;
   return memory;
 }
-let memoryPages = 0;
 
 function newRunState(msg) {
   return {
@@ -442,8 +442,11 @@ function finish(outcome) {
     wasmBytes: memory ? memory.buffer.byteLength : 0,
     discard,
   });
-  // Zero the memory now, while the main thread reads the result, so the next run starts at once.
-  if (!discard && memory) {
+  // Zero the memory now, while the main thread reads the result, so the next run starts at once. A memory
+  // that grew past what the pool reuses is dropped instead (zeroing it would only commit more pages).
+  if (memory && (discard || memory.buffer.byteLength > state.msg.reuseMemoryUpTo)) {
+    memory = null;
+  } else if (memory) {
     new Uint8Array(memory.buffer).fill(0);
     memoryDirty = false;
   }
