@@ -215,6 +215,25 @@ describe('sandbox: input, output and host calls', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('hands the host at most 8 calls of one run at a time; the rest wait in the sandbox', async () => {
+    let now = 0;
+    let most = 0;
+    const slow: HostCall = async (n) => {
+      now++;
+      most = Math.max(most, now);
+      await new Promise((r) => setImmediate(r));
+      now--;
+      return (n as number) * 10;
+    };
+    const r = await run(
+      `async function main(input, platform) { return Promise.all(Array.from({ length: 30 }, (_, i) => platform.call('slow', i))) }`,
+      null,
+      { slow },
+    );
+    expect(r).toMatchObject({ ok: true, output: Array.from({ length: 30 }, (_, i) => i * 10) });
+    expect(most).toBe(8);
+  });
+
   it('signals a host call to stop when the run ends before it answers', async () => {
     let aborted = false;
     const r = await run(`async function main(input, platform) { platform.call('slow').catch(() => {}); return 'done early' }`, null, {

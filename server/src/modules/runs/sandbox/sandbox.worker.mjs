@@ -13,6 +13,7 @@ const WASM_PAGE = 65536;
 const INITIAL_PAGES = 256; // the QuickJS build needs 16 MiB to start
 const JOBS_PER_SLICE = 1000; // promise jobs between checks of the deadline and the cancel flag
 const MAX_MESSAGE_CHARS = 4000; // error messages handed back
+const MAX_CALLS_IN_FLIGHT = 8; // host calls the main thread works on at once for one run; more wait here
 
 /** Set to non-zero by the main thread to stop the current run at the next interrupt check. */
 const control = new Int32Array(workerData.control);
@@ -140,8 +141,11 @@ function newRunState(msg) {
     abort: null,
     hostCalls: 0,
     callSeq: 0,
-    /** @type {Map<number, any>} deferred promises of host calls in flight */
+    /** @type {Map<number, any>} deferred promises of host calls not yet answered (queued or in flight) */
     pending: new Map(),
+    /** @type {Array<{callId: number, name: string, args: any}>} calls waiting for a free place in flight */
+    queued: [],
+    inFlight: 0,
     replies: [],
     logs: [],
     logBytes: 0,
@@ -261,32 +265,56 @@ function hostCall(state, vm, nameH, argsH) {
     const granted = [...state.granted].join(', ') || 'none';
     return fail(`platform.call: "${name.slice(0, 100)}" is not available to this step (available: ${granted}).`);
   }
-  const args = stringLength(vm, argsH) > state.limits.maxOutputBytes ? null : vm.getString(argsH);
-  if (args === null || Buffer.byteLength(args) > state.limits.maxOutputBytes)
-    return fail(`platform.call("${name}"): args are larger than ${state.limits.maxOutputBytes} bytes of JSON.`);
+  if (stringLength(vm, argsH) > state.limits.maxOutputBytes) return fail(argsTooLarge(state, name));
   const callId = ++state.callSeq;
   state.pending.set(callId, deferred);
-  port.postMessage({ type: 'call', runId: state.runId, callId, name, args, logs: takeLogs(state) });
+  // The args stay in the guest's memory until the call is sent: at most MAX_CALLS_IN_FLIGHT are with the host.
+  state.queued.push({ callId, name, args: argsH.dup() });
+  sendQueuedCalls(state, vm);
   return deferred.handle;
+}
+
+function argsTooLarge(state, name) {
+  return `platform.call("${name}"): args are larger than ${state.limits.maxOutputBytes} bytes of JSON.`;
+}
+
+function sendQueuedCalls(state, vm) {
+  while (state.inFlight < MAX_CALLS_IN_FLIGHT && state.queued.length) {
+    const { callId, name, args: argsH } = state.queued.shift();
+    const args = vm.getString(argsH);
+    argsH.dispose();
+    if (Buffer.byteLength(args) > state.limits.maxOutputBytes) {
+      settleCall(state, vm, callId, { ok: false, message: argsTooLarge(state, name) });
+      continue;
+    }
+    state.inFlight++;
+    port.postMessage({ type: 'call', runId: state.runId, callId, name, args, logs: takeLogs(state) });
+  }
 }
 
 function deliverReplies(state, vm) {
   for (const reply of state.replies.splice(0)) {
-    const deferred = state.pending.get(reply.callId);
-    if (!deferred) continue;
-    state.pending.delete(reply.callId);
-    if (reply.ok && (reply.value === undefined || Buffer.byteLength(reply.value) <= state.limits.maxHostResultBytes)) {
-      const value = reply.value === undefined ? vm.undefined : vm.newString(reply.value);
-      deferred.resolve(value);
-      if (value !== vm.undefined) value.dispose();
-    } else {
-      const err = vm.newError({ name: 'HostCallError', message: reply.ok ? 'the host call returned too much data' : reply.message });
-      if (!reply.ok && reply.code) vm.setProp(err, 'code', vm.newString(reply.code));
-      deferred.reject(err);
-      err.dispose();
-    }
-    deferred.dispose();
+    if (!state.pending.has(reply.callId)) continue;
+    state.inFlight--;
+    settleCall(state, vm, reply.callId, reply);
   }
+  sendQueuedCalls(state, vm);
+}
+
+function settleCall(state, vm, callId, reply) {
+  const deferred = state.pending.get(callId);
+  state.pending.delete(callId);
+  if (reply.ok && (reply.value === undefined || Buffer.byteLength(reply.value) <= state.limits.maxHostResultBytes)) {
+    const value = reply.value === undefined ? vm.undefined : vm.newString(reply.value);
+    deferred.resolve(value);
+    if (value !== vm.undefined) value.dispose();
+  } else {
+    const err = vm.newError({ name: 'HostCallError', message: reply.ok ? 'the host call returned too much data' : reply.message });
+    if (!reply.ok && reply.code) vm.setProp(err, 'code', vm.newString(reply.code));
+    deferred.reject(err);
+    err.dispose();
+  }
+  deferred.dispose();
 }
 
 function appendLog(state, vm, lineH) {
