@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSandboxPool, configureSandboxPool, type HostCall, runSandboxed, type SandboxResult } from './sandbox.js';
 
@@ -389,5 +390,60 @@ describe('sandbox escape corpus', () => {
     expect(hostSnapshot()).toEqual(before);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(([] as unknown as Record<string, unknown>).z).toBeUndefined();
+  });
+
+  it('survives a fuzz of the bridge: any value as name, args and log values, wrong types, nested and re-entrant calls', async () => {
+    const calls: string[] = [];
+    const fuzzHostCalls: Record<string, HostCall> = {
+      echo: async (args) => {
+        calls.push('echo');
+        return args;
+      },
+      reject: async (args) => {
+        calls.push('reject');
+        throw args;
+      },
+      // Re-entrancy: a host call that itself runs sandboxed code (another slot of the pool).
+      nested: async (args) => {
+        calls.push('nested');
+        const inner = await runSandboxed({ source: 'async function main(input) { return { inner: input } }', input: args, hostCalls: {} });
+        return inner.ok ? inner.output : inner.error.kind;
+      },
+    };
+    const names = fc.oneof(fc.constantFrom('echo', 'reject', 'nested', 'missing', '', '__proto__', 'constructor'), fc.jsonValue());
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(names, fc.jsonValue()), { maxLength: 4 }),
+        fc.array(fc.jsonValue(), { maxLength: 4 }),
+        async (pairs, logs) => {
+          calls.length = 0;
+          const r = await runSandboxed({
+            source: `async function main(input, platform) {
+            const out = [];
+            platform.log(...input.logs);
+            for (const [name, args] of input.pairs) {
+              try { out.push(['ok', await platform.call(name, args)]) } catch (e) { out.push(['err', e.name]) }
+            }
+            try { platform.call() } catch (e) { out.push(['threw', e.name]) }
+            platform.log(); platform.log(platform, platform.call, Symbol('s'), 1n, undefined);
+            return out;
+          }`,
+            input: { pairs, logs },
+            hostCalls: fuzzHostCalls,
+            limits: { timeoutMs: 5_000 },
+          });
+          expect(r.ok, JSON.stringify(r)).toBe(true);
+          const out = (r as { output: Array<[string, unknown]> }).output;
+          const granted = pairs.filter(([name]) => typeof name === 'string' && Object.hasOwn(fuzzHostCalls, name));
+          expect(calls).toEqual(granted.map(([name]) => name));
+          pairs.forEach(([name], i) => {
+            if (name === 'echo' || name === 'nested') expect(out[i]?.[0]).toBe('ok');
+            else expect(out[i]).toEqual(['err', typeof name === 'string' ? 'HostCallError' : 'TypeError']);
+          });
+          expectNoHostTrace(r);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
