@@ -4,6 +4,7 @@
 // of a trivial script on a cold and on a warm worker, and throughput. Prints its figures; exits 1 on a breach.
 // Not part of `npm test` (it takes a few minutes on 2 cores).
 import { availableParallelism } from 'node:os';
+import { AppError } from '../server/src/core/errors.js';
 import {
   closeSandboxPool,
   configureSandboxPool,
@@ -40,7 +41,7 @@ function rng(seed: number) {
 const hostCalls: Record<string, HostCall> = {
   echo: async (args) => args,
   fail: async () => {
-    throw Object.assign(new Error('not found'), { code: 'not_found' });
+    throw new AppError('not_found', 'The task was not found.');
   },
 };
 

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '#core/errors.js';
 import {
   closeSandboxPool,
   configureSandboxPool,
@@ -97,9 +98,10 @@ describe('sandbox: input, output and host calls', () => {
 
   it('fails the run with kind host when a host call error is not caught, with the message and code but never the stack', async () => {
     const boom: HostCall = async () => {
-      const err = new Error(`connector refused at ${process.cwd()}/server/src/modules/x/x.service.ts:10:5 (file:///srv/app/index.js)`);
-      (err as Error & { code: string }).code = 'not_found';
-      throw err;
+      throw new AppError(
+        'not_found',
+        `connector refused at ${process.cwd()}/server/src/modules/x/x.service.ts:10:5 (file:///srv/app/index.js)`,
+      );
     };
     const r = await run(
       `async function main(input, platform) {
@@ -121,14 +123,38 @@ describe('sandbox: input, output and host calls', () => {
     expect(r.logs[0]).toBe('caught HostCallError connector refused at [path]:10:5 ([path]) not_found false');
   });
 
-  it('masks paths and drops codes that are not plain lowercase in what the guest sees of host errors', () => {
-    expect(hostErrorForGuest(new Error('open /etc/secret/keys.json failed'))).toEqual({ message: 'open [path] failed' });
-    expect(hostErrorForGuest(Object.assign(new Error('nope'), { code: 'ENOENT' }))).toEqual({ message: 'nope' });
-    expect(hostErrorForGuest('plain string')).toEqual({ message: 'plain string' });
-    expect(hostErrorForGuest({ weird: true })).toEqual({ message: 'The host call failed.' });
-    expect(hostErrorForGuest(new Error('see https://example.com/a/b for help'))).toEqual({
-      message: 'see https://example.com/a/b for help',
+  it('gives the guest only a generic message for a host fault that is not an AppError', async () => {
+    const faults: HostCall[] = [
+      async () => {
+        throw new Error('duplicate key value violates unique constraint "accounts_email_key"');
+      },
+      async () => {
+        throw Object.assign(new TypeError("Cannot read properties of undefined (reading 'x')"), { code: 'ERR_X' });
+      },
+      async () => {
+        throw 'a string';
+      },
+      async () => {
+        throw { secret: 'canary-91ab' };
+      },
+    ];
+    for (const fault of faults) {
+      const r = await run(`async function main(input, platform) { await platform.call('fault') }`, null, { fault });
+      expect(failure(r).kind).toBe('host');
+      expect(failure(r).message).toMatch(/^HostCallError: The host call failed\.\n\s+at main \(main\.js:1:\d+\)$/);
+    }
+  });
+
+  it('masks paths in what the guest sees of an AppError', () => {
+    expect(hostErrorForGuest(new AppError('not_found', 'open /etc/secret/keys.json failed'))).toEqual({
+      message: 'open [path] failed',
+      code: 'not_found',
     });
+    expect(hostErrorForGuest(new AppError('invalid_input', 'see https://example.com/a/b for help'))).toEqual({
+      message: 'see https://example.com/a/b for help',
+      code: 'invalid_input',
+    });
+    expect(hostErrorForGuest(new Error('open /etc/x failed'))).toEqual({ message: 'The host call failed.' });
   });
 
   it('rejects host-call args that are not JSON or too large, inside the guest', async () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '#core/errors.js';
 import { closeSandboxPool, configureSandboxPool, type HostCall, runSandboxed, type SandboxResult } from './sandbox.js';
 
 // The escape corpus (reliability.md 1.5 and 7.D, D1/D5; issue 12): published patterns against n8n, vm2 and
@@ -17,7 +18,7 @@ const hostCalls: Record<string, HostCall> = {
     return args;
   },
   boom: async () => {
-    throw new Error(`database said no (${import.meta.url})`);
+    throw new AppError('conflict', `database said no (${import.meta.url})`);
   },
 };
 
@@ -401,7 +402,7 @@ describe('sandbox escape corpus', () => {
       },
       reject: async (args) => {
         calls.push('reject');
-        throw args;
+        throw new AppError('invalid_input', JSON.stringify(args));
       },
       // Re-entrancy: a host call that itself runs sandboxed code (another slot of the pool).
       nested: async (args) => {

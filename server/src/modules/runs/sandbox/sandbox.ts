@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import secureJson from 'secure-json-parse';
+import { isAppError } from '#core/errors.js';
 
 export interface SandboxLimits {
   /** Wall-clock budget of the run, host calls included. The guest is interrupted at it; the worker is killed shortly after. */
@@ -665,16 +666,17 @@ function parseOutput(
 }
 
 /**
- * What the guest sees of a host call's error: its message (clipped, with file paths masked) and a
- * lowercase error code such as `not_found` when it has one. Never the stack.
+ * What the guest sees of a host call's error. An AppError (an expected failure, whose message is written
+ * for people) gives its message, with file paths masked, and its code such as `not_found`. Anything else is
+ * an internal fault whose text may describe the host (SQL, paths, other data): the guest gets only a
+ * generic message. Never the stack.
  */
 export function hostErrorForGuest(err: unknown): { message: string; code?: string } {
-  const raw = err instanceof Error ? err.message : typeof err === 'string' ? err : 'The host call failed.';
+  if (!isAppError(err)) return { message: 'The host call failed.' };
   const message =
-    String(raw)
+    String(err.message)
       .replace(/file:\/\/[^\s'")]+/g, '[path]')
       .replace(/(?<![\w:/.-])\/(?:[\w.@+-]+\/)+[\w.@+-]*/g, '[path]')
       .slice(0, 1_000) || 'The host call failed.';
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[a-z][a-z0-9_.]{0,63}$/.test(code) ? { message, code } : { message };
+  return /^[a-z][a-z0-9_]{0,63}$/.test(err.code) ? { message, code: err.code } : { message };
 }
