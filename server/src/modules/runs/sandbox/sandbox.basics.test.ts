@@ -291,21 +291,21 @@ describe('sandbox: logs', () => {
   it('caps logs at maxLogBytes and says how many lines were dropped', async () => {
     const r = await run(
       `async function main(input, platform) {
-         for (let i = 0; i < 100000; i++) platform.log('line ' + i + ' ' + 'x'.repeat(50));
+         for (let i = 0; i < 20000; i++) platform.log('line ' + i + ' ' + 'x'.repeat(50));
          platform.log('y'.repeat(5000000));
-         for (let i = 0; i < 100000; i++) platform.log('');
+         for (let i = 0; i < 20000; i++) platform.log('');
          return 'still ran';
        }`,
       null,
       {},
-      { maxLogBytes: 1000 },
+      { maxLogBytes: 1000, timeoutMs: 30_000 },
     );
     expect(r).toMatchObject({ ok: true, output: 'still ran' });
     const kept = r.logs.slice(0, -1);
     expect(kept.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0)).toBeLessThanOrEqual(1000);
     expect(kept[0]).toBe(`line 0 ${'x'.repeat(50)}`);
     expect(r.logs.at(-1)).toMatch(/^\[logs truncated at 1000 bytes; \d+ more lines dropped\]$/);
-    expect(Number(/; (\d+) more/.exec(r.logs.at(-1)!)![1])).toBeGreaterThan(190_000);
+    expect(Number(/; (\d+) more/.exec(r.logs.at(-1)!)![1])).toBeGreaterThan(39_000);
   });
 
   it('keeps the logs of a run that fails', async () => {
