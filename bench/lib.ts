@@ -87,7 +87,10 @@ export interface PlatformUnderTest {
 }
 
 /** The platform as `csme start` runs it (API + worker in one process, real clock), on the given database. */
-export async function startPlatform(url: string, opts: { worker?: boolean; concurrency?: number; languageModel?: Deps['languageModel'] } = {}): Promise<PlatformUnderTest> {
+export async function startPlatform(
+  url: string,
+  opts: { worker?: boolean; concurrency?: number; languageModel?: Deps['languageModel'] } = {},
+): Promise<PlatformUnderTest> {
   const dataDir = mkdtempSync(join(tmpdir(), 'csme-bench-env-'));
   const config = loadConfig({ NODE_ENV: 'production', CSME_DATA_DIR: dataDir, LOG_LEVEL: 'error', CSME_DB_POOL_MAX: '40' });
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
@@ -104,7 +107,8 @@ export async function startPlatform(url: string, opts: { worker?: boolean; concu
   const app = await buildApp(deps, { webDist: null });
   const port = await freePort();
   await app.listen({ host: '127.0.0.1', port });
-  const worker = opts.worker === false ? null : await startWorker(deps, { databaseUrl: url, concurrency: opts.concurrency ?? 16, pollInterval: 1000 });
+  const worker =
+    opts.worker === false ? null : await startWorker(deps, { databaseUrl: url, concurrency: opts.concurrency ?? 16, pollInterval: 1000 });
   return {
     deps,
     app,
@@ -120,7 +124,11 @@ export async function startPlatform(url: string, opts: { worker?: boolean; concu
 }
 
 /** Fires `fn` at a fixed arrival rate (open loop: it does not wait for answers) for `ms`. */
-export async function openLoop(ratePerSecond: number, ms: number, fn: (i: number) => Promise<unknown>): Promise<{ sent: number; errors: number }> {
+export async function openLoop(
+  ratePerSecond: number,
+  ms: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<{ sent: number; errors: number }> {
   const interval = 1000 / ratePerSecond;
   const start = performance.now();
   let i = 0;

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { systemCtx } from '#core/ctx.js';
 import { newId } from '#core/ids.js';
 import type { Logger } from '#core/logger.js';
+import { closeSandboxPool } from '#modules/runs/index.js';
 import type { Deps } from './deps.js';
 
 type WorkerEvents = NonNullable<Parameters<typeof run>[0]['events']>;
@@ -194,6 +195,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       for (const h of tickerTimers) clearInterval(h);
       await Promise.all([...running]);
       await runner.stop();
+      await closeSandboxPool();
       await sql`delete from worker_node where id = ${nodeId}`.execute(deps.db).catch(() => {});
       await utils.release();
       await pool.end();

@@ -8,6 +8,7 @@ import { runDueSchedules } from './runs.service.js';
 
 export { maskText, storedPayload } from './runs.policy.js';
 export { type Admission, admitRun, type RaiseEventInput, raiseEvent, runDueSchedules, type TriggerInput } from './runs.service.js';
+export { closeSandboxPool } from './sandbox/sandbox.js';
 
 export const runsModule: ModuleDef = {
   name: 'runs',

@@ -40,6 +40,7 @@ import {
   suggestionIdsOfRun,
   updateRun,
 } from './runs.repository.js';
+import { type HostCall, runSandboxed } from './sandbox/sandbox.js';
 
 // ---------------------------------------------------------------- events
 
@@ -369,9 +370,7 @@ async function callSkill(ctx: Ctx, state: RunState, stepKey: string, skillId: st
 
 async function runStepBody(ctx: Ctx, state: RunState, step: Step, input: unknown, itemKey: string): Promise<unknown> {
   if ('skill' in step) return callSkill(ctx, state, step.id, step.skill, input, itemKey);
-  if ('code' in step) {
-    throw new StepFailure(step.id, 'Code steps need the code sandbox, which this instance does not have yet.');
-  }
+  if ('code' in step) return runCodeStep(ctx, state, step, input, itemKey);
   // A model step: the model when one is configured and allowed; otherwise the local engine's fallback.
   if (state.sctx.model) {
     if (state.tokensIn + state.tokensOut >= state.def.budget.maxModelTokens) {
@@ -393,6 +392,58 @@ async function runStepBody(ctx: Ctx, state: RunState, step: Step, input: unknown
   }
   const fb = step.fallback;
   return callSkill(ctx, state, step.id, fb.skill, resolveTemplate(fb.input, state.data), itemKey);
+}
+
+/**
+ * A code step: the creator's JavaScript in the sandbox, with host calls for exactly the skills the step
+ * lists (each still checked against the pack's scopes). Calls an action makes become suggestions with
+ * keys numbered in call order, so a retried run proposes each once.
+ */
+async function runCodeStep(
+  ctx: Ctx,
+  state: RunState,
+  step: Extract<Step, { code: string }>,
+  input: unknown,
+  itemKey: string,
+): Promise<unknown> {
+  const source = (state.agent.files as Record<string, string> | null)?.[step.code];
+  if (typeof source !== 'string') throw new StepFailure(step.id, `The pack has no file ${step.code}.`);
+  const counters = new Map<string, number>();
+  const hostCalls: Record<string, HostCall> = {};
+  for (const skillId of step.skills) {
+    hostCalls[skillId] = async (args) => {
+      const n = (counters.get(skillId) ?? 0) + 1;
+      counters.set(skillId, n);
+      try {
+        return await callSkill(ctx, state, step.id, skillId, args, `${itemKey}:${skillId}:${n}`);
+      } catch (e) {
+        // The creator's code sees why, in words; never a host stack.
+        if (e instanceof StepFailure) throw new AppError('forbidden', e.message);
+        throw e;
+      }
+    };
+  }
+  const remainingMs = Math.max(100, state.deadline - Date.now());
+  const r = await runSandboxed({
+    source,
+    input,
+    hostCalls,
+    limits: { timeoutMs: Math.min(remainingMs, 30_000) },
+    signal: state.sctx.signal,
+  });
+  if (r.ok) return r.output;
+  const why: Record<string, string> = {
+    timeout: 'the code ran out of time',
+    memory: 'the code used too much memory',
+    stack: 'the code recursed too deeply',
+    script: 'the code threw an error',
+    host: 'a platform call from the code failed',
+    output_too_large: 'the code returned too much data',
+    invalid_output: 'the code returned something that is not JSON',
+    cancelled: 'the run was cancelled',
+    crashed: 'the sandbox stopped unexpectedly',
+  };
+  throw new StepFailure(step.id, `${why[r.error.kind] ?? r.error.kind}: ${r.error.message}`);
 }
 
 async function checkCancelled(ctx: Ctx, state: RunState): Promise<void> {
