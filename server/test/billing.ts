@@ -23,6 +23,13 @@ export async function setSetting<S extends z.ZodType>(env: TestEnv, def: Setting
   env.deps.settings.invalidate();
 }
 
+/** Sessions that last a year (the most an operator can set): these tests move the clock by months. */
+export async function longSessions(env: TestEnv): Promise<void> {
+  const auth = env.deps.modules.flatMap((m) => m.settings ?? []).find((d) => d.key === 'auth');
+  if (!auth) throw new Error('no auth setting');
+  await setSetting(env, auth, { ...((await env.deps.settings.get(auth)) as object), sessionDays: 365 });
+}
+
 /** Buys a base plan through the offline provider and has an operator mark the invoice paid. */
 export async function buyOffline(
   client: TestClient,

@@ -21,7 +21,7 @@ import { ManualClock } from '#core/clock.js';
 import { systemCtx } from '#core/ctx.js';
 import { fromSources, generateKeysFile, keysAsEnv } from '#core/keys.js';
 import type { ModuleDef } from '#core/module.js';
-import { buyOffline, operatorClient, rows, setSetting } from '#test/billing.js';
+import { buyOffline, longSessions, operatorClient, rows, setSetting } from '#test/billing.js';
 import { createTestEnv, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
 import { extraRunsSetting, pastDueSetting, taxSetting, trialSetting } from './billing.config.js';
 import { sweepBilling } from './billing.service.js';
@@ -62,8 +62,7 @@ beforeAll(async () => {
   (env.deps.usageMeters as Record<string, (db: unknown, spaceId: string) => Promise<number>>).packs = async (_db, spaceId) =>
     installedPacks.get(spaceId) ?? 0;
   // Years pass in these tests: sessions last the longest an operator can set (and people sign in again).
-  const auth = env.deps.modules.flatMap((m) => m.settings ?? []).find((d) => d.key === 'auth')!;
-  await setSetting(env, auth, { ...((await env.deps.settings.get(auth)) as object), sessionDays: 365 });
+  await longSessions(env);
 });
 afterAll(() => env.close());
 
