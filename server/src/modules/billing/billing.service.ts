@@ -1695,7 +1695,7 @@ export async function reconcileStripeSubscription(ctx: Ctx, ref: string): Promis
         const pending = await findPendingChange(tx, local.id);
         if (pending) await markChangeApplied(tx, pending.id, now);
       }
-      await startSubscription(tx, {
+      const started = await startSubscription(tx, {
         spaceId: targetSpace,
         planId,
         planVersionId: versionId,
@@ -1730,8 +1730,8 @@ export async function reconcileStripeSubscription(ctx: Ctx, ref: string): Promis
           actorKind: 'system',
           kind: 'billing.plan_changed',
           objectType: 'subscription',
-          objectId: ref,
-          summary: `${describePlan(version.name, interval)} started (Stripe)`,
+          objectId: started,
+          summary: `${describePlan(version.name, interval)} started (Stripe ${ref})`,
         },
         now,
       );

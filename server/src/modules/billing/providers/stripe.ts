@@ -265,7 +265,8 @@ export async function verifyWebhook(ctx: Ctx, raw: Buffer, header: string | unde
   if (!secrets.length) throw new AppError('invalid_input', 'Stripe webhooks are not configured on this instance (no signing secret).');
   if (!header) throw new AppError('invalid_input', 'The Stripe-Signature header is missing.');
   const verifier = new Stripe('sk_unused_for_verification', { telemetry: false });
-  const receivedAt = Math.floor(ctx.now().getTime() / 1000);
+  // Milliseconds: the library divides by 1000 itself.
+  const receivedAt = ctx.now().getTime();
   for (const secret of secrets) {
     try {
       return verifier.webhooks.constructEvent(raw, header, secret, 300, undefined, receivedAt);
