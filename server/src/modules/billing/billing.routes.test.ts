@@ -137,6 +137,24 @@ describe('billing routes', () => {
     expect((await owner.ok(getBilling)).subscription.planId).toBe('family');
   });
 
+  it('documents every billing route in the OpenAPI document', async () => {
+    const app = await env.app();
+    const r = await app.inject({ method: 'GET', url: '/api/openapi.json' });
+    expect(r.statusCode).toBe(200);
+    const paths = Object.keys(JSON.parse(r.body).paths);
+    for (const p of [
+      '/api/v1/billing',
+      '/api/v1/billing/quote',
+      '/api/v1/billing/checkout',
+      '/api/v1/billing/invoices',
+      '/api/v1/billing/invoices/{invoiceId}/pdf',
+      '/api/v1/billing/stripe/webhook',
+      '/api/v1/admin/billing/invoices/{invoiceId}/pay',
+      '/api/v1/admin/plans/{planId}/migrate',
+    ])
+      expect(paths).toContain(p);
+  });
+
   it('refuses a Stripe webhook when no signing secret is configured, and changes nothing', async () => {
     const app = await env.app();
     const r = await app.inject({
