@@ -273,7 +273,8 @@ export async function getBillingOverview(ctx: ActorCtx): Promise<BillingOverview
 
 /** What the space will pay next for its base plan, and when (none on Free or when it ends). */
 async function nextInvoice(ctx: Ctx, base: SubscriptionRow, country: string | null): Promise<BillingOverview['nextInvoice']> {
-  if (!base.current_period_end || !base.currency || !base.billing_interval) return null;
+  // Free has no invoices, and a plan an operator granted (provider `manual`) renews without one.
+  if (!base.current_period_end || !base.currency || !base.billing_interval || base.provider === 'manual') return null;
   const pending = await findPendingChange(ctx.deps.db, base.id);
   if (base.cancel_at_period_end || pending?.kind === 'cancel') return null;
   let name = base.name;
@@ -1088,7 +1089,8 @@ async function applyAction(ctx: Ctx, action: InvoiceAction, opts: ApplyOpts): Pr
         currency: cur.currency,
         periodStart,
         periodEnd,
-        provider: opts.provider === 'offline' ? cur.provider : opts.provider,
+        // Paid through this invoice: renewals are invoiced by the same provider (a granted plan becomes a paid one).
+        provider: opts.provider,
         now,
       };
       if (kind === 'base' && action.planId === 'family' && owner.kind === 'personal') {
@@ -1712,7 +1714,19 @@ export async function reconcileStripeSubscription(ctx: Ctx, ref: string): Promis
         pastDueSince: status === 'past_due' ? now : null,
         now,
       });
-      await upsertProfile(tx, targetSpace, { provider: 'stripe', provider_customer_ref: remote.customer, currency: remote.currency }, now);
+      await upsertProfile(
+        tx,
+        targetSpace,
+        {
+          provider: 'stripe',
+          provider_customer_ref: remote.customer,
+          currency: remote.currency,
+          ...(remote.trialEnd ? { trial_used_at: now } : {}),
+        },
+        now,
+      );
+      // A trial is used once, also when it was bought from the personal space for a new family space.
+      if (remote.trialEnd && metaSpace !== targetSpace) await upsertProfile(tx, metaSpace, { trial_used_at: now }, now);
       touched.add(targetSpace);
       await notify(c, {
         spaceId: targetSpace,

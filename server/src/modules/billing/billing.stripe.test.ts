@@ -1,5 +1,5 @@
 import { signIn, switchSpace } from '@csme/contracts/accounts';
-import { checkout, getBilling, listInvoices, openPortal, syncBilling } from '@csme/contracts/billing';
+import { checkout, getBilling, listInvoices, openPortal, quoteBilling, syncBilling } from '@csme/contracts/billing';
 import { getUsage } from '@csme/contracts/plans';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '#core/clock.js';
@@ -7,7 +7,7 @@ import { systemCtx } from '#core/ctx.js';
 import { longSessions, rows, setSetting } from '#test/billing.js';
 import { FakeStripe } from '#test/fake-stripe.js';
 import { createTestEnv, eventually, signedUpClient, type TestEnv } from '#test/harness.js';
-import { providerSetting } from './billing.config.js';
+import { providerSetting, trialSetting } from './billing.config.js';
 import { sweepBilling } from './billing.service.js';
 
 // The Stripe path against a local stand-in for the Stripe API (node:http), with events signed by the
@@ -201,6 +201,27 @@ describe('Stripe Checkout and webhooks', () => {
     expect((await client.ok(listInvoices)).items.map((i) => i.total)).toEqual([1200]);
     await deliver('checkout.session.completed', done.session);
     expect((await client.ok(getBilling)).subscription.id).toBe(b.subscription.id);
+  });
+});
+
+describe('trials at Stripe', () => {
+  it('starts a trial through Checkout when an operator turned trials on, once per space', async () => {
+    await setSetting(env, trialSetting, { enabled: true, days: 14 });
+    try {
+      clock.set('2026-04-01T00:00:00Z');
+      const { client } = await signedUpClient(await env.app());
+      const q = await client.ok(quoteBilling, { body: { action: 'change_plan', planId: 'pro' } });
+      expect(q).toMatchObject({ timing: 'on_payment', trialDays: 14 });
+      expect((await client.ok(checkout, { body: { action: 'change_plan', planId: 'pro' } })).status).toBe('redirect');
+      expect(fake.calls('POST', '/v1/checkout/sessions').at(-1)!.body.subscription_data).toMatchObject({ trial_period_days: '14' });
+      const done = fake.completeCheckout(lastSession().id);
+      await deliver('checkout.session.completed', done.session);
+      const b = await client.ok(getBilling);
+      expect(b.subscription).toMatchObject({ planId: 'pro', status: 'trialing', trialEnd: '2026-04-15T00:00:00.000Z' });
+      expect(b.trial.available).toBe(false);
+    } finally {
+      await setSetting(env, trialSetting, { enabled: false, days: 14 });
+    }
   });
 });
 
