@@ -1,6 +1,5 @@
 import { signIn } from '@csme/contracts/accounts';
 import { adminPayInvoice, checkout } from '@csme/contracts/billing';
-import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { systemCtx } from '../src/core/ctx.js';
 import type { SettingDef } from '../src/core/settings.js';
@@ -46,5 +45,3 @@ export async function rows<T>(env: TestEnv, query: string, params: unknown[] = [
   const r = await env.deps.pool.query(query, params);
   return r.rows as T[];
 }
-
-export type App = FastifyInstance;

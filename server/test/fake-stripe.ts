@@ -20,7 +20,7 @@ export interface RecordedRequest {
 }
 
 /** Stripe's form encoding (`items[0][price_data][currency]=usd`) back into objects and arrays. */
-export function decodeForm(text: string): Obj {
+function decodeForm(text: string): Obj {
   const root: Obj = {};
   for (const pair of text.split('&')) {
     if (!pair) continue;

@@ -51,7 +51,7 @@ export function priceOf(prices: readonly Price[], currency: string, interval: 'm
 }
 
 const PLAN_ORDER: Record<string, number> = { free: 0, pro: 1, family: 2 };
-export const planRank = (planId: string): number => PLAN_ORDER[planId] ?? -1;
+const planRank = (planId: string): number => PLAN_ORDER[planId] ?? -1;
 
 export type ChangeKind =
   /** From Free (or no add-on) to a paid plan: pay the full price. */

@@ -4,7 +4,6 @@ import type { BillingEvent, BillingProfile, Invoice, ScheduledChange } from '#co
 
 export type InvoiceRow = Selectable<Invoice>;
 export type ScheduledChangeRow = Selectable<ScheduledChange>;
-export type BillingEventRow = Selectable<BillingEvent>;
 
 // ---------------------------------------------------------------- profile
 
@@ -23,16 +22,6 @@ export async function upsertProfile(
     .values({ space_id: spaceId, ...patch, created_at: now, updated_at: now } as Insertable<BillingProfile>)
     .onConflict((oc) => oc.column('space_id').doUpdateSet({ ...patch, updated_at: now }))
     .execute();
-}
-
-/** The space whose provider customer this is (system lookup for provider events). */
-export async function findProfileByCustomerRef(db: Db, provider: string, ref: string) {
-  return db
-    .selectFrom('billing_profile')
-    .selectAll()
-    .where('provider', '=', provider)
-    .where('provider_customer_ref', '=', ref)
-    .executeTakeFirst();
 }
 
 /** The owner of a space, who buys for it: their name and email go on invoices. */

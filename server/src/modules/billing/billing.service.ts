@@ -26,7 +26,6 @@ import {
   addInterval,
   applyPlanLimits,
   createPlanVersion,
-  type Entitlements,
   endSubscription,
   findLiveSubscriptionByProviderRef,
   findSubscription,
@@ -1800,7 +1799,7 @@ async function pastDueNotice(ctx: Ctx, spaceId: string, accountId: string, planN
 
 // ---------------------------------------------------------------- the sweep: renewals, scheduled changes, grace
 
-export interface SweepReport {
+interface SweepReport {
   renewed: number;
   changed: number;
   ended: number;
@@ -2224,5 +2223,3 @@ export async function migrateSubscribers(ctx: ActorCtx, planId: string, noticeDa
   ctx.log.info({ planId, scheduled, skipped }, 'plan subscribers scheduled for migration');
   return { scheduled, skipped, notBefore: notBefore.toISOString() };
 }
-
-export type { Entitlements };

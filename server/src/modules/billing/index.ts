@@ -8,15 +8,10 @@ import { billingSettings } from './billing.config.js';
 import { processEventJob, sweepBillingJob } from './billing.jobs.js';
 import { billingRoutes } from './billing.routes.js';
 
+// For the privacy module: what deletion keeps by law, and a space's invoices for its export archive.
 export { exportInvoices, KEPT_BY_LAW } from './billing.privacy.js';
-export {
-  listInvoicesAsOperator,
-  payInvoice,
-  reconcileStripeSubscription,
-  type SweepReport,
-  sweepBilling,
-  voidInvoice,
-} from './billing.service.js';
+// For `csme admin invoice pay|list`.
+export { listInvoicesAsOperator, payInvoice } from './billing.service.js';
 
 export const billingModule: ModuleDef = {
   name: 'billing',

@@ -8,7 +8,7 @@ import type { InvoiceRow, ScheduledChangeRow } from '../billing.repository.js';
 // buys and what it costs; a provider only collects the money: `offline` opens an invoice that an
 // operator marks paid, `stripe` sends the person to Stripe Checkout or changes their Stripe subscription.
 
-export type InvoiceKind = 'subscription' | 'change' | 'renewal' | 'extra_runs' | 'addon';
+type InvoiceKind = 'subscription' | 'change' | 'renewal' | 'extra_runs' | 'addon';
 
 /** An invoice ready to be numbered and stored (the offline provider issues it; Stripe's are mirrored). */
 export interface PreparedInvoice {
@@ -66,7 +66,7 @@ export type PurchaseRequest =
       charge: Charge;
     };
 
-export type PurchaseOutcome =
+type PurchaseOutcome =
   /** Pay this invoice; the change takes effect when it is marked paid. */
   | { kind: 'invoice'; invoice: InvoiceRow }
   /** Continue at the provider's checkout page. */

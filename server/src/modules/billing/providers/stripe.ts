@@ -14,9 +14,9 @@ import type { PaymentProvider, PurchaseRequest, ScheduledTarget } from './provid
 // reconcile. Amounts are computed by us (PRODUCT.md formulas) and sent as explicit prices; tax is its
 // own line (product `csme_tax`), so Stripe charges exactly what our invoice says.
 
-export const TAX_PRODUCT = 'csme_tax';
-export const EXTRA_RUNS_PRODUCT = 'csme_extra_runs';
-export const planProduct = (planId: string) => `csme_plan_${planId}`;
+const TAX_PRODUCT = 'csme_tax';
+const EXTRA_RUNS_PRODUCT = 'csme_extra_runs';
+const planProduct = (planId: string) => `csme_plan_${planId}`;
 
 /** Metadata keys we keep on Stripe objects (Stripe metadata values are strings; '' removes a key). */
 export const META = {
@@ -44,7 +44,7 @@ async function stripeSettings(ctx: Ctx) {
 }
 
 /** A Stripe client for the configured key and API address; refuses clearly when Stripe is not set up. */
-export async function stripeClient(ctx: Ctx): Promise<Stripe> {
+async function stripeClient(ctx: Ctx): Promise<Stripe> {
   const s = await stripeSettings(ctx);
   if (!s.stripeSecretKey) throw new AppError('unavailable', 'Payments by card are not set up on this instance yet. Ask its operator.');
   const url = new URL(s.stripeApiUrl);
