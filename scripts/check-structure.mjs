@@ -17,6 +17,7 @@ const SUBFOLDERS = {
   apps: ['tasks', 'notes', 'lists', 'contacts', 'reminders', 'calendar', 'invoices', 'expenses', 'documents', 'cards'],
   runs: ['sandbox'],
   packs: ['builtin'],
+  billing: ['providers'],
 };
 const problems = [];
 

@@ -264,6 +264,34 @@ admin
     });
   });
 
+const invoice = admin.command('invoice').description('invoices (offline payments)');
+invoice
+  .command('pay')
+  .description('mark an open invoice paid (INVOICE: its number, e.g. CSME-2026-000001, or id); what it pays for takes effect')
+  .argument('<invoice>')
+  .action(async (ref: string) => {
+    const { payInvoice } = await import('#modules/billing/index.js');
+    await withCtx(async (ctx) => {
+      const r = await payInvoice(ctx, ref, null);
+      say(`Invoice ${r.number} is paid (${(r.total / 100).toFixed(2)} ${r.currency}).`);
+    });
+  });
+invoice
+  .command('list')
+  .description('list invoices, newest first')
+  .addOption(new Option('--status <status>', 'only these').choices(['open', 'paid', 'void']))
+  .action(async (o: { status?: 'open' | 'paid' | 'void' }) => {
+    const { listInvoicesAsOperator } = await import('#modules/billing/index.js');
+    await withCtx(async (ctx) => {
+      const r = await listInvoicesAsOperator(ctx, { status: o.status, limit: 100 });
+      if (!r.items.length) say(o.status ? `No ${o.status} invoices.` : 'No invoices.');
+      for (const i of r.items)
+        say(
+          `${i.number}  ${i.status.padEnd(4)}  ${(i.total / 100).toFixed(2).padStart(9)} ${i.currency}  ${i.issuedAt.slice(0, 10)}  ${i.spaceName ?? '(deleted space)'}  ${i.buyerEmail}`,
+        );
+    });
+  });
+
 const keys = program.command('keys').description('instance keys');
 keys
   .command('generate')

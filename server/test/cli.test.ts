@@ -140,7 +140,9 @@ describe('csme start', () => {
     const r = runCli(['start'], { ...keys, DATABASE_URL: 'postgres://x:y@127.0.0.1:1/none' });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/csme: cannot reach PostgreSQL at 127\.0\.0\.1:1: .*ECONNREFUSED/);
-    const noKeys = runCli(['start'], { DATABASE_URL: 'postgres://x:y@127.0.0.1:1/none' });
+    const empty = mkdtempSync(join(tmpdir(), 'csme-cli-'));
+    dirs.push(empty);
+    const noKeys = runCli(['start'], { DATABASE_URL: 'postgres://x:y@127.0.0.1:1/none', CSME_DATA_DIR: empty });
     expect(noKeys.out).toContain('With DATABASE_URL set, every key must come from the environment; missing: CSME_MASTER_KEYS');
   });
 

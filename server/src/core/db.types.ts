@@ -143,6 +143,35 @@ export interface AgentRun {
   visibility: string;
 }
 
+export interface BillingCounter {
+  key: string;
+  value: Int8;
+}
+
+export interface BillingEvent {
+  attempts: Generated<number>;
+  error: string | null;
+  event_id: string;
+  id: string;
+  object_id: string | null;
+  processed_at: Timestamp | null;
+  provider: string;
+  received_at: Timestamp;
+  status: Generated<string>;
+  type: string;
+}
+
+export interface BillingProfile {
+  country: string | null;
+  created_at: Generated<Timestamp>;
+  currency: string | null;
+  provider: string | null;
+  provider_customer_ref: string | null;
+  space_id: string;
+  trial_used_at: Timestamp | null;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface DataKey {
   created_at: Generated<Timestamp>;
   id: string;
@@ -173,6 +202,39 @@ export interface InstanceSetting {
   updated_at: Generated<Timestamp>;
   updated_by: string | null;
   value: Json;
+}
+
+export interface Invoice {
+  action: Json | null;
+  buyer_email: string;
+  buyer_name: string;
+  country: string | null;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  due_at: Timestamp | null;
+  id: string;
+  issued_at: Timestamp;
+  /**
+   * Kept by law: deletion of a space or account must preserve this row until retain_until.
+   */
+  kept_by_law: Generated<boolean>;
+  kind: string;
+  lines: Json;
+  number: string;
+  paid_at: Timestamp | null;
+  paid_by_account_id: string | null;
+  period_end: Timestamp | null;
+  period_start: Timestamp | null;
+  provider: string;
+  provider_ref: string | null;
+  retain_until: Timestamp | null;
+  space_id: string | null;
+  status: string;
+  subtotal: number;
+  tax: Generated<number>;
+  tax_basis_points: Generated<number>;
+  total: number;
+  voided_at: Timestamp | null;
 }
 
 export interface Membership {
@@ -328,6 +390,23 @@ export interface RunStep {
   visibility: string;
 }
 
+export interface ScheduledChange {
+  applied_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  effective_at: Timestamp;
+  id: string;
+  kind: string;
+  provider_synced_at: Timestamp | null;
+  space_id: string;
+  status: Generated<string>;
+  subscription_id: string;
+  to_interval: string | null;
+  to_plan_id: string | null;
+  to_plan_version_id: string | null;
+  to_space_id: string | null;
+}
+
 export interface Session {
   account_id: string;
   active_space_id: string;
@@ -361,13 +440,16 @@ export interface Subscription {
   ended_at: Timestamp | null;
   id: string;
   kind: string;
+  past_due_since: Timestamp | null;
   plan_id: string;
   plan_version_id: string;
   provider: Generated<string>;
   provider_ref: string | null;
   quota_anchor: Timestamp;
+  restricted_at: Timestamp | null;
   space_id: string;
   status: string;
+  trial_end: Timestamp | null;
   updated_at: Generated<Timestamp>;
 }
 
@@ -453,9 +535,13 @@ export interface DB {
   agent: Agent;
   agent_event: AgentEvent;
   agent_run: AgentRun;
+  billing_counter: BillingCounter;
+  billing_event: BillingEvent;
+  billing_profile: BillingProfile;
   data_key: DataKey;
   email_outbox: EmailOutbox;
   instance_setting: InstanceSetting;
+  invoice: Invoice;
   membership: Membership;
   model_call: ModelCall;
   model_credential: ModelCredential;
@@ -468,6 +554,7 @@ export interface DB {
   push_subscription: PushSubscription;
   rate_limit: RateLimit;
   run_step: RunStep;
+  scheduled_change: ScheduledChange;
   session: Session;
   space: Space;
   subscription: Subscription;

@@ -5,6 +5,7 @@ import { activityModule } from './activity/index.js';
 import { adminModule } from './admin/index.js';
 import { agentsModule } from './agents/index.js';
 import { appsModule } from './apps/index.js';
+import { billingModule } from './billing/index.js';
 import { modelsModule } from './models/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
@@ -25,5 +26,6 @@ export const modules: readonly ModuleDef[] = [
   runsModule,
   suggestionsModule,
   appsModule,
+  billingModule,
   adminModule,
 ];

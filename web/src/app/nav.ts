@@ -32,6 +32,7 @@ export function navSections(s: SessionView): NavSection[] {
       title: 'nav.admin',
       items: [
         { to: '/admin/mailbox', label: 'nav.mailbox' },
+        { to: '/admin/billing', label: 'admin.nav', ns: 'plans' },
         { to: '/api-docs', label: 'nav.apiDocs' },
       ],
     });

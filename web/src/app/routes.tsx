@@ -9,6 +9,7 @@ import { SignUpPage } from '../features/auth/SignUpPage';
 import { VerifyEmailPage } from '../features/auth/VerifyEmailPage';
 import { ApiDocsPage } from '../features/docs/ApiDocsPage';
 import { HomePage } from '../features/home/HomePage';
+import { AdminBillingPage } from '../features/plans/AdminBillingPage';
 import { PlansPage } from '../features/plans/PlansPage';
 import { EmptyState } from '../ui';
 import { Layout } from './Layout';
@@ -35,6 +36,7 @@ export const routes: RouteObject[] = [
       { path: '/plans', element: <PlansPage /> },
       { path: '/settings', element: <SettingsPage /> },
       { path: '/admin/mailbox', element: <MailboxPage /> },
+      { path: '/admin/billing', element: <AdminBillingPage /> },
       { path: '/api-docs', element: <ApiDocsPage /> },
       { path: '*', element: <NotFound /> },
     ],

@@ -54,14 +54,17 @@ export async function resolveSpace(ctx: Ctx, ref: string): Promise<{ id: string;
   throw new AppError('not_found', `No space or account matches "${ref}".`);
 }
 
-/** `csme admin plan SPACE PLAN`: the offline path until billing, for personal spaces (Free or Personal Pro). */
+/**
+ * `csme admin plan SPACE PLAN`: an operator grants a plan to a personal space (Free or Personal Pro).
+ * Granted plans (provider `manual`) renew without invoices; paid ones go through billing.
+ */
 export async function setSpacePlan(ctx: Ctx, spaceRef: string, planId: string): Promise<{ spaceId: string }> {
   const space = await resolveSpace(ctx, spaceRef);
   if (space.kind !== 'personal')
     throw new AppError('invalid_input', 'Only personal spaces hold Free or Personal Pro; a family space holds Family.');
   if (planId !== 'free' && planId !== 'pro') throw new AppError('invalid_input', 'A personal space can be set to "free" or "pro".');
   await ctx.db.transaction().execute(async (tx) => {
-    await setBasePlan(tx, { spaceId: space.id, planId, now: ctx.now(), provider: 'offline' });
+    await setBasePlan(tx, { spaceId: space.id, planId, now: ctx.now(), provider: planId === 'free' ? 'none' : 'manual' });
     await applyPlanLimits({ ...ctx, db: tx }, space.id);
   });
   return { spaceId: space.id };
@@ -79,7 +82,7 @@ export async function createFamily(ctx: Ctx, accountRef: string, name?: string):
       ownerAccountId: account.id,
       name: name ?? `${account.display_name}'s family`,
       now: ctx.now(),
-      provider: 'offline',
+      provider: 'manual',
     }),
   );
   return { spaceId };

@@ -1,21 +1,39 @@
-// Plans: the versioned catalog, a space's entitlements ("may this space do X now?"), and usage
-// counters per quota month. It does not take payments or change plans on its own (billing does).
+// Plans: the versioned catalog, a space's entitlements ("may this space do X now?"), subscriptions as
+// data, and usage counters per quota month. It does not take payments or decide when a plan changes
+// (billing does, and calls startSubscription / updateSubscription here).
 import type { ModuleDef } from '#core/module.js';
 import { plansRoutes } from './plans.routes.js';
 
 export { type LimitKey, quotaPeriod } from './plans.policy.js';
 export {
+  addExtraRuns,
+  addInterval,
   applyPlanLimits,
   assertWithinLimit,
+  createPlanVersion,
   type Entitlements,
+  endSubscription,
+  findLiveSubscriptionByProviderRef,
+  findSubscription,
   getEntitlements,
+  getPlanVersion,
   limitError,
+  listLiveSubscriptionsOf,
+  listPastDue,
   listPlans,
+  listPlanVersions,
+  listSubscribersOnOlderVersions,
+  listSubscriptionsDue,
   lockSpaceForLimits,
   type RunTake,
+  type StartSubscriptionInput,
+  type SubscriptionPatch,
+  type SubscriptionRow,
   setBasePlan,
   startFreePlan,
+  startSubscription,
   takeRuns,
+  updateSubscription,
 } from './plans.service.js';
 
 export const plansModule: ModuleDef = { name: 'plans', routes: plansRoutes };

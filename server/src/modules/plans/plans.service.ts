@@ -1,5 +1,6 @@
-import type { FullLimits, PlanView, UsageView } from '@csme/contracts/plans';
+import type { FullLimits, PlanLimits, PlanView, Price, UsageView } from '@csme/contracts/plans';
 import { sql } from 'kysely';
+import { DateTime } from 'luxon';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError } from '#core/errors.js';
@@ -7,12 +8,24 @@ import { newId } from '#core/ids.js';
 import { effectiveLimits, type LimitKey, limitMessage, limitValue, offerFor, quotaPeriod, type UpgradeTarget } from './plans.policy.js';
 import { presentPlan } from './plans.presenter.js';
 import {
+  addExtraUsage,
+  endLiveAddon,
   endLiveBaseSubscription,
+  endSubscriptionRow,
+  findLiveSubscriptionByRef,
+  findPlanVersion,
+  findSubscriptionById,
   findUsage,
+  insertNextPlanVersion,
   insertSubscription,
+  listAllPlanVersions,
   listCurrentPlanVersions,
   listLiveSubscriptions,
+  listPastDueSubscriptions,
+  listSubscriptionsOnOtherVersions,
+  listSubscriptionsPastPeriod,
   takeUsage,
+  updateSubscriptionRow,
 } from './plans.repository.js';
 
 export interface Entitlements {
@@ -30,6 +43,12 @@ export interface Entitlements {
     readonly periodEnd: Date | null;
     readonly cancelAtPeriodEnd: boolean;
     readonly provider: string;
+    readonly providerRef: string | null;
+    readonly planVersionId: string;
+    readonly trialEnd: Date | null;
+    readonly pastDueSince: Date | null;
+    /** Set when a past-due grace period ran out: the space has Free limits until it pays. */
+    readonly restrictedAt: Date | null;
   };
   readonly quota: { readonly start: Date; readonly end: Date };
 }
@@ -44,13 +63,18 @@ export async function getEntitlements(db: Db, spaceId: string, now: Date): Promi
   const base = subs.find((s) => s.kind === 'base');
   if (!base) throw new AppError('internal', `space ${spaceId} has no base plan`);
   const plan = presentPlan({ ...base, id: base.plan_version_id, kind: 'base' });
-  const addons = subs.filter((s) => s.kind === 'addon').map((s) => presentPlan({ ...s, id: s.plan_version_id, kind: 'addon' }));
+  // An add-on whose grace period ran out adds nothing until it is paid.
+  const addons = subs
+    .filter((s) => s.kind === 'addon' && !s.restricted_at)
+    .map((s) => presentPlan({ ...s, id: s.plan_version_id, kind: 'addon' }));
+  // A base plan whose grace period ran out gives Free's limits (the subscription itself is kept).
+  const baseLimits = base.restricted_at ? await currentFreeLimits(db) : plan.limits;
   return {
     spaceId,
     plan,
     addons,
     limits: effectiveLimits(
-      plan.limits,
+      baseLimits,
       addons.map((a) => a.limits),
     ),
     subscription: {
@@ -63,9 +87,20 @@ export async function getEntitlements(db: Db, spaceId: string, now: Date): Promi
       periodEnd: base.current_period_end,
       cancelAtPeriodEnd: base.cancel_at_period_end,
       provider: base.provider,
+      providerRef: base.provider_ref,
+      planVersionId: base.plan_version_id,
+      trialEnd: base.trial_end,
+      pastDueSince: base.past_due_since,
+      restrictedAt: base.restricted_at,
     },
     quota: quotaPeriod({ planId: plan.id, anchor: base.quota_anchor, now }),
   };
+}
+
+async function currentFreeLimits(db: Db) {
+  const free = (await listPlans(db)).find((p) => p.id === 'free');
+  if (!free) throw new AppError('internal', 'the plan catalog has no Free plan');
+  return free.limits;
 }
 
 /** The next plan up that raises this limit, for the offer in a refusal. */
@@ -157,35 +192,189 @@ export async function startFreePlan(db: Db, spaceId: string, now: Date): Promise
 
 /**
  * Ends the space's base subscription and starts `planId` on its current version, effective now
- * (the offline path used by `csme admin plan`; billing builds proration and periods on top).
+ * (the offline path used by `csme admin plan`; billing uses startSubscription with periods of its own).
  */
 export async function setBasePlan(
   db: Db,
   a: { spaceId: string; planId: string; now: Date; provider: string; interval?: 'month' | 'year'; currency?: string; providerRef?: string },
 ): Promise<void> {
-  const plans = await listPlans(db);
-  const plan = plans.find((p) => p.id === a.planId && p.kind === 'base');
-  if (!plan) throw new AppError('invalid_input', `There is no base plan "${a.planId}".`);
-  await endLiveBaseSubscription(db, a.spaceId, a.now);
   const paid = a.planId !== 'free';
   const interval = paid ? (a.interval ?? 'month') : null;
-  const end = paid ? new Date(a.now) : null;
-  if (end) end.setUTCMonth(end.getUTCMonth() + (interval === 'year' ? 12 : 1));
-  await insertSubscription(db, {
-    id: newId(),
-    space_id: a.spaceId,
-    plan_id: plan.id,
-    plan_version_id: plan.versionId,
+  await startSubscription(db, {
+    spaceId: a.spaceId,
+    planId: a.planId,
     kind: 'base',
     status: 'active',
-    billing_interval: interval,
+    interval,
     currency: paid ? (a.currency ?? 'USD') : null,
-    quota_anchor: a.now,
-    current_period_start: a.now,
-    current_period_end: end,
+    anchor: a.now,
+    periodStart: a.now,
+    periodEnd: interval ? addInterval(a.now, interval) : null,
+    provider: a.provider,
+    providerRef: a.providerRef ?? null,
+    now: a.now,
+  });
+}
+
+/** `start` plus one month or one year (month ends clamp: Jan 31 + 1 month = Feb 28/29). */
+export function addInterval(start: Date, interval: 'month' | 'year', times = 1): Date {
+  const end = DateTime.fromJSDate(start, { zone: 'utc' });
+  return end.plus(interval === 'year' ? { years: times } : { months: times }).toJSDate();
+}
+
+export interface StartSubscriptionInput {
+  spaceId: string;
+  planId: string;
+  /** A specific plan version (a subscriber keeps theirs); the current one when omitted. */
+  planVersionId?: string;
+  kind: 'base' | 'addon';
+  status: 'trialing' | 'active' | 'past_due';
+  interval: 'month' | 'year' | null;
+  currency: string | null;
+  anchor: Date;
+  periodStart: Date;
+  periodEnd: Date | null;
+  provider: string;
+  providerRef?: string | null;
+  trialEnd?: Date | null;
+  pastDueSince?: Date | null;
+  now: Date;
+}
+
+/**
+ * Starts a subscription, ending the live one it replaces (the space's base plan, or the same add-on).
+ * Runs in the caller's transaction; the caller applies the new limits (applyPlanLimits).
+ */
+export async function startSubscription(db: Db, a: StartSubscriptionInput): Promise<string> {
+  let versionId = a.planVersionId;
+  let kind: string;
+  if (versionId) {
+    const v = await findPlanVersion(db, versionId);
+    if (!v || v.plan_id !== a.planId) throw new AppError('invalid_input', `Plan version ${versionId} is not a version of "${a.planId}".`);
+    kind = v.kind;
+  } else {
+    const plan = (await listPlans(db)).find((p) => p.id === a.planId);
+    if (!plan) throw new AppError('invalid_input', `There is no plan "${a.planId}".`);
+    versionId = plan.versionId;
+    kind = plan.kind;
+  }
+  if (kind !== a.kind) throw new AppError('invalid_input', `"${a.planId}" is not a ${a.kind === 'base' ? 'base plan' : 'add-on'}.`);
+  if (a.kind === 'base') await endLiveBaseSubscription(db, a.spaceId, a.now);
+  else await endLiveAddon(db, a.spaceId, a.planId, a.now);
+  const id = newId();
+  await insertSubscription(db, {
+    id,
+    space_id: a.spaceId,
+    plan_id: a.planId,
+    plan_version_id: versionId,
+    kind: a.kind,
+    status: a.status,
+    billing_interval: a.interval,
+    currency: a.currency,
+    quota_anchor: a.anchor,
+    current_period_start: a.periodStart,
+    current_period_end: a.periodEnd,
     provider: a.provider,
     provider_ref: a.providerRef ?? null,
+    trial_end: a.trialEnd ?? null,
+    past_due_since: a.pastDueSince ?? null,
+    created_at: a.now,
+    updated_at: a.now,
   });
+  return id;
+}
+
+export type SubscriptionRow = NonNullable<Awaited<ReturnType<typeof findSubscriptionById>>>;
+
+export const findSubscription = (db: Db, id: string) => findSubscriptionById(db, id);
+export const findLiveSubscriptionByProviderRef = (db: Db, provider: string, ref: string) => findLiveSubscriptionByRef(db, provider, ref);
+export const listLiveSubscriptionsOf = (db: Db, spaceId: string) => listLiveSubscriptions(db, spaceId);
+export const listSubscriptionsDue = (db: Db, now: Date, limit = 100) => listSubscriptionsPastPeriod(db, now, limit);
+export const listPastDue = (db: Db, limit = 100) => listPastDueSubscriptions(db, limit);
+export const listSubscribersOnOlderVersions = (db: Db, planId: string, currentVersionId: string) =>
+  listSubscriptionsOnOtherVersions(db, planId, currentVersionId);
+
+export interface SubscriptionPatch {
+  status?: 'trialing' | 'active' | 'past_due';
+  planVersionId?: string;
+  periodStart?: Date;
+  periodEnd?: Date | null;
+  cancelAtPeriodEnd?: boolean;
+  providerRef?: string | null;
+  trialEnd?: Date | null;
+  pastDueSince?: Date | null;
+  restrictedAt?: Date | null;
+}
+
+export async function updateSubscription(db: Db, id: string, p: SubscriptionPatch, now: Date): Promise<void> {
+  await updateSubscriptionRow(db, id, {
+    ...(p.status !== undefined ? { status: p.status } : {}),
+    ...(p.planVersionId !== undefined ? { plan_version_id: p.planVersionId } : {}),
+    ...(p.periodStart !== undefined ? { current_period_start: p.periodStart } : {}),
+    ...(p.periodEnd !== undefined ? { current_period_end: p.periodEnd } : {}),
+    ...(p.cancelAtPeriodEnd !== undefined ? { cancel_at_period_end: p.cancelAtPeriodEnd } : {}),
+    ...(p.providerRef !== undefined ? { provider_ref: p.providerRef } : {}),
+    ...(p.trialEnd !== undefined ? { trial_end: p.trialEnd } : {}),
+    ...(p.pastDueSince !== undefined ? { past_due_since: p.pastDueSince } : {}),
+    ...(p.restrictedAt !== undefined ? { restricted_at: p.restrictedAt } : {}),
+    updated_at: now,
+  });
+}
+
+/** Ends one subscription (an add-on, or a base plan that another replaces at once). False if it had ended. */
+export const endSubscription = (db: Db, id: string, at: Date) => endSubscriptionRow(db, id, at);
+
+/** A plan version by id, with its plan's name and kind. */
+export async function getPlanVersion(db: Db, id: string): Promise<PlanView> {
+  const v = await findPlanVersion(db, id);
+  if (!v) throw new AppError('not_found', 'That plan version was not found.');
+  return presentPlan(v);
+}
+
+/** Every version of every plan (newest first) with how many live subscriptions each has. */
+export async function listPlanVersions(db: Db): Promise<Array<PlanView & { note: string | null; createdAt: Date; subscribers: number }>> {
+  return (await listAllPlanVersions(db)).map((r) => ({
+    ...presentPlan(r),
+    note: r.note,
+    createdAt: r.created_at,
+    subscribers: Number(r.subscribers ?? 0),
+  }));
+}
+
+/**
+ * A new version of a plan with changed prices and/or limits (the rest copied from the current one).
+ * Existing subscribers keep the version they bought until they change plan or are migrated.
+ */
+export async function createPlanVersion(
+  db: Db,
+  a: { planId: string; limits?: PlanLimits; prices?: Price[]; note: string; by: string | null; now: Date },
+): Promise<PlanView> {
+  const current = (await listPlans(db)).find((p) => p.id === a.planId);
+  if (!current) throw new AppError('not_found', `There is no plan "${a.planId}".`);
+  const id = newId();
+  await insertNextPlanVersion(db, {
+    id,
+    plan_id: a.planId,
+    limits: JSON.stringify(a.limits ?? current.limits),
+    prices: JSON.stringify(a.prices ?? current.prices),
+    note: a.note,
+    created_by: a.by,
+    created_at: a.now,
+  });
+  return getPlanVersion(db, id);
+}
+
+/** Adds bought runs to the space's current quota month (they expire with it). */
+export async function addExtraRuns(db: Db, ent: Entitlements, n: number): Promise<{ used: number; limit: number }> {
+  const row = await addExtraUsage(db, {
+    spaceId: ent.spaceId,
+    metric: 'runs',
+    periodStart: ent.quota.start,
+    periodEnd: ent.quota.end,
+    baseLimit: ent.limits.runsPerMonth,
+    n,
+  });
+  return { used: row.used, limit: row.base_limit + row.extra };
 }
 
 /** The active space's plan, limits and usage; counts come from the modules that own each kind of object. */

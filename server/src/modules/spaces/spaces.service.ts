@@ -14,15 +14,27 @@ export async function createPersonalSpace(db: Db, a: { accountId: string; displa
   return spaceId;
 }
 
-/** A family space owned by `ownerAccountId`, with the Family plan attached (billing calls this on a Family subscription). */
+/**
+ * A family space owned by `ownerAccountId`, with the Family plan attached (billing calls this on a
+ * Family subscription, passing `startPlan` to attach the subscription it sold: version, period, provider).
+ */
 export async function createFamilySpace(
   db: Db,
-  a: { ownerAccountId: string; name: string; now: Date; provider: string; interval?: 'month' | 'year'; currency?: string },
+  a: {
+    ownerAccountId: string;
+    name: string;
+    now: Date;
+    provider: string;
+    interval?: 'month' | 'year';
+    currency?: string;
+    startPlan?: (db: Db, spaceId: string) => Promise<unknown>;
+  },
 ): Promise<string> {
   const spaceId = newId();
   await insertSpace(db, { id: spaceId, kind: 'family', name: a.name, owner_account_id: a.ownerAccountId });
   await insertMembership(db, { id: newId(), space_id: spaceId, account_id: a.ownerAccountId, role: 'owner' });
-  await setBasePlan(db, { spaceId, planId: 'family', now: a.now, provider: a.provider, interval: a.interval, currency: a.currency });
+  if (a.startPlan) await a.startPlan(db, spaceId);
+  else await setBasePlan(db, { spaceId, planId: 'family', now: a.now, provider: a.provider, interval: a.interval, currency: a.currency });
   return spaceId;
 }
 
