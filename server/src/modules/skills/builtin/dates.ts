@@ -1,0 +1,141 @@
+// The local date engine shared by dates.extract, reminders.parse and email.triage: chrono-node finds
+// the words and their calendar fields; the instant is then built here in the person's IANA zone
+// (luxon), because chrono only knows fixed offsets and would be an hour off across a DST change.
+import * as chrono from 'chrono-node/en';
+import { DateTime } from 'luxon';
+import { atLocal, isValidDate, type LocalDate } from './time.js';
+
+type Components = chrono.ParsedResult['start'];
+
+export type When = { allDay: true; date: LocalDate } | { allDay: false; at: DateTime };
+export interface FoundDate {
+  text: string;
+  index: number;
+  start: When;
+  end?: When;
+}
+
+/** Zones whose people write 3/12 for March 12; everyone else reads it as 3 December. */
+const MONTH_FIRST_ZONES =
+  /^(America\/(?!Sao_Paulo|Argentina|Buenos_Aires|Bogota|Lima|Santiago|Caracas|Montevideo|Asuncion|La_Paz|Mexico_City|Havana)|US\/|Pacific\/Honolulu|Canada\/|Asia\/Manila)/;
+
+const ORDINAL_DAY =
+  /\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s*(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))(?![\s-]*(?:week|weekend|time|floor|place|quarter|round|item|one|grade|century|year|day|row|page|chapter|step|option|edition|anniversary|birthday|attempt|person|party|line|draft|version|season|episode|level|term|semester|of\s+(?:the|these|those|them|us|you|all|my|our|their)\b))/i;
+
+/** "on the 15th": the next 15th after today (a month without that day is skipped, never invented). */
+const ordinalDayParser: chrono.Parser = {
+  pattern: () => ORDINAL_DAY,
+  extract: (context, match) => {
+    const day = Number(match[1]);
+    if (day < 1 || day > 31) return null;
+    const ref = context.reference.getDateWithAdjustedTimezone();
+    let y = ref.getUTCFullYear();
+    let m = ref.getUTCMonth() + 1;
+    if (day <= ref.getUTCDate()) m++;
+    for (let i = 0; i < 24; i++, m++) {
+      if (m > 12) {
+        m = 1;
+        y++;
+      }
+      if (isValidDate({ year: y, month: m, day })) {
+        const c = context.createParsingComponents({ year: y, month: m, day });
+        c.addTag('skills/ordinalDay');
+        return c;
+      }
+    }
+    return null;
+  },
+};
+
+function engines() {
+  const us = chrono.casual.clone();
+  const gb = chrono.GB.clone();
+  for (const e of [us, gb]) e.parsers.push(ordinalDayParser);
+  return { us, gb };
+}
+let cached: ReturnType<typeof engines> | null = null;
+
+function whenOf(c: Components, text: string, tags: Set<string>, now: DateTime): When | null {
+  const zone = now.zoneName!;
+  const date = { year: c.get('year')!, month: c.get('month')!, day: c.get('day')! };
+  if (!isValidDate(date)) return null;
+  if (tags.has('result/relativeDateAndTime') || c.isCertain('timezoneOffset')) {
+    // "in 2 hours", "3pm UTC": an instant, whatever the wall clock says.
+    return { allDay: false, at: DateTime.fromJSDate(c.date()).setZone(zone) };
+  }
+  if (!c.isCertain('hour')) return { allDay: true, date };
+  let hour = c.get('hour')!;
+  // "call at 5": people mean the afternoon; "05:00" written with a zero stays early morning.
+  if (!c.isCertain('meridiem') && hour >= 1 && hour <= 6 && !/\b0\d[:.]\d\d/.test(text)) {
+    hour += 12;
+    if (!c.isCertain('day') && !c.isCertain('weekday')) {
+      // chrono moved the early-morning reading to tomorrow; the afternoon one may still be today.
+      const today = atLocal(zone, { year: now.year, month: now.month, day: now.day, hour, minute: c.get('minute') ?? 0 });
+      const at = today > now ? today : today.plus({ days: 1 });
+      return { allDay: false, at };
+    }
+  }
+  const at = atLocal(zone, { ...date, hour, minute: c.get('minute') ?? 0, second: c.get('second') ?? 0 });
+  return at.isValid ? { allDay: false, at } : null;
+}
+
+function sameWhen(a: When, b: When): boolean {
+  if (a.allDay !== b.allDay) return false;
+  if (a.allDay && b.allDay) return a.date.year === b.date.year && a.date.month === b.date.month && a.date.day === b.date.day;
+  return !a.allDay && !b.allDay && a.at.toMillis() === b.at.toMillis();
+}
+
+const SKIP = /^(now|right now|today's|at once)$/i;
+/** Words chrono reads as dates that, alone, mostly are not: "sat" (the verb), "sun", "second" ... */
+const WEAK = /^(sat|sun|mon|wed|thu|fri|tue|tues|thurs|second|march|may|this|the)$/i;
+
+/**
+ * Every date or date range the text mentions, resolved forward from `now` in `now`'s zone.
+ * A bare weekday is the next such day after today; "31 February" and the like are not dates.
+ */
+export function findDates(text: string, now: DateTime, opts: { monthFirst?: boolean } = {}): FoundDate[] {
+  if (!text.trim()) return [];
+  cached ??= engines();
+  const zone = now.zoneName!;
+  const monthFirst = opts.monthFirst ?? MONTH_FIRST_ZONES.test(zone);
+  const engine = monthFirst ? cached.us : cached.gb;
+  // chrono reads "from 2 to 4 pm" but not "between 2 and 4 pm": same-length rewrite keeps the indexes.
+  const prepared = text.replace(/\bbetween(\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+)and(?=\s+\d)/gi, 'from   $1to ');
+  const results = engine.parse(prepared, { instant: now.toJSDate(), timezone: now.offset }, { forwardDate: true });
+  const today = { year: now.year, month: now.month, day: now.day };
+  const out: FoundDate[] = [];
+  for (const r of results) {
+    const words = text.slice(r.index, r.index + r.text.length).trim();
+    if (SKIP.test(words) || WEAK.test(words)) continue;
+    const tags = r.tags();
+    // A month alone ("in April") names no day: never invent one.
+    if (!r.start.isCertain('day') && !r.start.isCertain('weekday') && !r.start.isCertain('hour')) continue;
+    const start = whenOf(r.start, words, tags, now);
+    if (!start) continue;
+    const end = r.end ? whenOf(r.end, words, tags, now) : undefined;
+    if (end === null) continue;
+    // A bare weekday ("Tuesday", "on Tue at 3pm") is the next such day after today, not today.
+    const weekdayOnly = r.start.isCertain('weekday') && !r.start.isCertain('day') && !/\b(this|today|tonight)\b/i.test(words);
+    const startDate = start.allDay ? start.date : start.at;
+    const isToday = startDate.year === today.year && startDate.month === today.month && startDate.day === today.day;
+    const week = weekdayOnly && isToday ? 7 : 0;
+    const shift = (w: When): When =>
+      w.allDay
+        ? { allDay: true, date: pick(DateTime.fromObject(pick(w.date), { zone: 'UTC' }).plus({ days: week })) }
+        : { allDay: false, at: w.at.plus({ days: week }) };
+    let s = shift(start);
+    let e = end ? shift(end) : undefined;
+    if (e && s.allDay !== e.allDay) {
+      // "Friday 9am to Monday": keep both as days.
+      s = { allDay: true, date: s.allDay ? s.date : pick(s.at) };
+      e = { allDay: true, date: e.allDay ? e.date : pick(e.at) };
+    }
+    if (e && sameWhen(s, e)) e = undefined;
+    out.push({ text: words, index: r.index, start: s, ...(e ? { end: e } : {}) });
+  }
+  return out;
+}
+
+function pick(d: LocalDate): LocalDate {
+  return { year: d.year, month: d.month, day: d.day };
+}
