@@ -64,7 +64,7 @@ export const EmailTriageInput = z.strictObject({
 });
 export type EmailTriageInput = z.input<typeof EmailTriageInput>;
 
-export const ActionItem = z.object({ text: z.string(), due: Instant.nullable() });
+export const ActionItem = z.object({ text: z.string(), due: DateOrInstant.nullable() });
 export const EmailTriageOutput = z.object({
   category: TriageCategory,
   priority: z.enum(PRIORITIES),

@@ -4,6 +4,7 @@ import { accountsModule } from './accounts/index.js';
 import { adminModule } from './admin/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { plansModule } from './plans/index.js';
+import { skillsModule } from './skills/index.js';
 import { spacesModule } from './spaces/index.js';
 
-export const modules: readonly ModuleDef[] = [accountsModule, spacesModule, plansModule, notificationsModule, adminModule];
+export const modules: readonly ModuleDef[] = [accountsModule, spacesModule, plansModule, notificationsModule, adminModule, skillsModule];
