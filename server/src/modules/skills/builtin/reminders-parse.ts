@@ -1,7 +1,8 @@
 import { RemindersParseInput, RemindersParseOutput } from '@csme/contracts/skills';
 import type { DateTime } from 'luxon';
 import { defineSkill } from '#core/skill.js';
-import { findDates } from './dates.js';
+import { AppError } from '#core/errors.js';
+import { findDates, impossibleDate } from './dates.js';
 import { atLocal, isoInstant, isValidDate, type LocalDate, nowIn } from './time.js';
 
 /** A recurrence the reminder text says, before its first occurrence is known. */
@@ -135,6 +136,10 @@ export function findRule(text: string): Found | null {
     [
       new RegExp(`\\b(?:on\\s+)?the\\s+(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:day\\s+)?of\\s+${EVERY}\\s+(?:${NUM}\\s+)?months?\\b`, 'i'),
       (m) => ({ freq: 'MONTHLY', interval: m[2] ? num(m[2]) : 1, byMonthDay: Number(m[1]) }),
+    ],
+    [
+      new RegExp(`\\b(?:on\\s+)?the\\s+first(?:\\s+day)?\\s+of\\s+${EVERY}\\s+(?:${NUM}\\s+)?months?\\b`, 'i'),
+      (m) => ({ freq: 'MONTHLY', interval: m[1] ? num(m[1]) : 1, byMonthDay: 1 }),
     ],
     [
       new RegExp(`\\b${EVERY}\\s+(?:${NUM}\\s+)?months?\\s+on\\s+the\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b`, 'i'),
