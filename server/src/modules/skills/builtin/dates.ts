@@ -137,7 +137,10 @@ export function findDates(text: string, now: DateTime, opts: { monthFirst?: bool
   const prepared = text
     .replace(/\bbetween(\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+)and(?=\s+\d)/gi, 'from   $1to ')
     .replace(/\p{Extended_Pictographic}|\u200d|\ufe0f/gu, (m) => ' '.repeat(m.length))
-    .replace(/\b(from|since|between)(?=\s+\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/gi, (m) => ' '.repeat(m.length));
+    .replace(
+      /\b(from|since|between)(?=\s+\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/gi,
+      (m) => ' '.repeat(m.length),
+    );
   const reference = { instant: now.toJSDate(), timezone: now.offset };
   const results = engine.parse(prepared, reference, { forwardDate: true }).flatMap((r) => {
     // "evening on Wednesday 21 October at 17:30": chrono takes the day from "evening" (today); read what follows alone.
@@ -186,7 +189,8 @@ function pick(d: LocalDate): LocalDate {
 }
 
 const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const MONTH_WORD = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+const MONTH_WORD =
+  '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 const MAX_DAY = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** A day the calendar does not have ("31 February", "April 31st", "Feb 29 2027"), as written, or null. */

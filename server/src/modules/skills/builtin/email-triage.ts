@@ -31,7 +31,7 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
     ],
     [
       'a payment confirmation',
-      /\b(?:payment\s+(?:received|confirmation|confirmed|successful|complete[d]?|processed)|thanks?\s+(?:you\s+)?for\s+your\s+(?:order|purchase|payment)|we(?:'ve|\s+have)\s+received\s+your\s+payment|you\s+(?:paid|sent)\s+(?:[$€£₪]|\d)|amount\s+(?:paid|charged)|has\s+been\s+charged|purchase\s+confirm\w*|transaction\s+(?:receipt|confirm\w*|id|details))/i,
+      /\b(?:(?:just\s+)?(?:sent|made|transferred|wired)\s+(?:you\s+)?(?:the|your|a|my)?\s*payment|payment\s+(?:received|confirmation|confirmed|successful|complete[d]?|processed)|thanks?\s+(?:you\s+)?for\s+your\s+(?:order|purchase|payment)|we(?:'ve|\s+have)\s+received\s+your\s+payment|you\s+(?:paid|sent)\s+(?:[$€£₪]|\d)|amount\s+(?:paid|charged)|has\s+been\s+charged|purchase\s+confirm\w*|transaction\s+(?:receipt|confirm\w*|id|details))/i,
       4,
     ],
     [
@@ -111,6 +111,11 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
       /\b(?:(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|does\s+[^.?\n]{0,40}\s+work\s+for\s+you|what\s+time\s+works|when\s+(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|(?:find|pick|suggest|propose|set\s+up|book|schedule|arrange)\s+(?:a\s+)?(?:time|slot|date|meeting|call|chat)|(?:schedule|set\s+up|book|arrange|have)\s+(?:a|an|our|the)\s+(?:[\w-]+\s+){0,3}?(?:call|meeting|chat|sync|1:1|catch-?up|interview|review|session|demo|walk-?through)|(?:does|would|will|can)\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next|this|\d)[^.?\n]{0,40}\s+work|let's\s+(?:meet|catch\s+up|grab|have\s+(?:a\s+)?(?:call|coffee|lunch|meeting)|sync|talk)|(?:meet|call)\s+(?:up\s+)?(?:on|at|next|this|tomorrow)|reschedul\w*|(?:move|push|postpone)\s+(?:our|the|my|this)\s+(?:meeting|call|session|appointment|sync|1:1)|your\s+availability|availability\s+(?:for|next|this)|(?:coffee|lunch)\s+(?:chat|meeting)?\s*(?:next|this|on|tomorrow)|agenda\s+for|1:1|one-on-one|catch[\s-]up\s+call|interview\s+(?:slot|schedule)|time\s+slots?)\b/i,
       3.5,
     ],
+    [
+      'a proposed time',
+      /(?:^|\s)(?:\d{1,2}(?::\d\d)?\s*(?:am|pm)|tomorrow|tonight|(?:mon|tues|wednes|thurs|fri|satur|sun)day)(?:\s+(?:at\s+)?\d{1,2}(?::\d\d)?\s*(?:am|pm)?)?\s*\?/i,
+      3,
+    ],
   ],
   action: [
     [
@@ -123,8 +128,13 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
   fyi: [
     [
       'an update with nothing to do',
-      /\b(?:fyi|f\.y\.i|for\s+your\s+(?:information|records|reference)|heads[\s-]up|just\s+(?:wanted\s+to\s+)?(?:let\s+you\s+know|letting\s+you\s+know|sharing|a\s+note|an\s+update|to\s+say)|no\s+(?:need|action)\s+(?:to\s+(?:reply|respond|do)|needed|required)|nothing\s+(?:to\s+do|needed)|(?:thought|figured)\s+you(?:'d|\s+would|\s+might)\s+(?:like|enjoy|want|find)|sharing\s+(?:this|the|some)|in\s+case\s+you|good\s+news|quick\s+update|status\s+update|update\s+on|notes\s+from|minutes\s+from|recap\s+of|wanted\s+to\s+share|for\s+reference|just\s+so\s+you\s+know|jsyk|thanks?\s+(?:so\s+much\s+)?for|thank\s+you|great\s+(?:job|work|meeting|seeing)|congrat\w*|happy\s+birthday|welcome\s+(?:to\s+the\s+team|aboard)|photos?\s+from|see\s+(?:you|ya)\s+(?:soon|then|there|tomorrow))\b/i,
+      /\b(?:fyi|f\.y\.i|for\s+your\s+(?:information|records|reference)|heads[\s-]up|just\s+(?:wanted\s+to\s+)?(?:let\s+you\s+know|letting\s+you\s+know|sharing|a\s+note|an\s+update|to\s+say)|no\s+(?:need|action)\s+(?:to\s+(?:reply|respond|do)|needed|required)|nothing\s+(?:to\s+do|needed)|(?:thought|figured)\s+you(?:'d|\s+would|\s+might)\s+(?:like|enjoy|want|find)|sharing\s+(?:this|the|some)|in\s+case\s+you|good\s+news|quick\s+update|status\s+update|update\s+on|notes\s+from|minutes\s+from|recap\s+of|wanted\s+to\s+share|for\s+reference|just\s+so\s+you\s+know|jsyk|great\s+(?:job|work|news)|congrat\w*|happy\s+birthday|welcome\s+(?:to\s+the\s+team|aboard)|photos?\s+from)\b/i,
       2.5,
+    ],
+    [
+      'thanks or pleasantries',
+      /\b(?:thanks?\s+(?:so\s+much\s+|again\s+)?for|thank\s+you|see\s+(?:you|ya)\s+(?:soon|then|there|tomorrow)|love\s+you|hope\s+you(?:'re|\s+are)\s+well)\b/i,
+      1,
     ],
   ],
 };
@@ -142,13 +152,21 @@ function senderOf(from: string): Sender {
   const name = (m ? m[1]! : '').trim();
   const local = address.split('@')[0] ?? '';
   const domain = address.split('@')[1] ?? '';
-  const automated =
-    AUTOMATED_LOCAL.test(local) || BULK_DOMAIN.test(domain) || /\b(?:no-?reply|notifications?|team|support|alerts?)\b/i.test(name);
-  const personName =
-    /^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’.-]*)*$/.test(name) &&
-    !/\b(?:team|support|news|store|shop|bank|service|notifications?|alerts?|billing|app|inc|ltd|llc|co)\b/i.test(name);
   const personLocal = /^[a-z]+(?:[._-][a-z]+)?\d{0,4}$/.test(local) && !AUTOMATED_LOCAL.test(local);
-  return { address, name, automated, person: !automated && (personName || personLocal || PERSONAL_DOMAIN.test(address)) };
+  const first = name.split(/\s+/)[0]?.toLowerCase() ?? '';
+  const companyWords =
+    /\b(?:team|support|news|store|shop|bank|service|notifications?|alerts?|billing|app|inc|ltd|llc|co|receipts?|payments?|calendar|account|security|updates?|digest|daily|weekly)\b/i;
+  // One capitalised word is as often a company ("Etsy") as a person: a person's also matches the address or a personal mailbox.
+  const personName =
+    !companyWords.test(name) &&
+    (/^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’.-]*)+$/.test(name) ||
+      (/^[A-Z][a-z'’-]+$/.test(name) && (PERSONAL_DOMAIN.test(address) || (first.length > 2 && local.startsWith(first)))));
+  const automated =
+    AUTOMATED_LOCAL.test(local) ||
+    BULK_DOMAIN.test(domain) ||
+    (/\b(?:no-?reply|notifications?|team|support|alerts?)\b/i.test(name) && !personLocal);
+  const person = !automated && (personName || (personLocal && !companyWords.test(name)) || PERSONAL_DOMAIN.test(address));
+  return { address, name, automated, person };
 }
 
 interface Scored {
@@ -191,7 +209,7 @@ export function classify(input: Input): Scored {
     score.action += sender.person ? 0.5 : 0;
     score.fyi += sender.person ? 1.5 : 0.5;
     score.newsletter *= bulk ? 1 : 0.6;
-    score.receipt *= sender.person ? 0.6 : 1;
+    score.receipt *= sender.person ? 0.85 : 1;
     score.notification *= sender.person ? 0.4 : 0.8;
     // A person who asks wins over one who only shares.
     if (score.action >= 3) score.fyi *= 0.5;

@@ -25,7 +25,27 @@ const AISLES: Record<ShoppingCategory, string> = {
     'gift card|flower|bouquet|newspaper|magazine|greeting card|card|plant|phone charger|charger|sim card|lottery ticket|cigarette|tobacco|stamp book',
 };
 
+/** Common items as Israeli shoppers write them (Hebrew names are kept as written). */
+const HEBREW: Record<ShoppingCategory, string> = {
+  produce:
+    'עגבניה|עגבניות|מלפפון|מלפפונים|בצל|בצלים|שום|תפוחי אדמה|תפוח אדמה|בטטה|תפוח|תפוחים|בננה|בננות|לימון|לימונים|תפוז|תפוזים|גזר|חסה|כרוב|פלפל|פלפלים|אבוקדו|תות|תותים|ענבים|אבטיח|מלון|פטרוזיליה|כוסברה|נענע|שמיר|קישוא|קישואים|חציל|פטריות|ירקות|פירות',
+  dairy: "חלב|ביצים|ביצה|גבינה|גבינה לבנה|גבינה צהובה|קוטג׳|קוטג'|יוגורט|יוגורטים|חמאה|שמנת|שמנת חמוצה|לבנה|מעדן|מעדנים|בולגרית|פטה",
+  bakery: 'לחם|לחמניות|לחמניה|פיתה|פיתות|חלה|חלות|באגט|עוגה|עוגיות|קרואסון|בורקס',
+  'meat and fish': 'עוף|חזה עוף|שניצל|פרגיות|בשר|בשר טחון|סטייק|נקניקיות|נקניק|דג|דגים|סלמון|טונה טרייה|כבד|הודו',
+  pantry:
+    'אורז|פסטה|ספגטי|קמח|סוכר|מלח|פלפל שחור|שמן|שמן זית|חומוס|טחינה|קטשופ|מיונז|חרדל|רסק עגבניות|שימורים|טונה|תירס|עדשים|פתיתים|קורנפלקס|דגני בוקר|דבש|ריבה|שוקולד|במבה|ביסלי|חטיפים|קפה נמס|אבקת אפיה|שמרים|תבלינים|אגוזים',
+  frozen: 'גלידה|קרח|ירקות קפואים|פיצה קפואה|שניצל קפוא|בצק עלים|אפונה קפואה',
+  drinks: 'מים|מים מינרליים|סודה|מיץ|מיץ תפוזים|קפה|תה|יין|בירה|קולה|שתייה|משקה',
+  household:
+    'נייר טואלט|מגבות נייר|סבון כלים|נוזל כלים|אבקת כביסה|ג׳ל כביסה|מרכך כביסה|אקונומיקה|שקיות זבל|שקיות|נייר אפייה|נייר כסף|ספוג|ספוגים|מטליות|סוללות|נורות|אוכל לחתולים|אוכל לכלבים|חול לחתולים',
+  'personal care':
+    'שמפו|מרכך|סבון|משחת שיניים|מברשת שיניים|דאודורנט|קרם הגנה|חיתולים|מגבונים|תחבושות|טמפונים|סכיני גילוח|קרם גוף|ויטמינים|אקמול|נורופן',
+  other: 'פרחים|מתנה|כרטיס ברכה',
+};
+
 const LEXICON = new Map<string, ShoppingCategory>();
+for (const [category, items] of Object.entries(HEBREW) as [ShoppingCategory, string][])
+  for (const item of items.split('|')) LEXICON.set(item, category);
 for (const [category, items] of Object.entries(AISLES) as [ShoppingCategory, string][])
   for (const item of items.split('|')) if (!LEXICON.has(item)) LEXICON.set(item, category);
 

@@ -39,7 +39,10 @@ function candidatesOf(s: Sentence, df: Map<string, number>): Candidate[] {
   });
   flush();
   const rarity = (c: Candidate) =>
-    (c.kind === 'number' ? 3 : c.kind === 'name' ? 2.5 : 1) + (c.answer.includes(' ') ? 0.75 : 0) + Math.min(c.answer.length, 12) / 12 + 1 / (df.get(c.answer.toLowerCase()) ?? 1);
+    (c.kind === 'number' ? 3 : c.kind === 'name' ? 2.5 : 1) +
+    (c.answer.includes(' ') ? 0.75 : 0) +
+    Math.min(c.answer.length, 12) / 12 +
+    1 / (df.get(c.answer.toLowerCase()) ?? 1);
   return out
     .filter((c) => c.answer.length > 1 && s.text.includes(c.answer) && !GENERIC.test(c.answer))
     .sort((a, b) => rarity(b) - rarity(a));

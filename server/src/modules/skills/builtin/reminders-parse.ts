@@ -1,7 +1,7 @@
 import { RemindersParseInput, RemindersParseOutput } from '@csme/contracts/skills';
 import type { DateTime } from 'luxon';
-import { defineSkill } from '#core/skill.js';
 import { AppError } from '#core/errors.js';
+import { defineSkill } from '#core/skill.js';
 import { findDates, impossibleDate } from './dates.js';
 import { atLocal, isoInstant, isValidDate, type LocalDate, nowIn } from './time.js';
 
@@ -437,6 +437,11 @@ export function parseReminder(text: string, now: DateTime, members: readonly str
     .replace(/[\u2018\u2019]/g, "'")
     .replace(/\s+/g, ' ')
     .trim();
+  const impossible = impossibleDate(clean);
+  if (impossible)
+    throw new AppError('invalid_input', `text: "${impossible}" is not a date on the calendar; say which day you mean.`, {
+      issues: [{ path: 'text', message: `"${impossible}" is not a date` }],
+    });
   const spans: Array<[number, number]> = [];
   const assignee = assigneeOf(clean, members);
   if (assignee) spans.push(assignee.span);

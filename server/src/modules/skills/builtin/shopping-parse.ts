@@ -65,6 +65,9 @@ const UNITS: Record<string, string> = {
   gallons: 'gallon',
   quart: 'quart',
   quarts: 'quart',
+  pint: 'pint',
+  pints: 'pint',
+  pt: 'pint',
 };
 const CONTAINERS =
   'bottle|can|tin|jar|pack|packet|box|bag|carton|loaf|bunch|head|tub|roll|bar|block|stick|punnet|tray|case|sack|piece|pot|container|crate|six-pack|multipack|packages?|pkg|dozen|pair';
@@ -151,6 +154,7 @@ const SINGULAR: Record<string, string> = {
 
 /** The singular of an item name (its last word). */
 export function singular(name: string): string {
+  if (!/[a-z]$/.test(name)) return name;
   const words = name.split(' ');
   const last = words[words.length - 1]!;
   let s = SINGULAR[last];
