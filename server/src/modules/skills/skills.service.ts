@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Ctx } from '#core/ctx.js';
 import { AppError, isAppError } from '#core/errors.js';
 import type { ModuleDef } from '#core/module.js';
-import type { SkillContext, SkillDef } from '#core/skill.js';
+import type { ModelAccess, SkillContext, SkillDef } from '#core/skill.js';
 import { BUILTIN_SKILLS } from './builtin/index.js';
 
 /** The skills module's own list, the registry's default when the caller has no modules at hand (the CLI). */
@@ -46,7 +46,8 @@ function issuesOf(error: z.ZodError): InputIssue[] {
   return error.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join('.') : '(input)', message: i.message }));
 }
 
-const standalone = new WeakSet<SkillContext>();
+/** The contexts of standalone runs (no instance behind them), by their ctx, which copies of the context share. */
+const standalone = new WeakSet<object>();
 
 /**
  * Runs a skill: validates the input with its contract (a clear `invalid_input` naming each path),
@@ -54,9 +55,9 @@ const standalone = new WeakSet<SkillContext>();
  * `internal`, never a crash of the caller). Returns the output as the contract parses it.
  */
 export async function runSkill(sctx: SkillContext, skillOrId: string | SkillDef, rawInput: unknown): Promise<unknown> {
-  const skill =
-    typeof skillOrId === 'string' ? getSkill(skillOrId, standalone.has(sctx) ? builtinModules : sctx.ctx.deps.modules) : skillOrId;
-  if (!skill.pure && standalone.has(sctx))
+  const alone = standalone.has(sctx.ctx);
+  const skill = typeof skillOrId === 'string' ? getSkill(skillOrId, alone ? builtinModules : sctx.ctx.deps.modules) : skillOrId;
+  if (!skill.pure && alone)
     throw new AppError(
       'unavailable',
       `${skill.id} reads or changes a space's data, so it runs inside an instance (in an agent's step), not standalone.`,
@@ -93,6 +94,8 @@ export interface StandaloneOptions {
   locale?: 'en' | 'he';
   members?: readonly string[];
   signal?: AbortSignal;
+  /** A model for the model-backed paths (tests, or a CLI given a provider); none by default. */
+  model?: ModelAccess | null;
 }
 
 /**
@@ -116,11 +119,11 @@ export function standaloneSkillContext(opts: StandaloneOptions = {}): SkillConte
     timeZone: opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC',
     locale: opts.locale ?? 'en',
     signal: opts.signal ?? new AbortController().signal,
-    model: null,
+    model: opts.model ?? null,
     members: opts.members ?? [],
     inScope: () => Promise.reject(noInstance()),
   };
-  standalone.add(sctx);
+  standalone.add(ctx);
   return sctx;
 }
 
