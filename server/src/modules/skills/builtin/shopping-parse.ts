@@ -186,7 +186,7 @@ const PROTECTED = [
 const FILLER =
   /^(?:(?:and|also|plus|then|oh|ok|okay|please|pls|maybe|perhaps|too|we|i|you|need|needs|needed|want|wants|should|get|got|grab|buy|pick\s+up|pick|bring|add|put|don't|dont|forget|remember|some|more|another|any|extra|a\s+few|few|several|a\s+bit\s+of|a\s+little|a\s+lot\s+of|lots\s+of|loads\s+of|enough|the|of|to|for|on|our|my|list|shopping|groceries|grocery|us|me|also\s+need|let's|lets|out|of)\b[\s,:]*)+/i;
 const TAIL =
-  /\s+(?:for\s+(?:the|a|dinner|lunch|breakfast|tonight|tomorrow|my|our|his|her|their|party|kids|weekend|week|baking|[A-Z][a-z]+)\b.*|if\s+(?:they|there|you|it).*|(?:from|at)\s+(?:the\s+)?(?:store|shop|market|supermarket|bakery|butcher|deli|pharmacy|costco|aldi|lidl|tesco|walmart|target).*|please|too|as\s+well|again|(?:to|on)\s+the\s+list|we(?:'re|\s+are)\s+out|(?:we|i)\s+(?:ran|run)\s+out|(?:we|i)\s+(?:need|have).*|(?:is|are)\s+(?:out|gone|finished|empty|low).*|(?:which|that)\s+.*)$/i;
+  /\s+(?:(?:by\s+|before\s+|on\s+)?(?:today|tomorrow|tonight|this\s+(?:week|weekend|morning|afternoon|evening)|asap|thanks|thank\s+you)\b.*|for\s+(?:the|a|dinner|lunch|breakfast|tonight|tomorrow|my|our|his|her|their|party|kids|weekend|week|baking|[A-Z][a-z]+)\b.*|if\s+(?:they|there|you|it).*|(?:from|at)\s+(?:the\s+)?(?:store|shop|market|supermarket|bakery|butcher|deli|pharmacy|costco|aldi|lidl|tesco|walmart|target).*|please|too|as\s+well|again|(?:to|on)\s+the\s+list|we(?:'re|\s+are)\s+out|(?:we|i)\s+(?:ran|run)\s+out|(?:we|i)\s+(?:need|have).*|(?:is|are)\s+(?:out|gone|finished|empty|low).*|(?:which|that)\s+.*)$/i;
 
 const QTY = `(\\d+\\s*/\\s*\\d+|\\d+(?:[.,]\\d+)?|[½¼¾⅓⅔]|(?:a|an|one|single|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred|half|quarter)\\b)`;
 
