@@ -235,8 +235,9 @@ const URGENT =
 
 const REQUEST =
   /\b(?:can\s+you|could\s+you|would\s+you|will\s+you|please|pls|i\s+need\s+you\s+to|need\s+(?:you|your)|let\s+me\s+know|get\s+back\s+to\s+me|make\s+sure|don't\s+forget|remember\s+to|you\s+(?:need|have)\s+to|kindly|send\s+(?:me|over|us)|review|approve|sign|confirm|fill\s+(?:in|out)|submit|reply|respond|rsvp|due|deadline)\b|\?$/i;
+/** Words without which a sentence names no date: chrono (the slow part) only reads sentences that have one. */
 const DATEISH =
-  /\b(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|today|tomorrow|tonight|noon|midnight|next|this|week|month|end\s+of)\w*|\d[/:.]\d|\d\s*(?:am|pm)|\b\d{1,2}(?:st|nd|rd|th)\b/i;
+  /\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|tonight|noon|midnight|eod)\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\b(?:next|this)\s+(?:week|month|mon|tue|wed|thu|fri|sat|sun)|\bend\s+of\s+(?:the\s+)?(?:day|week|month)|\bin\s+\d+\s+(?:days?|weeks?|hours?)|\d[/:.]\d|\d\s*(?:am|pm)\b|\bthe\s+\d{1,2}(?:st|nd|rd|th)\b/i;
 
 function actionItems(body: string, subject: string, now: DateTime | null) {
   const items: { text: string; due: string | null }[] = [];
@@ -267,9 +268,11 @@ const LABEL: Record<TriageCategory, string> = {
 export function triageLocal(input: Input, sctx: SkillContext | null): Output {
   const { category, reasons, body, sender } = classify(input);
   const zone = sctx?.timeZone ?? 'UTC';
-  const sent = input.date ? DateTime.fromISO(input.date, { setZone: true }) : sctx ? DateTime.fromJSDate(sctx.now) : null;
+  const asks = category === 'action' || category === 'meeting';
+  // Dates resolve from when the mail was sent; only mail that asks for something needs them.
+  const sent = !asks ? null : input.date ? DateTime.fromISO(input.date, { setZone: true }) : sctx ? DateTime.fromJSDate(sctx.now) : null;
   const now = sent?.isValid ? sent.setZone(zone) : null;
-  const items = category === 'action' || category === 'meeting' ? actionItems(body, input.subject, now) : [];
+  const items = asks ? actionItems(body, input.subject, now) : [];
   const text = `${input.subject} ${body.slice(0, 2000)}`;
   let priority: Output['priority'] = 'normal';
   if (URGENT.test(text) && category !== 'newsletter') priority = 'high';
