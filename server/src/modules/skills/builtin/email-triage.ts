@@ -15,8 +15,11 @@ const READ = 6000;
 
 type Signal = [name: string, pattern: RegExp, weight: number];
 
+/** Mailboxes no person writes from. */
 const AUTOMATED_LOCAL =
-  /^(?:no-?reply|do-?not-?reply|donotreply|noreply|notifications?|notify|alerts?|mailer(?:-daemon)?|postmaster|bounces?|system|automated|auto|robot|bot|updates?|news|newsletters?|marketing|promo(?:tions)?|offers|deals|digest|info|hello|hi|team|support|help|billing|receipts?|orders?|invoices?|payments?|accounts?|security|service|services|shipping|delivery|store|shop|community|feedback|careers|jobs|admin|calendar|events?|reply|mail|email|msg|messages|customer\w*|members?|rewards|sales|contact|verify|verification|confirm|statements?|transactions?|auto-confirm|confirmation|tracking|shipment-tracking|order-update|purchases?)(?:[._+-].*)?$/i;
+  /^(?:no-?reply|do-?not-?reply|donotreply|noreply|notifications?|notify|alerts?|mailer(?:-daemon)?|postmaster|bounces?|system|automated|auto|robot|bot|updates?|news|newsletters?|marketing|promo(?:tions)?|offers|deals|digest|billing|receipts?|orders?|invoices?|payments?|accounts?|security|shipping|delivery|calendar(?:-notification)?|events?|members?|rewards|verify|verification|confirm|statements?|transactions?|auto-confirm|confirmation|tracking|shipment-tracking|order-update|purchases?|itinerary|booking|reservations?|account-security-noreply|drive-shares-noreply|editors-noreply|messenger|discover|engage|wix-team)(?:[._+-].*)?$/i;
+/** Company mailboxes: a person may write from them (a support agent), but they are not a person's own. */
+const COMPANY_LOCAL = /^(?:info|hello|hi|team|support|help|service|services|store|shop|community|feedback|careers|jobs|admin|reply|mail|email|msg|messages|customer\w*|sales|contact|office|hr|ops)(?:[._+-].*)?$/i;
 const BULK_DOMAIN =
   /(?:^|\.)(?:mailchimp|mcsv|sendgrid|mailgun|amazonses|substack|beehiiv|convertkit|klaviyo|hubspot|mktomail|exacttarget|cmail\d*|createsend|constantcontact|e\.|em\.|email\.|mail\.|news\.|newsletter\.|marketing\.|info\.|notifications?\.|alerts?\.|updates?\.)/i;
 const PERSONAL_DOMAIN = /@(?:gmail|googlemail|yahoo|hotmail|outlook|live|icloud|me|mac|aol|proton(?:mail)?|gmx|fastmail|hey|walla|zoho)\./i;
@@ -41,7 +44,7 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
     ],
     [
       'a booking confirmation',
-      /\b(?:booking|reservation|ticket|e-?ticket|itinerary)\s+(?:confirm\w*|number|#|receipt)|\bconfirmation\s+(?:number|code|#)|\byour\s+(?:booking|reservation|tickets?)\b/i,
+      /\b(?:booking|reservation|e-?ticket|itinerary)\s+(?:confirm\w*|number|#|receipt|reference)|\bconfirmation\s+(?:number|code|#)|\byour\s+(?:booking|reservation|tickets?)\b/i,
       2.5,
     ],
     [
@@ -98,7 +101,7 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
   meeting: [
     [
       'a calendar invitation',
-      /^(?:(?:updated\s+)?invitation|invite|accepted|declined|tentative(?:ly\s+accepted)?|canceled\s+event|cancelled\s+event|event\s+(?:canceled|cancelled|updated)|new\s+event|meeting\s+(?:request|invite|invitation))\s*:/i,
+      /^(?:(?:updated\s+)?invitation|invite|accepted|declined|tentative(?:ly\s+accepted)?|cancell?ed(?:\s+event)?|rescheduled|event\s+(?:canceled|cancelled|updated)|new\s+event|meeting\s+(?:request|invite|invitation))\s*:/i,
       6,
     ],
     [
@@ -108,7 +111,7 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
     ],
     [
       'a scheduling request',
-      /\b(?:(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|does\s+[^.?\n]{0,40}\s+work\s+for\s+you|what\s+time\s+works|when\s+(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|(?:find|pick|suggest|propose|set\s+up|book|schedule|arrange)\s+(?:a\s+)?(?:time|slot|date|meeting|call|chat)|(?:schedule|set\s+up|book|arrange|have)\s+(?:a|an|our|the)\s+(?:[\w-]+\s+){0,3}?(?:call|meeting|chat|sync|1:1|catch-?up|interview|review|session|demo|walk-?through)|(?:does|would|will|can)\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next|this|\d)[^.?\n]{0,40}\s+work|let's\s+(?:meet|catch\s+up|grab|have\s+(?:a\s+)?(?:call|coffee|lunch|meeting)|sync|talk)|(?:meet|call)\s+(?:up\s+)?(?:on|at|next|this|tomorrow)|reschedul\w*|(?:move|push|postpone)\s+(?:our|the|my|this)\s+(?:meeting|call|session|appointment|sync|1:1)|your\s+availability|availability\s+(?:for|next|this)|(?:coffee|lunch)\s+(?:chat|meeting)?\s*(?:next|this|on|tomorrow)|agenda\s+for|1:1|one-on-one|catch[\s-]up\s+call|interview\s+(?:slot|schedule)|time\s+slots?)\b/i,
+      /\b(?:(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|does\s+[^.?\n]{0,40}\s+work\s+for\s+you|what\s+time\s+works|when\s+(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|(?:find|pick|suggest|propose|set\s+up|book|schedule|arrange)\s+(?:a\s+)?(?:time|slot|date|meeting|call|chat)|(?:schedule|set\s+up|book|arrange|have)\s+(?:a|an|our|the)\s+(?:[\w-]+\s+){0,3}?(?:call|meeting|chat|sync|1:1|catch-?up|interview|review|session|demo|walk-?through)|(?:have|got|find|spare)\s+(?:\d+|a\s+few|some|half\s+an?)\s+(?:minutes|mins|hour)|\bfor\s+a\s+(?:quick\s+|short\s+|brief\s+)?(?:call|chat|meeting|coffee)\b|(?:does|would|will|can)\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next|this|\d)[^.?\n]{0,40}\s+work|let's\s+(?:meet|catch\s+up|grab|have\s+(?:a\s+)?(?:call|coffee|lunch|meeting)|sync|talk)|(?:meet|call)\s+(?:up\s+)?(?:on|at|next|this|tomorrow)|reschedul\w*|(?:move|push|postpone)\s+(?:our|the|my|this)\s+(?:meeting|call|session|appointment|sync|1:1)|your\s+availability|availability\s+(?:for|next|this)|(?:coffee|lunch)\s+(?:chat|meeting)?\s*(?:next|this|on|tomorrow)|agenda\s+for|1:1|one-on-one|catch[\s-]up\s+call|interview\s+(?:slot|schedule)|time\s+slots?)\b/i,
       3.5,
     ],
     [
@@ -152,7 +155,8 @@ function senderOf(from: string): Sender {
   const name = (m ? m[1]! : '').trim();
   const local = address.split('@')[0] ?? '';
   const domain = address.split('@')[1] ?? '';
-  const personLocal = /^[a-z]+(?:[._-][a-z]+)?\d{0,4}$/.test(local) && !AUTOMATED_LOCAL.test(local);
+  // first.last, first_l: a person's own mailbox (a single word is as often a brand's: jira@, etsy@).
+  const personLocal = /^[a-z]+[._-][a-z]+\d{0,4}$/.test(local) && !AUTOMATED_LOCAL.test(local) && !COMPANY_LOCAL.test(local);
   const first = name.split(/\s+/)[0]?.toLowerCase() ?? '';
   const companyWords =
     /\b(?:team|support|news|store|shop|bank|service|notifications?|alerts?|billing|app|inc|ltd|llc|co|receipts?|payments?|calendar|account|security|updates?|digest|daily|weekly)\b/i;
@@ -160,12 +164,13 @@ function senderOf(from: string): Sender {
   const personName =
     !companyWords.test(name) &&
     (/^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’.-]*)+$/.test(name) ||
-      (/^[A-Z][a-z'’-]+$/.test(name) && (PERSONAL_DOMAIN.test(address) || (first.length > 2 && local.startsWith(first)))));
+      (/^[A-Z][a-z'’-]+$/.test(name) && (PERSONAL_DOMAIN.test(address) || (first.length > 2 && local.startsWith(first) && local !== first))));
   const automated =
     AUTOMATED_LOCAL.test(local) ||
     BULK_DOMAIN.test(domain) ||
-    (/\b(?:no-?reply|notifications?|team|support|alerts?)\b/i.test(name) && !personLocal);
-  const person = !automated && (personName || (personLocal && !companyWords.test(name)) || PERSONAL_DOMAIN.test(address));
+    (/\b(?:no-?reply|notifications?|alerts?)\b/i.test(name) && !personLocal);
+  const person =
+    !automated && !COMPANY_LOCAL.test(local) && (personName || (personLocal && !companyWords.test(name)) || PERSONAL_DOMAIN.test(address));
   return { address, name, automated, person };
 }
 
