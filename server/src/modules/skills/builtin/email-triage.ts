@@ -19,7 +19,8 @@ type Signal = [name: string, pattern: RegExp, weight: number];
 const AUTOMATED_LOCAL =
   /^(?:no-?reply|do-?not-?reply|donotreply|noreply|notifications?|notify|alerts?|mailer(?:-daemon)?|postmaster|bounces?|system|automated|auto|robot|bot|updates?|news|newsletters?|marketing|promo(?:tions)?|offers|deals|digest|billing|receipts?|orders?|invoices?|payments?|accounts?|security|shipping|delivery|calendar(?:-notification)?|events?|members?|rewards|verify|verification|confirm|statements?|transactions?|auto-confirm|confirmation|tracking|shipment-tracking|order-update|purchases?|itinerary|booking|reservations?|account-security-noreply|drive-shares-noreply|editors-noreply|messenger|discover|engage|wix-team)(?:[._+-].*)?$/i;
 /** Company mailboxes: a person may write from them (a support agent), but they are not a person's own. */
-const COMPANY_LOCAL = /^(?:info|hello|hi|team|support|help|service|services|store|shop|community|feedback|careers|jobs|admin|reply|mail|email|msg|messages|customer\w*|sales|contact|office|hr|ops)(?:[._+-].*)?$/i;
+const COMPANY_LOCAL =
+  /^(?:info|hello|hi|team|support|help|service|services|store|shop|community|feedback|careers|jobs|admin|reply|mail|email|msg|messages|customer\w*|sales|contact|office|hr|ops)(?:[._+-].*)?$/i;
 const BULK_DOMAIN =
   /(?:^|\.)(?:mailchimp|mcsv|sendgrid|mailgun|amazonses|substack|beehiiv|convertkit|klaviyo|hubspot|mktomail|exacttarget|cmail\d*|createsend|constantcontact|e\.|em\.|email\.|mail\.|news\.|newsletter\.|marketing\.|info\.|notifications?\.|alerts?\.|updates?\.)/i;
 const PERSONAL_DOMAIN = /@(?:gmail|googlemail|yahoo|hotmail|outlook|live|icloud|me|mac|aol|proton(?:mail)?|gmx|fastmail|hey|walla|zoho)\./i;
@@ -164,11 +165,10 @@ function senderOf(from: string): Sender {
   const personName =
     !companyWords.test(name) &&
     (/^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’.-]*)+$/.test(name) ||
-      (/^[A-Z][a-z'’-]+$/.test(name) && (PERSONAL_DOMAIN.test(address) || (first.length > 2 && local.startsWith(first) && local !== first))));
+      (/^[A-Z][a-z'’-]+$/.test(name) &&
+        (PERSONAL_DOMAIN.test(address) || (first.length > 2 && local.startsWith(first) && local !== first))));
   const automated =
-    AUTOMATED_LOCAL.test(local) ||
-    BULK_DOMAIN.test(domain) ||
-    (/\b(?:no-?reply|notifications?|alerts?)\b/i.test(name) && !personLocal);
+    AUTOMATED_LOCAL.test(local) || BULK_DOMAIN.test(domain) || (/\b(?:no-?reply|notifications?|alerts?)\b/i.test(name) && !personLocal);
   const person =
     !automated && !COMPANY_LOCAL.test(local) && (personName || (personLocal && !companyWords.test(name)) || PERSONAL_DOMAIN.test(address));
   return { address, name, automated, person };

@@ -184,9 +184,9 @@ const PROTECTED = [
 ];
 
 const FILLER =
-  /^(?:(?:and|also|plus|then|oh|ok|okay|please|pls|maybe|perhaps|too|we|i|you|need|needs|needed|want|wants|should|get|got|grab|buy|pick\s+up|pick|bring|add|put|don't|dont|forget|remember|some|more|another|any|extra|a\s+few|few|several|a\s+bit\s+of|a\s+little|a\s+lot\s+of|lots\s+of|loads\s+of|enough|the|of|to|for|on|our|my|list|shopping|groceries|grocery|us|me|also\s+need|let's|lets|out|of)\b[\s,:]*)+/i;
+  /^(?:(?:and|also|plus|then|oh|ok|okay|please|pls|maybe|perhaps|too|(?:could|can|would|will)\s+you|on\s+(?:the|your)\s+way\s+(?:home|back)|we|i|you|need|needs|needed|want|wants|should|get|got|grab|buy|pick\s+up|pick|bring|add|put|don't|dont|forget|remember|some|more|another|any|extra|a\s+few|few|several|a\s+bit\s+of|a\s+little|a\s+lot\s+of|lots\s+of|loads\s+of|enough|the|of|to|for|on|our|my|list|shopping|groceries|grocery|us|me|also\s+need|let's|lets|out|of)\b[\s,:]*)+/i;
 const TAIL =
-  /\s+(?:(?:by\s+|before\s+|on\s+)?(?:today|tomorrow|tonight|this\s+(?:week|weekend|morning|afternoon|evening)|asap|thanks|thank\s+you)\b.*|for\s+(?:the|a|dinner|lunch|breakfast|tonight|tomorrow|my|our|his|her|their|party|kids|weekend|week|baking|[A-Z][a-z]+)\b.*|if\s+(?:they|there|you|it).*|(?:from|at)\s+(?:the\s+)?(?:store|shop|market|supermarket|bakery|butcher|deli|pharmacy|costco|aldi|lidl|tesco|walmart|target).*|please|too|as\s+well|again|(?:to|on)\s+the\s+list|we(?:'re|\s+are)\s+out|(?:we|i)\s+(?:ran|run)\s+out|(?:we|i)\s+(?:need|have).*|(?:is|are)\s+(?:out|gone|finished|empty|low).*|(?:which|that)\s+.*)$/i;
+  /\s+(?:(?:by\s+|before\s+|on\s+)?(?:today|tomorrow|tonight|this\s+(?:week|weekend|morning|afternoon|evening)|asap|thanks|thank\s+you)\b.*|for\s+(?:the|a|dinner|lunch|breakfast|tonight|tomorrow|my|our|his|her|their|party|kids|weekend|week|baking|[A-Z][a-z]+)\b.*|if\s+(?:they|there|you|it).*|(?:from|at)\s+(?:the\s+)?(?:store|shop|market|supermarket|bakery|butcher|deli|pharmacy|costco|aldi|lidl|tesco|walmart|target).*|please|too|as\s+well|again|on\s+(?:the|your)\s+way(?:\s+(?:home|back))?|(?:to|on)\s+the\s+list|we(?:'re|\s+are)\s+out|(?:we|i)\s+(?:ran|run)\s+out|(?:we|i)\s+(?:need|have).*|(?:is|are)\s+(?:out|gone|finished|empty|low).*|(?:which|that)\s+.*)$/i;
 
 const QTY = `(\\d+\\s*/\\s*\\d+|\\d+(?:[.,]\\d+)?|[½¼¾⅓⅔]|(?:a|an|one|single|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred|half|quarter)\\b)`;
 
@@ -205,7 +205,12 @@ function parseItem(chunk: string): ShoppingItem | null {
     .replace(/[“”"!?]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  s = s.replace(FILLER, '').replace(TAIL, '').trim();
+  s = s
+    .replace(FILLER, '')
+    .replace(TAIL, '')
+    .replace(/^(?:a\s+)?half\s+(?:an?\s+)?(?=(?:kilo|kg|pound|lb|litre|liter|l|dozen)s?\b)/i, '0.5 ')
+    .replace(/^(?:a\s+)?quarter\s+(?:of\s+)?(?:an?\s+)?(?=(?:kilo|kg|pound|lb|litre|liter|l)s?\b)/i, '0.25 ')
+    .trim();
   s = s
     .replace(/^\s*(?:[-*•·+–—]+|\d+[.)](?!\d))\s*/, '')
     .replace(FILLER, '')
@@ -240,7 +245,11 @@ function parseItem(chunk: string): ShoppingItem | null {
         if (UNITS[word]) {
           quantity = q;
           unit = UNITS[word];
-          s = s.slice(m[0].length).replace(/^of\s+/i, '');
+          // "500 ml bottles of water": the amount is the measure; the container is just how it comes.
+          s = s
+            .slice(m[0].length)
+            .replace(/^of\s+/i, '')
+            .replace(new RegExp(`^(?:${CONTAINERS})(?:s|es)?\\s+of\\s+`, 'i'), '');
         } else if (CONTAINER_RE.test(word) || LOAVES[word]) {
           const u = LOAVES[word] ?? [word, word.replace(/s$/, ''), word.replace(/es$/, '')].find((w) => CONTAINER_ONE.test(w)) ?? word;
           quantity = u === 'dozen' ? q * 12 : u === 'pair' ? q * 2 : q;
