@@ -118,7 +118,7 @@ function sameWhen(a: When, b: When): boolean {
   return !a.allDay && !b.allDay && a.at.toMillis() === b.at.toMillis();
 }
 
-const SKIP = /^(now|right now|today's|at once|(?:the|this|next|last)?\s*week-?end)$/i;
+const SKIP = /^(now|right now|today's|at once|(?:the|this|next|last)?\s*week-?end|(?:the\s+)?(?:last|first|same|one|some|other)\s+day)$/i;
 /** Words chrono reads as dates that, alone, mostly are not: "sat" (the verb), "sun", "second" ... */
 const WEAK = /^(sat|sun|mon|wed|thu|fri|tue|tues|thurs|second|march|may|this|the)$/i;
 
@@ -136,7 +136,7 @@ export function findDates(text: string, now: DateTime, opts: { monthFirst?: bool
   // Emoji split "Saturday 🎉 at 8pm" in two; "from 1 July" reads as 1 o'clock. Same-length rewrites keep the indexes.
   const prepared = text
     .replace(/\bbetween(\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+)and(?=\s+\d)/gi, 'from   $1to ')
-    .replace(/\p{Extended_Pictographic}|\u200d|\ufe0f/gu, (m) => ' '.repeat(m.length))
+    .replace(/\p{Extended_Pictographic}|\u200d|\ufe0f|[·•|]/gu, (m) => ' '.repeat(m.length))
     .replace(
       /\b(from|since|between)(?=\s+\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/gi,
       (m) => ' '.repeat(m.length),
@@ -145,6 +145,9 @@ export function findDates(text: string, now: DateTime, opts: { monthFirst?: bool
   const results = engine.parse(prepared, reference, { forwardDate: true }).flatMap((r) => {
     // "evening on Wednesday 21 October at 17:30": chrono takes the day from "evening" (today); read what follows alone.
     const part = /^(?:this\s+)?(?:morning|afternoon|evening|night)\s+(?=\S)/i.exec(r.text);
+    // "last Friday" is behind us: only words that point back are read backwards.
+    if (/\b(?:last|previous|past)\b/i.test(r.text))
+      return engine.parse(r.text, reference, { forwardDate: false }).map((x) => ({ r: x, index: x.index + r.index }));
     if (!part) return [{ r, index: r.index }];
     return engine
       .parse(r.text.slice(part[0].length), reference, { forwardDate: true })
