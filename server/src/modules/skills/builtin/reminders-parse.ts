@@ -11,10 +11,13 @@ export interface Rule {
   interval: number;
   byDay?: string[];
   byMonthDay?: number;
+  /** More days of the month ("the 15th and 30th of every month"). */
+  alsoMonthDays?: number[];
   byMonth?: number;
   bySetPos?: number;
   count?: number;
-  until?: LocalDate;
+  /** The last instant an occurrence may start. */
+  until?: DateTime;
 }
 
 const DAYS: Record<string, string> = {
@@ -136,6 +139,13 @@ export function findRule(text: string): Found | null {
     [
       new RegExp(`\\b(?:on\\s+)?the\\s+(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:day\\s+)?of\\s+${EVERY}\\s+(?:${NUM}\\s+)?months?\\b`, 'i'),
       (m) => ({ freq: 'MONTHLY', interval: m[2] ? num(m[2]) : 1, byMonthDay: Number(m[1]) }),
+    ],
+    [
+      new RegExp(
+        `\\b(?:on\\s+)?the\\s+(\\d{1,2})(?:st|nd|rd|th)?((?:\\s*(?:,|and|&)\\s*(?:the\\s+)?\\d{1,2}(?:st|nd|rd|th)?)+)\\s+(?:days?\\s+)?of\\s+${EVERY}\\s+months?\\b`,
+        'i',
+      ),
+      (m) => ({ freq: 'MONTHLY', interval: 1, byMonthDay: Number(m[1]), alsoMonthDays: (m[2]!.match(/\d{1,2}/g) ?? []).map(Number) }),
     ],
     [
       new RegExp(`\\b(?:on\\s+)?the\\s+first(?:\\s+day)?\\s+of\\s+${EVERY}\\s+(?:${NUM}\\s+)?months?\\b`, 'i'),
@@ -287,18 +297,19 @@ export function ruleText(r: Rule): string {
   const parts = [`FREQ=${r.freq}`];
   if (r.interval > 1) parts.push(`INTERVAL=${r.interval}`);
   if (r.byMonth) parts.push(`BYMONTH=${r.byMonth}`);
-  if (r.byMonthDay !== undefined) parts.push(`BYMONTHDAY=${r.byMonthDay}`);
+  if (r.byMonthDay !== undefined) parts.push(`BYMONTHDAY=${[r.byMonthDay, ...(r.alsoMonthDays ?? [])].join(',')}`);
   if (r.byDay?.length) parts.push(`BYDAY=${r.byDay.join(',')}`);
   if (r.bySetPos !== undefined) parts.push(`BYSETPOS=${r.bySetPos}`);
   if (r.count) parts.push(`COUNT=${r.count}`);
+  else if (r.until) parts.push(`UNTIL=${r.until.toUTC().toFormat("yyyyMMdd'T'HHmmss'Z'")}`);
   return parts.join(';');
 }
 
 function dayMatches(r: Rule, d: DateTime): boolean {
   if (r.byMonth && d.month !== r.byMonth) return false;
   if (r.byMonthDay !== undefined) {
-    const want = r.byMonthDay > 0 ? r.byMonthDay : d.daysInMonth! + r.byMonthDay + 1;
-    if (d.day !== want) return false;
+    const want = [r.byMonthDay, ...(r.alsoMonthDays ?? [])].map((n) => (n > 0 ? n : d.daysInMonth! + n + 1));
+    if (!want.includes(d.day)) return false;
   }
   if (r.byDay?.length) {
     const code = DAY_ORDER[d.weekday - 1]!;
@@ -417,8 +428,15 @@ function assigneeOf(text: string, members: readonly string[]): { name: string; s
 }
 
 function titleOf(text: string, spans: Array<[number, number]>): string {
+  // Overlapping spans ("tomorrow morning" and "morning") are cut once, as their union.
+  const merged: Array<[number, number]> = [];
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    const last = merged[merged.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
+  }
   let s = text;
-  for (const [a, b] of [...spans].sort((x, y) => y[0] - x[0])) s = `${s.slice(0, a)} ${s.slice(b)}`;
+  for (const [a, b] of merged.reverse()) s = `${s.slice(0, a)} ${s.slice(b)}`;
   s = s
     .replace(LEAD_IN, '')
     .replace(/\b(?:starting|beginning|from|until|till)\s*$/i, '')
@@ -427,8 +445,37 @@ function titleOf(text: string, spans: Array<[number, number]>): string {
     .replace(/\s+/g, ' ')
     .replace(/\s+([,.;!?])/g, '$1')
     .replace(/^[\s,.;:!?-]+|[\s,.;:!?-]+$/g, '');
-  if (!s) s = text.trim().slice(0, 200) || 'Reminder';
+  if (!s) s = 'Reminder';
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+const UNITS: Record<string, 'days' | 'weeks' | 'months' | 'years'> = { day: 'days', week: 'weeks', month: 'months', year: 'years' };
+
+/** "until June 30", "until May", "for 3 weeks": the last moment the repeat may start, and the words that say it. */
+function endOf(text: string, due: DateTime): { until: DateTime; span: [number, number] } | null {
+  const zone = due.zoneName!;
+  const lasting = new RegExp(`\\bfor\\s+(?:the\\s+next\\s+)?${NUM}\\s+(day|week|month|year)s?\\b`, 'i').exec(text);
+  if (lasting) {
+    const until = due.plus({ [UNITS[lasting[2]!.toLowerCase()]!]: num(lasting[1]!) }).minus({ minutes: 1 });
+    return { until, span: [lasting.index, lasting.index + lasting[0].length] };
+  }
+  const word = /\b(?:until|till|til|through|thru|up\s+to)\s+/i.exec(text);
+  if (!word) return null;
+  const after = text.slice(word.index + word[0].length);
+  const month = new RegExp(`^(?:the\\s+end\\s+of\\s+)?${MONTH}\\b(?!\\s+\\d)`, 'i').exec(after);
+  if (month) {
+    // "until June": the last occurrence is in May (or, "until the end of June", in June).
+    const m = monthOf(month[0].replace(/^the\s+end\s+of\s+/i, ''));
+    let first = due.set({ month: m, day: 1 }).startOf('day');
+    if (first <= due) first = first.plus({ years: 1 });
+    const until = (/^the\s+end/i.test(month[0]) ? first.plus({ months: 1 }) : first).minus({ seconds: 1 });
+    return { until, span: [word.index, word.index + word[0].length + month[0].length] };
+  }
+  const date = findDates(after, due)[0];
+  if (!date || date.index > 4) return null;
+  const day = date.start.allDay ? date.start.date : date.start.at;
+  const until = atLocal(zone, { year: day.year, month: day.month, day: day.day, hour: 23, minute: 59, second: 59 });
+  return { until, span: [word.index, word.index + word[0].length + date.index + date.text.length] };
 }
 
 /** `text` read as a reminder: for whom, what, when first, and how it repeats. */
@@ -472,6 +519,13 @@ export function parseReminder(text: string, now: DateTime, members: readonly str
       spans.push([count.index, count.index + count[0].length]);
     }
     due = firstOccurrence(found.rule, time, now, from);
+    if (due && !count) {
+      const end = endOf(rest, due);
+      if (end) {
+        found.rule.until = end.until;
+        spans.push(end.span);
+      }
+    }
     rrule = ruleText(found.rule);
   } else {
     const dates = findDates(clean, now);
