@@ -3,14 +3,11 @@
 // reminders by due (to the minute), assignee (ignoring case) and rrule by the dates it generates;
 // shopping by the set of items (name singular and lowercase, quantities normalised to g, ml and pieces,
 // category exact); invoices and calendar conflicts exactly.
-import { DateTime } from 'luxon';
-import { expandRrule } from '../server/src/modules/skills/builtin/time.js';
+import { expandRrule, instantIn as instantOf } from '../server/src/modules/skills/builtin/time.js';
 
-/** An expected value in the sets: an instant with offset, a local wall time in the case's zone, or a date. */
-export function instantOf(value: string, zone: string): DateTime {
-  const hasOffset = /(?:Z|[+-]\d\d:?\d\d)$/.test(value);
-  return hasOffset ? DateTime.fromISO(value, { setZone: true }) : DateTime.fromISO(value, { zone });
-}
+export { instantOf };
+
+type Instant = ReturnType<typeof instantOf>;
 
 const isDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v);
 const minute = (v: string, zone: string) => Math.floor(instantOf(v, zone).toMillis() / 60_000);
@@ -33,9 +30,9 @@ export function sameDates(
 }
 
 /** Two rules are the same when they generate the same dates from their first occurrence (the next 3 years, at most 60). */
-export function sameRule(a: string | undefined, aDue: DateTime, b: string | undefined, bDue: DateTime, zone: string): boolean {
+function sameRule(a: string | undefined, aDue: Instant, b: string | undefined, bDue: Instant, zone: string): boolean {
   if (!a || !b) return !a && !b;
-  const gen = (rule: string, due: DateTime) =>
+  const gen = (rule: string, due: Instant) =>
     expandRrule(rule, due, zone, due.plus({ years: 3 }))
       .slice(0, 60)
       .map((d) => Math.floor(d.toMillis() / 60_000))
@@ -64,7 +61,7 @@ const VOLUME: Record<string, number> = { ml: 1, cl: 10, l: 1000, gallon: 3785.41
 const PIECES: Record<string, number> = { dozen: 12, pair: 2, couple: 2 };
 
 /** A quantity in g, ml or pieces (a jar, can, bottle, pack ... is one piece). */
-export function normaliseQuantity(quantity: number | undefined, unit: string | undefined): string {
+function normaliseQuantity(quantity: number | undefined, unit: string | undefined): string {
   if (quantity === undefined) return '-';
   const u = (unit ?? '').toLowerCase().replace(/s$/, '');
   if (MASS[u] !== undefined) return `${Math.round(quantity * MASS[u]!)}g`;

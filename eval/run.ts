@@ -3,7 +3,6 @@
 // Exits 1 when a skill misses its target. Flags: --failures (tuning cases that fail), --all-failures, --json.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DateTime } from 'luxon';
 import { runSkill, standaloneSkillContext } from '../server/src/modules/skills/index.js';
 import { instantOf, sameDates, samePairs, sameReminder, sameShopping } from './compare.js';
 
@@ -106,7 +105,7 @@ export async function runEval(): Promise<SetResult[]> {
     };
     for (const [i, c] of cases.entries()) {
       const input = prepare(c.input);
-      const now = typeof input.now === 'string' ? DateTime.fromISO(input.now).toJSDate() : new Date('2026-03-10T14:00:00Z');
+      const now = typeof input.now === 'string' ? new Date(input.now) : new Date('2026-03-10T14:00:00Z');
       const sctx = standaloneSkillContext({ now, timeZone: zoneOf(input) });
       let actual: unknown;
       try {

@@ -37,7 +37,7 @@ export function getSkill(id: string, modules: readonly ModuleDef[] = builtinModu
   return skill;
 }
 
-export interface InputIssue {
+interface InputIssue {
   path: string;
   message: string;
 }

@@ -11,7 +11,7 @@ interface Occurrence {
 }
 
 /** Every pair of events some occurrences of which overlap for a positive time inside [from, to). */
-export function findConflicts(input: {
+function findConflicts(input: {
   events: { id: string; start: string; end: string; rrule?: string; timeZone: string }[];
   from: string;
   to: string;

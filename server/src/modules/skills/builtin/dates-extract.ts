@@ -5,7 +5,7 @@ import { isoDate, isoInstant, nowIn } from './time.js';
 
 const value = (w: When) => (w.allDay ? isoDate(w.date) : isoInstant(w.at));
 
-export function presentDates(found: FoundDate[]): ExtractedDate[] {
+function presentDates(found: FoundDate[]): ExtractedDate[] {
   const seen = new Set<string>();
   const out: ExtractedDate[] = [];
   for (const f of found) {

@@ -181,7 +181,7 @@ interface Scored {
   sender: Sender;
 }
 
-export function classify(input: Input): Scored {
+function classify(input: Input): Scored {
   const sender = senderOf(input.from);
   let raw = input.text || input.html || '';
   if (looksLikeHtml(raw.slice(0, READ * 4))) raw = htmlToText(raw.slice(0, READ * 8));
@@ -270,7 +270,7 @@ const LABEL: Record<TriageCategory, string> = {
   fyi: 'is from a person and needs no action',
 };
 
-export function triageLocal(input: Input, sctx: SkillContext | null): Output {
+function triageLocal(input: Input, sctx: SkillContext | null): Output {
   const { category, reasons, body, sender } = classify(input);
   const zone = sctx?.timeZone ?? 'UTC';
   const asks = category === 'action' || category === 'meeting';

@@ -26,13 +26,13 @@ function nameOf(from: string): string {
 }
 
 /** The question of a message, if it asks one: the sentence that asks, else null. */
-export function questionOf(text: string): string | null {
+function questionOf(text: string): string | null {
   const body = withoutQuotes(looksLikeHtml(text) ? htmlToText(text) : text).slice(0, 20_000);
   if (!ASKS.test(body)) return null;
   return sentencesOf(body).find((s) => ASKS.test(s)) ?? body.trim().slice(0, 200);
 }
 
-export function detectFollowups(input: Input, now: DateTime): Output {
+function detectFollowups(input: Input, now: DateTime): Output {
   const mine = new Set((Array.isArray(input.me) ? input.me : [input.me]).map(addressOf));
   const out: Output = [];
   for (const thread of input.threads) {

@@ -12,7 +12,7 @@ interface Dec {
  * Reads a decimal exactly from its text. A JSON number is read through its shortest round-trip
  * text (`1.1` stays 1.1, not 1.100000000000000088817...), which is what the person wrote.
  */
-export function decimal(v: number | string, where: string): Dec {
+function decimal(v: number | string, where: string): Dec {
   const text = typeof v === 'number' ? String(v) : v.trim();
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new AppError('invalid_input', `${where}: ${text} is not a decimal number`);
@@ -29,7 +29,7 @@ export function decimal(v: number | string, where: string): Dec {
 }
 
 /** n / d rounded half away from zero (d > 0). */
-export function roundHalfAwayFromZero(n: bigint, d: bigint): bigint {
+function roundHalfAwayFromZero(n: bigint, d: bigint): bigint {
   const neg = n < 0n;
   const a = neg ? -n : n;
   const q = (2n * a + d) / (2n * d);
@@ -48,7 +48,7 @@ function toNumber(v: bigint, what: string): number {
  * tax = round((subtotal − discount) × taxRate / 100); total = subtotal − discount + tax. Every round is
  * half away from zero, on exact integers (BigInt), never on binary floating point.
  */
-export function invoiceTotals(input: {
+function invoiceTotals(input: {
   lines: { quantity: number | string; unitPrice: number | string }[];
   taxRate: number | string;
   discount?: number | string;

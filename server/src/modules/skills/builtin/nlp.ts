@@ -5,7 +5,7 @@ import type { Document, ItemSentence, ItsHelpers } from 'wink-nlp';
 type Nlp = { readDoc(text: string): Document; its: ItsHelpers };
 let loading: Promise<Nlp> | null = null;
 
-export function loadNlp(): Promise<Nlp> {
+function loadNlp(): Promise<Nlp> {
   loading ??= (async () => {
     const [{ default: winkNLP }, { default: model }] = await Promise.all([import('wink-nlp'), import('wink-eng-lite-web-model')]);
     const nlp = winkNLP(model);

@@ -48,7 +48,7 @@ function candidatesOf(s: Sentence, df: Map<string, number>): Candidate[] {
     .sort((a, b) => rarity(b) - rarity(a));
 }
 
-export async function quizLocal(text: string, count: number): Promise<QuizQuestion[]> {
+async function quizLocal(text: string, count: number): Promise<QuizQuestion[]> {
   const plain = looksLikeHtml(text) ? htmlToText(text) : text;
   if (!plain.trim()) return [];
   const sentences = (await readSentences(plain)).filter((s) => s.text.length >= 20 && s.text.length <= 400);

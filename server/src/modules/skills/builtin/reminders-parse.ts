@@ -3,10 +3,10 @@ import type { DateTime } from 'luxon';
 import { AppError } from '#core/errors.js';
 import { defineSkill } from '#core/skill.js';
 import { findDates, impossibleDate } from './dates.js';
-import { atLocal, isoInstant, isValidDate, type LocalDate, nowIn } from './time.js';
+import { atLocal, isoInstant, isValidDate, nowIn } from './time.js';
 
 /** A recurrence the reminder text says, before its first occurrence is known. */
-export interface Rule {
+interface Rule {
   freq: 'HOURLY' | 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'YEARLY';
   interval: number;
   byDay?: string[];
@@ -133,7 +133,7 @@ function refine(text: string, found: Found): [number, number] | undefined {
 }
 
 /** The first recurrence phrase of the text, with where it stands (so the title can leave it out). */
-export function findRule(text: string): Found | null {
+function findRule(text: string): Found | null {
   const tries: Array<[RegExp, (m: RegExpExecArray) => Rule | null]> = [
     // the 1st of every month, on the 15th of each month, every month on the 3rd
     [
@@ -293,7 +293,7 @@ export function findRule(text: string): Found | null {
   return null;
 }
 
-export function ruleText(r: Rule): string {
+function ruleText(r: Rule): string {
   const parts = [`FREQ=${r.freq}`];
   if (r.interval > 1) parts.push(`INTERVAL=${r.interval}`);
   if (r.byMonth) parts.push(`BYMONTH=${r.byMonth}`);
@@ -331,14 +331,14 @@ function dayMatches(r: Rule, d: DateTime): boolean {
   return true;
 }
 
-export interface TimeOfDay {
+interface TimeOfDay {
   hour: number;
   minute: number;
   span?: [number, number];
 }
 
 /** The time of day the text says: "at 7pm", "19:30", "at noon", "in the morning", "at 5" (afternoon). */
-export function findTime(text: string): TimeOfDay | null {
+function findTime(text: string): TimeOfDay | null {
   const evening = /\b(evening|tonight|night|dinner|supper|pm)\b/i.test(text);
   const withMeridiem = /\b(?:at\s+|@\s*|by\s+|around\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*(a\.?m\.?|p\.?m\.?)(?![a-z])/i.exec(text);
   if (withMeridiem) {
@@ -386,7 +386,7 @@ export function findTime(text: string): TimeOfDay | null {
 const DEFAULT_TIME = { hour: 9, minute: 0 };
 
 /** The first occurrence of the rule strictly after `now`, at `time` (09:00 when the text gives none), on or after `from`. */
-export function firstOccurrence(rule: Rule, time: TimeOfDay | null, now: DateTime, from?: DateTime): DateTime | null {
+function firstOccurrence(rule: Rule, time: TimeOfDay | null, now: DateTime, from?: DateTime): DateTime | null {
   const zone = now.zoneName!;
   if (rule.freq === 'HOURLY')
     return (time ? atLocal(zone, { year: now.year, month: now.month, day: now.day, ...time }) : now).plus({
@@ -479,7 +479,7 @@ function endOf(text: string, due: DateTime): { until: DateTime; span: [number, n
 }
 
 /** `text` read as a reminder: for whom, what, when first, and how it repeats. */
-export function parseReminder(text: string, now: DateTime, members: readonly string[]) {
+function parseReminder(text: string, now: DateTime, members: readonly string[]) {
   const clean = text
     .replace(/[\u2018\u2019]/g, "'")
     .replace(/\s+/g, ' ')

@@ -153,7 +153,7 @@ const SINGULAR: Record<string, string> = {
 };
 
 /** The singular of an item name (its last word). */
-export function singular(name: string): string {
+function singular(name: string): string {
   if (!/[a-z]$/.test(name)) return name;
   const words = name.split(' ');
   const last = words[words.length - 1]!;
@@ -299,7 +299,7 @@ function parseItem(chunk: string): ShoppingItem | null {
 }
 
 /** Items of a shopping list written in plain language. */
-export function parseShopping(text: string): ShoppingItem[] {
+function parseShopping(text: string): ShoppingItem[] {
   let t = ` ${text.replace(/\r/g, '')} `;
   const keep = new Map<string, string>();
   PROTECTED.forEach((p, i) => {

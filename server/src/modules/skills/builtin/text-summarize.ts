@@ -17,7 +17,7 @@ export function scoreSentences(sentences: Sentence[]): number[] {
 }
 
 /** Noun phrases ("green plants", "Calvin cycle") ranked by how often they occur, then by length. */
-export function keyPhrasesOf(sentences: Sentence[], limit = 8): string[] {
+function keyPhrasesOf(sentences: Sentence[], limit = 8): string[] {
   const counts = new Map<string, { text: string; n: number; first: number }>();
   let order = 0;
   for (const s of sentences) {
@@ -54,7 +54,7 @@ export function keyPhrasesOf(sentences: Sentence[], limit = 8): string[] {
     .map((c) => c.text);
 }
 
-export async function summarizeLocal(text: string, maxSentences: number) {
+async function summarizeLocal(text: string, maxSentences: number) {
   const plain = looksLikeHtml(text) ? htmlToText(text) : text;
   if (!plain.trim()) return { summary: '', keyPhrases: [] };
   const sentences = await readSentences(plain);

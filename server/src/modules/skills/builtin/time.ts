@@ -34,6 +34,11 @@ export function isValidDate(d: LocalDate): boolean {
   return DateTime.fromObject({ year: d.year, month: d.month, day: d.day }, { zone: 'UTC' }).isValid;
 }
 
+/** An ISO 8601 value with its own offset, or a wall-clock time (no offset) in `zone`. */
+export function instantIn(value: string, zone: string): DateTime {
+  return /(?:Z|[+-]\d\d:?\d\d)$/.test(value) ? DateTime.fromISO(value, { setZone: true }) : DateTime.fromISO(value, { zone });
+}
+
 /** `2026-03-08T15:00:00-04:00`: seconds kept, milliseconds dropped, the zone's offset at that instant. */
 export function isoInstant(dt: DateTime): string {
   return dt.set({ millisecond: 0 }).toISO({ suppressMilliseconds: true, includeOffset: true })!;
@@ -46,7 +51,7 @@ export function isoDate(d: LocalDate | DateTime): string {
 const MAX_OCCURRENCES = 50_000;
 
 /** Removes an `RRULE:` prefix and checks the rule parses; returns it normalised. */
-export function parseRrule(rule: string, where = 'rrule'): ICAL.Recur {
+function parseRrule(rule: string, where = 'rrule'): ICAL.Recur {
   const text = rule.trim().replace(/^RRULE:/i, '');
   let recur: ICAL.Recur;
   try {
