@@ -382,9 +382,8 @@ skill
         def = getSkill(id);
       } catch (e) {
         // Not a built-in skill: look through every module (their pure skills run here too).
-        const { modules } = await import('#modules/index.js');
         if (asCliError(e).code !== 'not_found') throw e;
-        def = getSkill(id, modules);
+        def = getSkill(id, (await import('#modules/index.js')).modules);
       }
       const output = await runSkill(standaloneSkillContext(), def, input);
       process.stdout.write(`${JSON.stringify(output)}\n`);
