@@ -17,11 +17,20 @@ const SkillText = z
   .max(MAX_SKILL_TEXT, `must be at most ${MAX_SKILL_TEXT} characters`)
   .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
-/** An instant with its offset, e.g. `2026-03-08T15:00:00-04:00` (or `Z`). */
-export const Instant = z.iso.datetime({
-  offset: true,
-  message: 'must be an ISO 8601 date-time with an offset, e.g. 2026-03-08T15:00:00-04:00',
-});
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+function isDateTime(value: string, needsOffset: boolean): boolean {
+  const m = DATE_TIME.exec(value);
+  if (!m || (needsOffset && !m[7])) return false;
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 && s <= 59;
+}
+/** An instant with its offset, e.g. `2026-03-08T15:00:00-04:00` (or `Z`); seconds may be left out. */
+export const Instant = z
+  .string()
+  .refine((v) => isDateTime(v, true), 'must be an ISO 8601 date-time with an offset, e.g. 2026-03-08T15:00:00-04:00');
+/** A date-time as input: with an offset, or without one to mean the wall-clock time in the input's zone. */
+const DateTimeIn = z.string().refine((v) => isDateTime(v, false), 'must be an ISO 8601 date-time, e.g. 2026-03-08T15:00:00-04:00');
 
 function isTimeZone(name: string): boolean {
   try {
@@ -60,7 +69,7 @@ export const EmailTriageInput = z.strictObject({
   /** Raw headers, when known (List-Unsubscribe, Precedence, Auto-Submitted help tell bulk from personal mail). */
   headers: z.record(z.string().max(200), z.string().max(10_000)).optional(),
   /** When the message was sent; relative dates in it resolve from here. */
-  date: Instant.optional(),
+  date: DateTimeIn.optional(),
 });
 export type EmailTriageInput = z.input<typeof EmailTriageInput>;
 
@@ -78,7 +87,7 @@ export type EmailTriageOutput = z.infer<typeof EmailTriageOutput>;
 export const DatesExtractInput = z.strictObject({
   text: SkillText,
   /** Relative words resolve forward from here; the caller's clock when omitted. */
-  now: Instant.optional(),
+  now: DateTimeIn.optional(),
   /** The zone dates are meant in; the caller's zone when omitted. */
   timeZone: TimeZone.optional(),
 });
@@ -99,7 +108,7 @@ export type DatesExtractOutput = z.infer<typeof DatesExtractOutput>;
 
 export const RemindersParseInput = z.strictObject({
   text: z.string().trim().min(1, 'must say what to be reminded of').max(10_000),
-  now: Instant.optional(),
+  now: DateTimeIn.optional(),
   timeZone: TimeZone.optional(),
   /** Names of the people a reminder may be for (the space's members when omitted). */
   members: z.array(z.string().trim().min(1).max(100)).max(100).optional(),
@@ -232,9 +241,9 @@ export const CalendarConflictsInput = z.strictObject({
     .array(
       z.strictObject({
         id: z.string().min(1).max(500),
-        /** The first occurrence. */
-        start: Instant,
-        end: Instant,
+        /** The first occurrence (without an offset: wall-clock time in `timeZone`). */
+        start: DateTimeIn,
+        end: DateTimeIn,
         /** RFC 5545 rule (the `RRULE:` prefix is optional). */
         rrule: z.string().max(1000).optional(),
         /** Recurrences keep their wall-clock time in this zone. */
@@ -243,8 +252,9 @@ export const CalendarConflictsInput = z.strictObject({
       }),
     )
     .max(2000),
-  from: Instant,
-  to: Instant,
+  /** The window (without an offset: UTC). */
+  from: DateTimeIn,
+  to: DateTimeIn,
 });
 export type CalendarConflictsInput = z.input<typeof CalendarConflictsInput>;
 export const CalendarConflictsOutput = z.array(z.object({ a: z.string(), b: z.string() }));
@@ -255,7 +265,7 @@ export type CalendarConflictsOutput = z.infer<typeof CalendarConflictsOutput>;
 export const FollowupsDetectInput = z.strictObject({
   /** The person's address (or several, for people with more than one). */
   me: z.union([z.string().min(1).max(1000), z.array(z.string().min(1).max(1000)).min(1).max(20)]),
-  now: Instant.optional(),
+  now: DateTimeIn.optional(),
   /** A thread is due a follow-up when its last message is at least this many days old. */
   days: z.number().min(0).max(3650).default(3),
   threads: z
@@ -264,7 +274,7 @@ export const FollowupsDetectInput = z.strictObject({
         id: z.string().min(1).max(500),
         subject: z.string().max(10_000).default(''),
         messages: z
-          .array(z.strictObject({ from: z.string().max(1000), date: Instant, text: z.string().max(MAX_SKILL_TEXT).default('') }))
+          .array(z.strictObject({ from: z.string().max(1000), date: DateTimeIn, text: z.string().max(MAX_SKILL_TEXT).default('') }))
           .max(1000),
       }),
     )

@@ -155,6 +155,12 @@ describe('dates.extract', () => {
     expect(await error(at('x'.repeat(1_048_577)))).toMatchObject({ code: 'invalid_input' });
   });
 
+  it('reads `now` without seconds or without an offset (then as wall-clock time in the zone), and refuses 30 February', async () => {
+    expect((await at('tomorrow at 9', '2026-03-10T10:00'))[0]!.start).toBe('2026-03-11T09:00:00-04:00');
+    expect((await at('tomorrow at 9', '2026-03-10T10:00-04:00'))[0]!.start).toBe('2026-03-11T09:00:00-04:00');
+    expect(await error(at('tomorrow', '2026-02-30T10:00'))).toMatchObject({ code: 'invalid_input' });
+  });
+
   it('refuses an unknown time zone with a clear message', async () => {
     const e = await error(run('dates.extract', { text: 'tomorrow', timeZone: 'Mars/Olympus' }));
     expect([e.code, e.message]).toEqual(['invalid_input', expect.stringContaining('timeZone')]);

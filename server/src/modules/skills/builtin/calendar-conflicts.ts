@@ -1,8 +1,7 @@
 import { CalendarConflictsInput, CalendarConflictsOutput } from '@csme/contracts/skills';
-import { DateTime } from 'luxon';
 import { AppError } from '#core/errors.js';
 import { defineSkill } from '#core/skill.js';
-import { expandRrule } from './time.js';
+import { expandRrule, instantIn } from './time.js';
 
 interface Occurrence {
   event: number;
@@ -16,8 +15,8 @@ function findConflicts(input: {
   from: string;
   to: string;
 }): { a: string; b: string }[] {
-  const from = DateTime.fromISO(input.from, { setZone: true });
-  const to = DateTime.fromISO(input.to, { setZone: true });
+  const from = instantIn(input.from, 'UTC');
+  const to = instantIn(input.to, 'UTC');
   if (to <= from)
     throw new AppError('invalid_input', 'to: must be after from', { issues: [{ path: 'to', message: 'must be after from' }] });
   const ids = new Set<string>();
@@ -29,8 +28,8 @@ function findConflicts(input: {
         issues: [{ path: `${where}.id`, message: 'is used twice' }],
       });
     ids.add(e.id);
-    const start = DateTime.fromISO(e.start, { setZone: true });
-    const end = DateTime.fromISO(e.end, { setZone: true });
+    const start = instantIn(e.start, e.timeZone);
+    const end = instantIn(e.end, e.timeZone);
     const length = end.toMillis() - start.toMillis();
     if (length < 0)
       throw new AppError('invalid_input', `${where}.end: must not be before start`, {

@@ -5,7 +5,7 @@ import { defineSkill, type SkillContext } from '#core/skill.js';
 import { findDates } from './dates.js';
 import { tryModel } from './model.js';
 import { htmlToText, looksLikeHtml, sentencesOf, withoutQuotes } from './text.js';
-import { isoDate, isoInstant } from './time.js';
+import { instantIn, isoDate, isoInstant } from './time.js';
 
 type Input = z.output<typeof EmailTriageInput>;
 type Output = z.input<typeof EmailTriageOutput>;
@@ -275,7 +275,7 @@ function triageLocal(input: Input, sctx: SkillContext | null): Output {
   const zone = sctx?.timeZone ?? 'UTC';
   const asks = category === 'action' || category === 'meeting';
   // Dates resolve from when the mail was sent; only mail that asks for something needs them.
-  const sent = !asks ? null : input.date ? DateTime.fromISO(input.date, { setZone: true }) : sctx ? DateTime.fromJSDate(sctx.now) : null;
+  const sent = !asks ? null : input.date ? instantIn(input.date, zone) : sctx ? DateTime.fromJSDate(sctx.now) : null;
   const now = sent?.isValid ? sent.setZone(zone) : null;
   const items = asks ? actionItems(body, input.subject, now) : [];
   const text = `${input.subject} ${body.slice(0, 2000)}`;

@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import { defineSkill } from '#core/skill.js';
 import { htmlToText, looksLikeHtml, sentencesOf, withoutQuotes } from './text.js';
-import { isoInstant } from './time.js';
+import { instantIn, isoInstant } from './time.js';
 
 type Input = z.output<typeof FollowupsDetectInput>;
 type Output = z.input<typeof FollowupsDetectOutput>;
@@ -36,10 +36,11 @@ function detectFollowups(input: Input, now: DateTime): Output {
   const mine = new Set((Array.isArray(input.me) ? input.me : [input.me]).map(addressOf));
   const out: Output = [];
   for (const thread of input.threads) {
-    const messages = [...thread.messages].sort((a, b) => Date.parse(a.date) - Date.parse(b.date));
+    const at = (m: { date: string }) => instantIn(m.date, now.zoneName ?? 'UTC').toMillis();
+    const messages = [...thread.messages].sort((a, b) => at(a) - at(b));
     const last = messages[messages.length - 1];
     if (!last) continue;
-    const sent = DateTime.fromISO(last.date, { setZone: true });
+    const sent = instantIn(last.date, now.zoneName ?? 'UTC');
     if (now.diff(sent, 'days').days < input.days) continue;
     const question = questionOf(last.text);
     if (!question) continue;
@@ -79,7 +80,7 @@ export const followupsDetect = defineSkill({
   input: FollowupsDetectInput,
   output: FollowupsDetectOutput,
   async run(sctx, input) {
-    const now = input.now ? DateTime.fromISO(input.now, { setZone: true }) : DateTime.fromJSDate(sctx.now).setZone(sctx.timeZone);
+    const now = input.now ? instantIn(input.now, sctx.timeZone) : DateTime.fromJSDate(sctx.now).setZone(sctx.timeZone);
     return detectFollowups(input, now);
   },
 });

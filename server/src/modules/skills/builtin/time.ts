@@ -20,7 +20,7 @@ export interface LocalDateTime extends LocalDate {
 export function nowIn(sctx: SkillContext, input: { now?: string; timeZone?: string }): DateTime {
   const zone = input.timeZone ?? sctx.timeZone;
   if (!IANAZone.isValidZone(zone)) throw new AppError('invalid_input', `timeZone: ${zone} is not an IANA time zone`);
-  const now = input.now ? DateTime.fromISO(input.now, { setZone: true }) : DateTime.fromJSDate(sctx.now);
+  const now = input.now ? instantIn(input.now, zone) : DateTime.fromJSDate(sctx.now);
   if (!now.isValid) throw new AppError('invalid_input', 'now: is not a valid date-time');
   return now.setZone(zone);
 }
@@ -36,7 +36,7 @@ export function isValidDate(d: LocalDate): boolean {
 
 /** An ISO 8601 value with its own offset, or a wall-clock time (no offset) in `zone`. */
 export function instantIn(value: string, zone: string): DateTime {
-  return /(?:Z|[+-]\d\d:?\d\d)$/.test(value) ? DateTime.fromISO(value, { setZone: true }) : DateTime.fromISO(value, { zone });
+  return /(?:Z|[+-]\d\d(?::?\d\d)?)$/.test(value) ? DateTime.fromISO(value, { setZone: true }) : DateTime.fromISO(value, { zone });
 }
 
 /** `2026-03-08T15:00:00-04:00`: seconds kept, milliseconds dropped, the zone's offset at that instant. */
