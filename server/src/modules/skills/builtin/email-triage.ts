@@ -20,7 +20,7 @@ const AUTOMATED_LOCAL =
   /^(?:no-?reply|do-?not-?reply|donotreply|noreply|notifications?|notify|alerts?|mailer(?:-daemon)?|postmaster|bounces?|system|automated|auto|robot|bot|updates?|news|newsletters?|marketing|promo(?:tions)?|offers|deals|digest|billing|receipts?|orders?|invoices?|payments?|accounts?|security|shipping|delivery|calendar(?:-notification)?|events?|members?|rewards|verify|verification|confirm|statements?|transactions?|auto-confirm|confirmation|tracking|shipment-tracking|order-update|purchases?|itinerary|booking|reservations?|account-security-noreply|drive-shares-noreply|editors-noreply|messenger|discover|engage|wix-team)(?:[._+-].*)?$/i;
 /** Company mailboxes: a person may write from them (a support agent), but they are not a person's own. */
 const COMPANY_LOCAL =
-  /^(?:info|hello|hi|team|support|help|service|services|store|shop|community|feedback|careers|jobs|admin|reply|mail|email|msg|messages|customer\w*|sales|contact|office|hr|ops)(?:[._+-].*)?$/i;
+  /^(?:info|hello|hi|team|support|help|helpdesk|servicedesk|it|service|services|store|shop|community|feedback|careers|jobs|admin|reply|mail|email|msg|messages|customer\w*|sales|contact|office|hr|ops)(?:[._+-].*)?$/i;
 const BULK_DOMAIN =
   /(?:^|\.)(?:mailchimp|mcsv|sendgrid|mailgun|amazonses|substack|beehiiv|convertkit|klaviyo|hubspot|mktomail|exacttarget|cmail\d*|createsend|constantcontact|e\.|em\.|email\.|mail\.|news\.|newsletter\.|marketing\.|info\.|notifications?\.|alerts?\.|updates?\.)/i;
 const PERSONAL_DOMAIN = /@(?:gmail|googlemail|yahoo|hotmail|outlook|live|icloud|me|mac|aol|proton(?:mail)?|gmx|fastmail|hey|walla|zoho)\./i;
@@ -54,6 +54,11 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
       2,
     ],
     ['a refund', /\brefund(?:ed)?\s+(?:of|has|was|issued|processed|confirm\w*)|\byour\s+refund\b/i, 3],
+    [
+      'money received',
+      /\b(?:(?:sent|transferred|paid)\s+you\s+(?:[$€£₪]\s?\d|\d[\d,.]*\s?(?:USD|EUR|GBP|ILS|NIS))|(?:sent|transferred|paid)\s+(?:[$€£₪]\s?\d[\d,.]*|\d[\d,.]*\s?(?:USD|EUR|GBP|ILS|NIS))\s+to\s+you\b|you(?:'ve|\s+have)?\s+(?:received|got)\s+(?:money|a\s+payment|[$€£₪]\s?\d)|money\s+is\s+(?:now\s+)?in\s+your|payment\s+received\s+from)/i,
+      4,
+    ],
   ],
   notification: [
     [
@@ -68,7 +73,7 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
     ],
     [
       'a system alert',
-      /\b(?:(?:build|deploy(?:ment)?|pipeline|job|workflow|run|check|test)s?\s+(?:failed|succeeded|passed|broken|fixed|completed|was\s+cancelled)|(?:commented\s+on|mentioned\s+you|assigned\s+(?:to\s+)?you|requested\s+your\s+review|opened\s+(?:a|an|this)\s+(?:pull\s+request|issue)|merged|new\s+(?:comment|follower|connection|message|login|review)|pull\s+request|merge\s+request)|(?:storage|mailbox|disk|quota)\s+(?:is\s+)?(?:almost\s+|nearly\s+)?full|backup\s+(?:completed|failed|finished)|(?:server|service|site|website|monitor|uptime)\s+(?:is\s+)?(?:down|up|restored|degraded)|incident|outage|maintenance\s+(?:window|scheduled|notice))\b/i,
+      /\b(?:(?:build|deploy(?:ment)?|pipeline|job|workflow|run|check|test)s?\s+(?:failed|succeeded|passed|broken|fixed|completed|was\s+cancelled)|(?:commented\s+on|mentioned\s+you|assigned\s+(?:to\s+)?you|requested\s+your\s+review|opened\s+(?:a|an|this)\s+(?:pull\s+request|issue)|merged|new\s+(?:comment|follower|connection|message|login|review)|pull\s+request|merge\s+request)|(?:storage|mailbox|disk|quota)\s+(?:is\s+)?(?:almost\s+|nearly\s+)?full|backup\s+(?:completed|failed|finished)|(?:server|service|site|website|monitor|uptime)\s+(?:is\s+)?(?:down|up|restored|degraded)|incident|outage|maintenance\s+(?:window|scheduled|notice))\b|scheduled\s+(?:maintenance|downtime)|will\s+be\s+(?:unavailable|down|offline|interrupted)/i,
       3.5,
     ],
     [
@@ -112,7 +117,7 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
     ],
     [
       'a scheduling request',
-      /\b(?:(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|does\s+[^.?\n]{0,40}\s+work\s+for\s+you|what\s+time\s+works|when\s+(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|(?:find|pick|suggest|propose|set\s+up|book|schedule|arrange)\s+(?:a\s+)?(?:time|slot|date|meeting|call|chat)|(?:schedule|set\s+up|book|arrange|have)\s+(?:a|an|our|the)\s+(?:[\w-]+\s+){0,3}?(?:call|meeting|chat|sync|1:1|catch-?up|interview|review|session|demo|walk-?through)|(?:have|got|find|spare)\s+(?:\d+|a\s+few|some|half\s+an?)\s+(?:minutes|mins|hour)|\bfor\s+a\s+(?:quick\s+|short\s+|brief\s+)?(?:call|chat|meeting|coffee)\b|(?:does|would|will|can)\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next|this|\d)[^.?\n]{0,40}\s+work|let's\s+(?:meet|catch\s+up|grab|have\s+(?:a\s+)?(?:call|coffee|lunch|meeting)|sync|talk)|(?:meet|call)\s+(?:up\s+)?(?:on|at|next|this|tomorrow)|reschedul\w*|(?:move|push|postpone)\s+(?:our|the|my|this)\s+(?:meeting|call|session|appointment|sync|1:1)|your\s+availability|availability\s+(?:for|next|this)|(?:coffee|lunch)\s+(?:chat|meeting)?\s*(?:next|this|on|tomorrow)|agenda\s+for|1:1|one-on-one|catch[\s-]up\s+call|interview\s+(?:slot|schedule)|time\s+slots?)\b/i,
+      /\b(?:(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|does\s+[^.?\n]{0,40}\s+work\s+for\s+you|what\s+time\s+works|when\s+(?:are|would)\s+you\s+(?:be\s+)?(?:free|available)|(?:find|pick|suggest|propose|set\s+up|book|schedule|arrange)\s+(?:a\s+)?(?:time|slot|date|meeting|call|chat)|(?:schedule|set\s+up|book|arrange|have)\s+(?:a|an|our|the)\s+(?:[\w-]+\s+){0,3}?(?:call|meeting|chat|sync|1:1|catch-?up|interview|review|session|demo|walk-?through)|(?:have|got|find|spare)\s+(?:\d+|a\s+few|some|half\s+an?)\s+(?:minutes|mins|hour)|\bfor\s+a\s+(?:quick\s+|short\s+|brief\s+)?(?:call|chat|meeting|coffee)\b|(?:does|would|will|can)\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next|this|\d)[^.?\n]{0,40}\s+work|let's\s+(?:meet|catch\s+up|grab|have\s+(?:a\s+)?(?:call|coffee|lunch|meeting)|sync|talk)|(?:meet|call)\s+(?:up\s+)?(?:on|at|next|this|tomorrow)|reschedul\w*|(?:move|push|postpone)\s+(?:our|the|my|this)\s+(?:meeting|call|session|appointment|sync|1:1)|your\s+availability|availability\s+(?:for|next|this)|(?:coffee|lunch)\s+(?:chat|meeting)?\s*(?:next|this|on|tomorrow)|agenda\s+for|1:1|one-on-one|catch[\s-]up\s+call|interview\s+(?:slot|schedule)|time\s+slots?)\b|(?:moves?|moved|moving|postponed|pushed|rescheduled|changed|shifted)\s+(?:back\s+|forward\s+)?to\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next|this|\d)/i,
       3.5,
     ],
     [
@@ -122,6 +127,11 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
     ],
   ],
   action: [
+    [
+      'a payment request',
+      /\b(?:(?:amount|balance|payment)\s+(?:is\s+)?due|due\s+(?:within|by|on|upon)|please\s+(?:pay|remit|settle|transfer)|pay\s+(?:by|before|within)|outstanding\s+(?:balance|invoice|amount)|payable\s+(?:by|within|upon))\b/i,
+      3,
+    ],
     [
       'a request to you',
       /\b(?:can\s+you|could\s+you|would\s+you(?:\s+mind)?|will\s+you|can\s+u|pls|please\s+(?!find\s+attached|see\s+attached|note\b|do\s+not\s+reply)\w+|i\s+need\s+you\s+to|need\s+(?:you|your)\b|(?:let|lmk)\s+(?:me|us)\s+know|get\s+back\s+to\s+me|(?:your|any)\s+(?:thoughts|feedback|input|approval|sign-?off|comments|decision)|(?:kindly|please)\s+(?:review|approve|sign|confirm|send|reply|respond|complete|fill|submit|update|check)|awaiting\s+your|waiting\s+(?:for|on)\s+your|action\s+(?:required|needed)|response\s+(?:required|needed)|requires?\s+your|make\s+sure\s+(?:to|you)|don't\s+forget\s+to|remember\s+to|you\s+(?:need|have)\s+to|you\s+should|is\s+due\s+(?:by|on)|due\s+(?:by|date)|deadline|by\s+(?:end\s+of\s+(?:day|week|month)|eod|eow|cob|tomorrow|tonight|(?:this|next)\s+\w+|mon|tue|wed|thu|fri|sat|sun)\w*|asap|as\s+soon\s+as\s+possible|sign\s+(?:the|this)|fill\s+(?:in|out)|send\s+(?:me|over|us|it)|reply\s+(?:to|with|by)|respond\s+(?:to|by))\b/i,
@@ -142,6 +152,9 @@ const SIGNALS: Record<TriageCategory, Signal[]> = {
     ],
   ],
 };
+
+const AUTOMATED_BODY =
+  /\b(?:reply\s+(?:via|in|on)\s+[A-Z]\w+|view\s+(?:it\s+|this\s+|them\s+|messages\s+)?(?:on|in)\s+[A-Z]\w+|open\s+in\s+[A-Z]\w+|reply\s+to\s+this\s+email\s+directly|you(?:'re|\s+are)\s+receiving\s+this|notification\s+settings|manage\s+(?:your\s+)?notifications|this\s+(?:email|message)\s+was\s+(?:sent|generated)\s+(?:to|by|automatically)|(?:do\s+not|don't|please\s+do\s+not)\s+reply\s+to\s+this)\b/i;
 
 interface Sender {
   address: string;
@@ -203,7 +216,9 @@ function classify(input: Input): Scored {
   }
   if (bulk) score.newsletter += 3;
   if (auto) score.notification += 2;
-  const machine = sender.automated || bulk || auto;
+  // "Reply via Trello", "View in Asana": the footers of a platform's notifications.
+  const platform = AUTOMATED_BODY.test(body);
+  const machine = sender.automated || bulk || auto || platform;
   if (machine) {
     // Machines neither ask nor chat: their "please" and "?" are boilerplate.
     score.action *= 0.25;
@@ -221,6 +236,12 @@ function classify(input: Input): Scored {
     // A person proposing a time is scheduling, even when they ask.
     if (score.meeting >= 3.5) score.action *= 0.6;
   }
+  // An invoice to pay asks for something; one already paid confirms it.
+  if (
+    reasons.get('action')?.includes('a payment request') &&
+    !reasons.get('receipt')?.some((r) => r === 'a payment confirmation' || r === 'money received')
+  )
+    score.receipt *= 0.5;
   // A shipping notice mentions the order; an order confirmation may mention shipping.
   if (reasons.get('notification')?.includes('a shipping update') && !/receipt|payment|invoice|thank/i.test(subject)) score.receipt *= 0.6;
   if (reasons.get('newsletter')?.includes('an unsubscribe link') && score.receipt >= 4) score.newsletter *= 0.5;
