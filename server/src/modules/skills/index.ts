@@ -5,8 +5,12 @@
 // recurrence, text), kept apart so `csme skill` loads them without the rest of the platform.
 import type { ModuleDef } from '#core/module.js';
 import { BUILTIN_SKILLS } from './builtin/index.js';
-import { skillsRoutes } from './skills.routes.js';
 
 export { getSkill, listSkills, runSkill, skillView, standaloneSkillContext } from './skills.service.js';
 
-export const skillsModule: ModuleDef = { name: 'skills', routes: skillsRoutes, skills: BUILTIN_SKILLS };
+export const skillsModule: ModuleDef = {
+  name: 'skills',
+  // Imported when the API starts, not when `csme skill` loads this module for the skills alone.
+  routes: async (app) => (await import('./skills.routes.js')).skillsRoutes(app, {}),
+  skills: BUILTIN_SKILLS,
+};

@@ -49,7 +49,7 @@ describe('csme skill', () => {
   });
 
   it('starts in under 2 seconds', () => {
-    const times = [1, 2, 3].map(() => cli(['skill', 'run', 'invoice.totals', '--input', '-'], '{"lines":[],"currency":"USD"}').ms);
+    const times = [1, 2, 3, 4, 5].map(() => cli(['skill', 'run', 'invoice.totals', '--input', '-'], '{"lines":[],"currency":"USD"}').ms);
     expect(Math.min(...times)).toBeLessThan(2000);
   });
 

@@ -1,6 +1,6 @@
 import { DatesExtractInput, DatesExtractOutput, type ExtractedDate } from '@csme/contracts/skills';
 import { defineSkill } from '#core/skill.js';
-import { type FoundDate, findDates, type When } from './dates.js';
+import { type FoundDate, findDates, loadDateEngine, type When } from './dates.js';
 import { isoDate, isoInstant, nowIn } from './time.js';
 
 const value = (w: When) => (w.allDay ? isoDate(w.date) : isoInstant(w.at));
@@ -29,6 +29,7 @@ export const datesExtract = defineSkill({
   input: DatesExtractInput,
   output: DatesExtractOutput,
   async run(sctx, input) {
+    await loadDateEngine();
     return presentDates(findDates(input.text, nowIn(sctx, input)));
   },
 });

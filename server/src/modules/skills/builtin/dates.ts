@@ -1,7 +1,8 @@
 // The local date engine shared by dates.extract, reminders.parse and email.triage: chrono-node finds
 // the words and their calendar fields; the instant is then built here in the person's IANA zone
 // (luxon), because chrono only knows fixed offsets and would be an hour off across a DST change.
-import * as chrono from 'chrono-node/en';
+import { createRequire } from 'node:module';
+import type * as chrono from 'chrono-node/en';
 import { DateTime } from 'luxon';
 import { atLocal, isValidDate, type LocalDate } from './time.js';
 
@@ -72,12 +73,12 @@ const dottedDateParser: chrono.Parser = {
   },
 };
 
-function engines() {
-  const us = chrono.casual.clone();
+function engines(en: typeof chrono) {
+  const us = en.casual.clone();
   us.parsers.push(ordinalDayParser);
   // chrono's GB configuration misreads "April 12" as April 2012; keep the casual English parsers and
   // swap only the numeric one for its little-endian reading (3/12 is 3 December).
-  const le = chrono.casual.clone();
+  const le = en.casual.clone();
   const slash = le.parsers.findIndex((p) => p.constructor.name === 'SlashDateFormatParser');
   if (slash >= 0) {
     const Slash = le.parsers[slash]!.constructor as new (littleEndian: boolean) => chrono.Parser;
@@ -87,6 +88,13 @@ function engines() {
   return { us, le };
 }
 let cached: ReturnType<typeof engines> | null = null;
+
+/** Loads chrono (about 0.1 s) on first use, so `csme skill list` and skills without dates never pay for it. */
+export async function loadDateEngine(): Promise<void> {
+  // Through require: chrono's 260 CommonJS files load in this thread, not one by one through the
+  // ESM loader hooks tsx runs in a worker thread (twice as slow to start a CLI on a busy machine).
+  cached ??= engines(createRequire(import.meta.url)('chrono-node/en') as typeof chrono);
+}
 
 function whenOf(c: Components, text: string, tags: Set<string>, now: DateTime): When | null {
   const zone = now.zoneName!;
@@ -128,7 +136,7 @@ const WEAK = /^(sat|sun|mon|wed|thu|fri|tue|tues|thurs|second|march|may|this|the
  */
 export function findDates(text: string, now: DateTime, opts: { monthFirst?: boolean } = {}): FoundDate[] {
   if (!text.trim()) return [];
-  cached ??= engines();
+  if (!cached) throw new Error('the date engine is not loaded: await loadDateEngine() first');
   const zone = now.zoneName!;
   const monthFirst = opts.monthFirst ?? MONTH_FIRST_ZONES.test(zone);
   const engine = monthFirst ? cached.us : cached.le;

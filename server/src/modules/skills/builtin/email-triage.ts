@@ -2,7 +2,7 @@ import { EmailTriageInput, EmailTriageOutput, type TriageCategory } from '@csme/
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import { defineSkill, type SkillContext } from '#core/skill.js';
-import { findDates } from './dates.js';
+import { findDates, loadDateEngine } from './dates.js';
 import { tryModel } from './model.js';
 import { htmlToText, looksLikeHtml, sentencesOf, withoutQuotes } from './text.js';
 import { instantIn, isoDate, isoInstant } from './time.js';
@@ -329,6 +329,7 @@ export const emailTriage = defineSkill({
   input: EmailTriageInput,
   output: EmailTriageOutput,
   async run(sctx, input) {
+    await loadDateEngine();
     const viaModel = await tryModel(sctx, ModelTriage, {
       system:
         'You triage one email for its recipient. category: action (they must do or answer something), meeting (an invitation or scheduling), receipt (a purchase, payment or invoice confirmation), newsletter (bulk, marketing, digests), notification (automated alerts: shipping, security, system), fyi (from a person, no action needed). priority: high, normal or low. actionItems: what the recipient must do, each with due as ISO 8601 or null. reason: one short sentence.',

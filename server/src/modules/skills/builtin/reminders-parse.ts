@@ -2,7 +2,7 @@ import { RemindersParseInput, RemindersParseOutput } from '@csme/contracts/skill
 import type { DateTime } from 'luxon';
 import { AppError } from '#core/errors.js';
 import { defineSkill } from '#core/skill.js';
-import { findDates, impossibleDate } from './dates.js';
+import { findDates, impossibleDate, loadDateEngine } from './dates.js';
 import { atLocal, isoInstant, isValidDate, nowIn } from './time.js';
 
 /** A recurrence the reminder text says, before its first occurrence is known. */
@@ -565,6 +565,7 @@ export const remindersParse = defineSkill({
   input: RemindersParseInput,
   output: RemindersParseOutput,
   async run(sctx, input) {
+    await loadDateEngine();
     return parseReminder(input.text, nowIn(sctx, input), input.members ?? sctx.members);
   },
 });
