@@ -143,6 +143,11 @@ describe('GET /api/v1/skills', () => {
   });
   afterAll(() => env.close());
 
+  it('is in the OpenAPI document', async () => {
+    const doc = (await (await env.app()).inject({ url: '/api/openapi.json' })).json();
+    expect(doc.paths['/api/v1/skills'].get.summary).toMatch(/skill/i);
+  });
+
   it('asks who is calling', async () => {
     const r = await new TestClient(await env.app()).call(listSkillsEndpoint);
     expect(r.status).toBe(401);
