@@ -184,7 +184,7 @@ const PROTECTED = [
 ];
 
 const FILLER =
-  /^(?:(?:and|also|plus|then|oh|ok|okay|please|pls|maybe|perhaps|too|(?:could|can|would|will)\s+you|on\s+(?:the|your)\s+way\s+(?:home|back)|we|i|you|need|needs|needed|want|wants|should|get|got|grab|buy|pick\s+up|pick|bring|add|put|don't|dont|forget|remember|some|more|another|any|extra|a\s+few|few|several|a\s+bit\s+of|a\s+little|a\s+lot\s+of|lots\s+of|loads\s+of|enough|the|of|to|for|on|our|my|list|shopping|groceries|grocery|us|me|also\s+need|let's|lets|out|of)\b[\s,:]*)+/i;
+  /^(?:(?:and|also|plus|then|oh|ok|okay|please|pls|maybe|perhaps|too|(?:we|i)(?:'re|'m|\s+are|\s+am)?\s+(?:(?:all\s+)?out\s+of|low\s+on|running\s+(?:out\s+of|low\s+on)|almost\s+out\s+of)|(?:could|can|would|will)\s+you|on\s+(?:the|your)\s+way\s+(?:home|back)|we|i|you|need|needs|needed|want|wants|should|get|got|grab|buy|pick\s+up|pick|bring|add|put|don't|dont|forget|remember|some|more|another|any|extra|a\s+few|few|several|a\s+bit\s+of|a\s+little|a\s+lot\s+of|lots\s+of|loads\s+of|enough|the|of|to|for|on|our|my|list|shopping|groceries|grocery|us|me|also\s+need|let's|lets|out|of)\b[\s,:]*)+/i;
 const TAIL =
   /\s+(?:(?:by\s+|before\s+|on\s+)?(?:today|tomorrow|tonight|this\s+(?:week|weekend|morning|afternoon|evening)|asap|thanks|thank\s+you)\b.*|for\s+(?:the|a|dinner|lunch|breakfast|tonight|tomorrow|my|our|his|her|their|party|kids|weekend|week|baking|[A-Z][a-z]+)\b.*|if\s+(?:they|there|you|it).*|(?:from|at)\s+(?:the\s+)?(?:store|shop|market|supermarket|bakery|butcher|deli|pharmacy|costco|aldi|lidl|tesco|walmart|target).*|please|too|as\s+well|again|on\s+(?:the|your)\s+way(?:\s+(?:home|back))?|(?:to|on)\s+the\s+list|we(?:'re|\s+are)\s+out|(?:we|i)\s+(?:ran|run)\s+out|(?:we|i)\s+(?:need|have).*|(?:is|are)\s+(?:out|gone|finished|empty|low).*|(?:which|that)\s+.*)$/i;
 
@@ -222,7 +222,26 @@ function parseItem(chunk: string): ShoppingItem | null {
   // "half a dozen", "a dozen", "two dozen", "a couple of", "a pair of"
   const dozen = new RegExp(`^(?:${QTY}\\s+)?(?:a\\s+)?dozen\\s+(?:of\\s+)?`, 'i').exec(s);
   const couple = /^(?:a\s+)?couple(?:\s+of)?\s+/i.exec(s);
-  if (dozen) {
+  // "a 12-pack of soda", "two six-packs of beer": the items, not the packs.
+  const pack = new RegExp(`^(?:${QTY}\\s+)?(\\d+|six|twelve|four|eight|ten|twenty|twenty-four)[\\s-]?packs?\\s+(?:of\\s+)?`, 'i').exec(s);
+  const bareUnit = new RegExp(`^(${Object.keys(UNITS).join('|')}|${CONTAINERS})\\s+of\\s+`, 'i').exec(s);
+  if (pack) {
+    const per = /^\d/.test(pack[2]!)
+      ? Number(pack[2])
+      : (NUMBER_WORDS[pack[2]!.toLowerCase()] ?? (pack[2]!.toLowerCase() === 'twenty-four' ? 24 : 1));
+    quantity = per * (pack[1] ? (quantityOf(pack[1]) ?? 1) : 1);
+    s = s.slice(pack[0].length);
+  } else if (bareUnit) {
+    // "gallon of milk", "loaf of bread": one of them.
+    const word = bareUnit[1]!.toLowerCase();
+    quantity = 1;
+    unit =
+      UNITS[word] ?? LOAVES[word] ?? [word, word.replace(/s$/, ''), word.replace(/es$/, '')].find((w) => CONTAINER_ONE.test(w)) ?? word;
+    if (unit === 'dozen') [quantity, unit] = [12, undefined];
+    else if (unit === 'pair') [quantity, unit] = [2, undefined];
+    else if (unit === 'piece') unit = undefined;
+    s = s.slice(bareUnit[0].length);
+  } else if (dozen) {
     quantity = 12 * (dozen[1] ? (quantityOf(dozen[1]) ?? 1) : 1);
     s = s.slice(dozen[0].length);
   } else if (couple) {
