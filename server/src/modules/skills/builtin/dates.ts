@@ -134,14 +134,13 @@ const WEAK = /^(sat|sun|mon|wed|thu|fri|tue|tues|thurs|second|march|may|this|the
  * Every date or date range the text mentions, resolved forward from `now` in `now`'s zone.
  * A bare weekday is the next such day after today; "31 February" and the like are not dates.
  */
-export function findDates(text: string, now: DateTime, opts: { monthFirst?: boolean } = {}): FoundDate[] {
+export function findDates(text: string, now: DateTime): FoundDate[] {
   if (!text.trim()) return [];
   if (!cached) throw new Error('the date engine is not loaded: await loadDateEngine() first');
   const zone = now.zoneName!;
-  const monthFirst = opts.monthFirst ?? MONTH_FIRST_ZONES.test(zone);
-  const engine = monthFirst ? cached.us : cached.le;
-  // chrono reads "from 2 to 4 pm" but not "between 2 and 4 pm": same-length rewrite keeps the indexes.
-  // Emoji split "Saturday 🎉 at 8pm" in two; "from 1 July" reads as 1 o'clock. Same-length rewrites keep the indexes.
+  const engine = MONTH_FIRST_ZONES.test(zone) ? cached.us : cached.le;
+  // chrono reads "from 2 to 4 pm" but not "between 2 and 4 pm"; emoji split "Saturday 🎉 at 8pm" in two;
+  // "from 1 July" reads as 1 o'clock. Same-length rewrites keep the indexes.
   const prepared = text
     .replace(/\bbetween(\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+)and(?=\s+\d)/gi, 'from   $1to ')
     .replace(/\p{Extended_Pictographic}|\u200d|\ufe0f|[·•|]/gu, (m) => ' '.repeat(m.length))
