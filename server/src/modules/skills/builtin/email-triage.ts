@@ -192,6 +192,8 @@ interface Scored {
   reasons: Map<TriageCategory, string[]>;
   body: string;
   sender: Sender;
+  /** Sent by a machine: an automated mailbox, bulk headers or a platform's footer. */
+  machine: boolean;
 }
 
 function classify(input: Input): Scored {
@@ -253,7 +255,7 @@ function classify(input: Input): Scored {
       best = c;
       top = score[c];
     }
-  return { category: best, reasons, body, sender };
+  return { category: best, reasons, body, sender, machine };
 }
 
 const URGENT =
@@ -292,7 +294,7 @@ const LABEL: Record<TriageCategory, string> = {
 };
 
 function triageLocal(input: Input, sctx: SkillContext | null): Output {
-  const { category, reasons, body, sender } = classify(input);
+  const { category, reasons, body, sender, machine } = classify(input);
   const zone = sctx?.timeZone ?? 'UTC';
   const asks = category === 'action' || category === 'meeting';
   // Dates resolve from when the mail was sent; only mail that asks for something needs them.
@@ -307,7 +309,7 @@ function triageLocal(input: Input, sctx: SkillContext | null): Output {
   if (priority === 'normal' && now && items.some((i) => i.due && DateTime.fromISO(i.due, { zone }).diff(now, 'hours').hours < 36))
     priority = 'high';
   const why = reasons.get(category)?.slice(0, 2);
-  const who = sender.automated ? 'an automated sender' : sender.person ? 'a person' : 'the sender';
+  const who = machine ? 'an automated sender' : sender.person ? 'a person' : 'a company or unknown sender';
   return {
     category,
     priority,
