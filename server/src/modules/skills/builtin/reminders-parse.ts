@@ -3,6 +3,7 @@ import type { DateTime } from 'luxon';
 import { AppError } from '#core/errors.js';
 import { defineSkill } from '#core/skill.js';
 import { findDates, impossibleDate, loadDateEngine } from './dates.js';
+import { NUMBER_WORDS } from './text.js';
 import { atLocal, isoInstant, isValidDate, nowIn } from './time.js';
 
 /** A recurrence the reminder text says, before its first occurrence is known. */
@@ -46,23 +47,8 @@ const DAY_LIST = `${WEEKDAY}(?:\\s*(?:,|/|&|\\band\\b|\\bor\\b)\\s*(?:on\\s+)?${
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const MONTH =
   '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-const NUMBER_WORDS: Record<string, number> = {
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-  other: 2,
-  second: 2,
-  third: 3,
-};
+/** "every other week", "every second Tuesday" (every other), "every third day". */
+const REPEAT_WORDS: Record<string, number> = { ...NUMBER_WORDS, other: 2, second: 2, third: 3 };
 const NUM = '(\\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|other|second|third)';
 const ORDINALS: Record<string, number> = {
   first: 1,
@@ -80,7 +66,7 @@ const ORDINALS: Record<string, number> = {
 const ORDINAL = '(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)';
 const EVERY = '(?:every|each|once\\s+a|once\\s+every)';
 
-const num = (s: string) => NUMBER_WORDS[s.toLowerCase()] ?? Number(s);
+const num = (s: string) => REPEAT_WORDS[s.toLowerCase()] ?? Number(s);
 const daysIn = (list: string) => {
   const found = new Set<string>();
   for (const w of list.toLowerCase().match(new RegExp(WEEKDAY, 'g')) ?? []) {

@@ -1,31 +1,10 @@
 import { type ShoppingItem, ShoppingParseInput, ShoppingParseOutput } from '@csme/contracts/skills';
 import { defineSkill } from '#core/skill.js';
 import { aisleOf } from './grocery.js';
+import { NUMBER_WORDS } from './text.js';
 
-const NUMBER_WORDS: Record<string, number> = {
-  a: 1,
-  an: 1,
-  one: 1,
-  single: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-  fifteen: 15,
-  twenty: 20,
-  thirty: 30,
-  fifty: 50,
-  hundred: 100,
-  half: 0.5,
-  quarter: 0.25,
-};
+/** Amounts on a list: number words, plus "a banana" (one), "half", "quarter". */
+const AMOUNT_WORDS: Record<string, number> = { ...NUMBER_WORDS, a: 1, an: 1, single: 1, half: 0.5, quarter: 0.25 };
 const FRACTIONS: Record<string, number> = { '½': 0.5, '¼': 0.25, '¾': 0.75, '⅓': 1 / 3, '⅔': 2 / 3 };
 
 /** Unit words, each to the unit the output uses. */
@@ -196,7 +175,7 @@ function quantityOf(word: string): number | null {
   const frac = /^(\d+)\s*\/\s*(\d+)$/.exec(w);
   if (frac) return Number(frac[2]) ? Number(frac[1]) / Number(frac[2]) : null;
   if (/^\d+(\.\d+)?$/.test(w)) return Number(w);
-  return NUMBER_WORDS[w] ?? null;
+  return AMOUNT_WORDS[w] ?? null;
 }
 
 function parseItem(chunk: string): ShoppingItem | null {
@@ -228,7 +207,7 @@ function parseItem(chunk: string): ShoppingItem | null {
   if (pack) {
     const per = /^\d/.test(pack[2]!)
       ? Number(pack[2])
-      : (NUMBER_WORDS[pack[2]!.toLowerCase()] ?? (pack[2]!.toLowerCase() === 'twenty-four' ? 24 : 1));
+      : (AMOUNT_WORDS[pack[2]!.toLowerCase()] ?? (pack[2]!.toLowerCase() === 'twenty-four' ? 24 : 1));
     quantity = per * (pack[1] ? (quantityOf(pack[1]) ?? 1) : 1);
     s = s.slice(pack[0].length);
   } else if (bareUnit) {

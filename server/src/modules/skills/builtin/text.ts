@@ -1,4 +1,25 @@
-// Plain-text helpers of the local engine: HTML to text, quoted replies, sentences.
+// Plain-text helpers of the local engine: HTML to text, quoted replies, sentences, number words.
+
+/** Numbers people write as words ("two weeks", "twelve eggs"). */
+export const NUMBER_WORDS: Readonly<Record<string, number>> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  fifteen: 15,
+  twenty: 20,
+  thirty: 30,
+  fifty: 50,
+  hundred: 100,
+};
 
 const ENTITIES: Record<string, string> = {
   amp: '&',
