@@ -1,19 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import dotenv from 'dotenv';
-import pg from 'pg';
-import { type Config, ConfigError, loadConfig } from '#core/config.js';
-import { type Ctx, systemCtx } from '#core/ctx.js';
-import { DataDirError, type EmbeddedDatabase, openEmbeddedDatabase } from '#core/data-dir.js';
-import { createDatabase } from '#core/db.js';
-import { AppError } from '#core/errors.js';
-import { generateKeysFile, KeyError, type Keys, keysAsEnv, loadKeys, newMasterKeyId, readKeysFile, writeKeysFile } from '#core/keys.js';
-import { migrateToLatest } from '#core/migrate.js';
-import { PostgresStartError } from '#core/postgres.js';
-import { VaultError } from '#core/vault.js';
+import type { Config } from '#core/config.js';
+import type { Ctx } from '#core/ctx.js';
+import type { EmbeddedDatabase } from '#core/data-dir.js';
+import type { Keys } from '#core/keys.js';
 import type { Deps } from './deps.js';
+
+// Everything else is imported where it is used: `csme skill ...` must start in well under two seconds,
+// so it may not pay for PostgreSQL, Fastify or the accounts module on the way in.
 
 /** `csme`: the one command of the platform (start, serve, migrate, admin, keys, ...). */
 
@@ -25,7 +20,8 @@ const fail = (message: string, code = 1): never => {
   process.exit(code);
 };
 
-function readConfig(): Config {
+async function readConfig(): Promise<Config> {
+  const [{ default: dotenv }, { ConfigError, loadConfig }] = await Promise.all([import('dotenv'), import('#core/config.js')]);
   const envFile = resolve(process.cwd(), '.env');
   const fromFile = existsSync(envFile) ? dotenv.parse(readFileSync(envFile)) : {};
   try {
@@ -37,6 +33,7 @@ function readConfig(): Config {
 }
 
 async function checkReachable(url: string): Promise<void> {
+  const { default: pg } = await import('pg');
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   c.on('error', () => {});
   try {
@@ -63,7 +60,12 @@ interface Opened {
 }
 
 async function openDatabase(mode: 'server' | 'cli'): Promise<Opened> {
-  const config = readConfig();
+  const config = await readConfig();
+  const [{ KeyError, loadKeys }, { DataDirError, openEmbeddedDatabase }, { PostgresStartError }] = await Promise.all([
+    import('#core/keys.js'),
+    import('#core/data-dir.js'),
+    import('#core/postgres.js'),
+  ]);
   let keys: Keys;
   try {
     keys = loadKeys(config, (path) =>
@@ -88,6 +90,7 @@ async function openDatabase(mode: 'server' | 'cli'): Promise<Opened> {
 }
 
 async function migrate(url: string): Promise<string[]> {
+  const [{ createDatabase }, { migrateToLatest }] = await Promise.all([import('#core/db.js'), import('#core/migrate.js')]);
   const database = createDatabase({ url, max: 2, applicationName: 'csme-migrate' });
   try {
     return (await migrateToLatest(database.db, database.pool)).applied;
@@ -97,7 +100,7 @@ async function migrate(url: string): Promise<string[]> {
 }
 
 async function makeDeps(o: Opened, applicationName: string): Promise<Deps> {
-  const { buildDeps } = await import('./deps.js');
+  const [{ buildDeps }, { VaultError }] = await Promise.all([import('./deps.js'), import('#core/vault.js')]);
   const deps = buildDeps({ config: o.config, keys: o.keys, databaseUrl: o.url, applicationName });
   try {
     await deps.vault.verifyKeys();
@@ -119,6 +122,7 @@ async function runServer(role: 'api' | 'worker' | 'all'): Promise<void> {
   if (applied.length) say(`  Applied ${applied.length} database migration${applied.length === 1 ? '' : 's'}.`);
   const deps = await makeDeps(o, `csme-${role}`);
   const { syncBuiltinPacks } = await import('#modules/packs/index.js');
+  const { systemCtx } = await import('#core/ctx.js');
   await syncBuiltinPacks(systemCtx(deps));
   const stops: Array<() => Promise<void>> = [];
   let url = '';
@@ -170,6 +174,7 @@ async function runServer(role: 'api' | 'worker' | 'all'): Promise<void> {
 }
 
 async function withCtx<T>(fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+  const [{ systemCtx }, { AppError }] = await Promise.all([import('#core/ctx.js'), import('#core/errors.js')]);
   const o = await openDatabase('cli');
   if (o.embedded?.owned) await migrate(o.url);
   const deps = await makeDeps(o, 'csme-cli');
@@ -296,12 +301,20 @@ const keys = program.command('keys').description('instance keys');
 keys
   .command('generate')
   .description('print a new set of keys as environment lines (for production: store them in your secret manager)')
-  .action(() => say(keysAsEnv(generateKeysFile())));
+  .action(async () => {
+    const { generateKeysFile, keysAsEnv } = await import('#core/keys.js');
+    say(keysAsEnv(generateKeysFile()));
+  });
 keys
   .command('rotate')
   .description('add a new master key and re-wrap every data key with it; safe to interrupt and run again')
   .action(async () => {
-    const config = readConfig();
+    const config = await readConfig();
+    const [{ randomBytes }, { newMasterKeyId, readKeysFile, writeKeysFile }, { createDatabase }] = await Promise.all([
+      import('node:crypto'),
+      import('#core/keys.js'),
+      import('#core/db.js'),
+    ]);
     if (!config.keys.master) {
       const file = readKeysFile(config.dataDir);
       if (!file) fail(`there is no keys file in ${config.dataDir}`);
@@ -389,8 +402,81 @@ program
     });
   });
 
+// Skills: pure ones run here with no database, keys or server; several may run side by side.
+interface CliError {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+/** Bad input (the JSON, the skill's contract, an unknown skill) exits 2; anything else exits 1. */
+function skillFailed(e: CliError): void {
+  process.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, details: e.details ?? null } })}\n`);
+  process.exitCode = e.code === 'invalid_input' || e.code === 'not_found' ? 2 : 1;
+}
+function asCliError(e: unknown): CliError {
+  if (e instanceof Error && e.name === 'AppError') return e as unknown as CliError;
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+const skill = program.command('skill').description('the typed skills packs call');
+skill
+  .command('list')
+  .description('list the skills: id and what each does')
+  .option('--all', 'also the skills that read or change a space (they run only inside an instance; loads every module)')
+  .option('--json', 'print each skill with its kind, scopes, cost class and input/output JSON Schemas')
+  .action(async (o: { all?: boolean; json?: boolean }) => {
+    const { listSkills, skillView } = await import('#modules/skills/index.js');
+    const skills = o.all ? listSkills((await import('#modules/index.js')).modules) : listSkills();
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(skills.map(skillView), null, 2)}\n`);
+      return;
+    }
+    const width = Math.max(...skills.map((s) => s.id.length));
+    for (const s of skills) say(`${s.id.padEnd(width)}  ${s.description}${s.pure ? '' : `  [${s.kind}; needs an instance]`}`);
+  });
+skill
+  .command('run')
+  .description('run a skill on JSON input; prints its output as JSON (errors as JSON on stderr; exit 2 for bad input)')
+  .argument('<skill>', 'the skill id, e.g. dates.extract')
+  .requiredOption('--input <file>', 'a JSON file with the input, or - for standard input')
+  .exitOverride((err) => {
+    if (err.exitCode === 0) process.exit(0);
+    skillFailed({ code: 'invalid_input', message: err.message.replace(/^error: /, '') });
+    process.exit(2);
+  })
+  .configureOutput({ writeErr: () => {} })
+  .action(async (id: string, o: { input: string }) => {
+    let raw: string;
+    try {
+      raw = o.input === '-' ? await readStdin() : readFileSync(o.input, 'utf8');
+    } catch (e) {
+      return skillFailed({ code: 'invalid_input', message: `cannot read ${o.input}: ${(e as Error).message}` });
+    }
+    let input: unknown;
+    try {
+      input = JSON.parse(raw);
+    } catch (e) {
+      return skillFailed({ code: 'invalid_input', message: `the input is not valid JSON: ${(e as Error).message}` });
+    }
+    try {
+      const { getSkill, runSkill, standaloneSkillContext } = await import('#modules/skills/index.js');
+      let def: Parameters<typeof runSkill>[1];
+      try {
+        def = getSkill(id);
+      } catch (e) {
+        // Not a built-in skill: look through every module (their pure skills run here too).
+        if (asCliError(e).code !== 'not_found') throw e;
+        def = getSkill(id, (await import('#modules/index.js')).modules);
+      }
+      const output = await runSkill(standaloneSkillContext(), def, input);
+      process.stdout.write(`${JSON.stringify(output)}\n`);
+    } catch (e) {
+      skillFailed(asCliError(e));
+    }
+  });
+
 program.parseAsync(process.argv).catch((e) => {
-  if (e instanceof ConfigError || e instanceof KeyError) fail(e.message);
+  if (e instanceof Error && (e.name === 'ConfigError' || e.name === 'KeyError')) fail(e.message);
   process.stderr.write(`csme: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

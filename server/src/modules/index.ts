@@ -11,6 +11,7 @@ import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
 import { plansModule } from './plans/index.js';
 import { runsModule } from './runs/index.js';
+import { skillsModule } from './skills/index.js';
 import { spacesModule } from './spaces/index.js';
 import { suggestionsModule } from './suggestions/index.js';
 
@@ -26,6 +27,7 @@ export const modules: readonly ModuleDef[] = [
   runsModule,
   suggestionsModule,
   appsModule,
+  skillsModule,
   billingModule,
   adminModule,
 ];
