@@ -100,6 +100,21 @@ describe('installing a pack', () => {
     expect(usage.meters.find((m) => m.key === 'agents')).toMatchObject({ used: 3, limit: 3 });
   });
 
+  it("describes each trigger with the facts a client needs to say it in the person's language", async () => {
+    const { client } = await signedUpClient(await env.app());
+    const pack = await client.ok(P.getPack, { params: { packId: 'starter' } });
+    const triggers = Object.fromEntries(pack.agents.map((a) => [a.key, a.triggers]));
+    expect(triggers['daily-digest']).toEqual([
+      { type: 'schedule', label: 'Every day at 08:00 (your time zone)', cron: '0 8 * * *', timeZone: 'person' },
+      { type: 'manual', label: 'When you run it' },
+    ]);
+    expect(triggers['done-cheer']).toEqual([{ type: 'event', label: 'When a task is done', event: 'task.completed' }]);
+    const inst = await installStarter(client, { digestTime: '07:30' });
+    const digest = agentByKey(inst, 'daily-digest');
+    expect(digest.triggers[0]).toEqual({ type: 'schedule', label: 'Every day at 07:30 (UTC)', cron: '30 7 * * *', timeZone: 'UTC' });
+    expect((await client.ok(P.getAgent, { params: { agentId: digest.id } })).triggers[0]).toEqual(digest.triggers[0]);
+  });
+
   it('refuses a second pack on Free with a readable reason and an offer, and installs it on Personal Pro', async () => {
     const { client, email } = await signedUpClient(await env.app());
     await installStarter(client);
