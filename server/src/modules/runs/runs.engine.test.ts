@@ -110,7 +110,7 @@ describe('installing a pack', () => {
     ]);
     expect(triggers['done-cheer']).toEqual([{ type: 'event', label: 'When a task is done', event: 'task.completed' }]);
     const inst = await installStarter(client, { digestTime: '07:30' });
-    const digest = agentByKey(inst, 'daily-digest');
+    const digest = inst.agents.find((a) => a.key === 'daily-digest')!;
     expect(digest.triggers[0]).toEqual({ type: 'schedule', label: 'Every day at 07:30 (UTC)', cron: '30 7 * * *', timeZone: 'UTC' });
     expect((await client.ok(P.getAgent, { params: { agentId: digest.id } })).triggers[0]).toEqual(digest.triggers[0]);
   });
