@@ -35,6 +35,12 @@ export const plansMessages = {
     upgradeHint: 'Upgrades happen in billing; until it is set up on this instance, ask its operator to change your plan.',
     compare: 'Plan comparison',
     feature: 'What you get',
+    refusal: {
+      title: 'Your plan has reached a limit.',
+      upgrade: 'Upgrade to {{plan}}',
+      extra_runs: 'Buy extra runs for this month',
+      connectsoft_io: 'See connectsoft.io for organisations',
+    },
   },
   he: {
     title: 'תוכניות',
@@ -69,5 +75,11 @@ export const plansMessages = {
     upgradeHint: 'שדרוג נעשה בחיוב; עד שהוא יוגדר בשרת הזה, אפשר לבקש ממפעיל/ת השרת לשנות את התוכנית.',
     compare: 'השוואת תוכניות',
     feature: 'מה מקבלים',
+    refusal: {
+      title: 'התוכנית שלך הגיעה למגבלה.',
+      upgrade: 'שדרוג ל-{{plan}}',
+      extra_runs: 'קניית הרצות נוספות לחודש הזה',
+      connectsoft_io: 'connectsoft.io לארגונים',
+    },
   },
 };
