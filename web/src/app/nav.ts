@@ -4,6 +4,8 @@ export interface NavItem {
   to: string;
   label: string;
   ns?: string;
+  /** A live count shown beside the entry. */
+  badge?: 'pendingSuggestions';
 }
 export interface NavSection {
   key: string;
@@ -18,6 +20,17 @@ export interface NavSection {
 export function navSections(s: SessionView): NavSection[] {
   const sections: NavSection[] = [
     { key: 'main', items: [{ to: '/', label: 'nav.home' }] },
+    {
+      key: 'work',
+      items: [
+        { to: '/suggestions', label: 'nav.inbox', badge: 'pendingSuggestions' },
+        { to: '/tasks', label: 'nav.tasks' },
+        { to: '/packs', label: 'nav.packs' },
+        { to: '/agents', label: 'nav.agents' },
+        { to: '/runs', label: 'nav.runs' },
+        { to: '/activity', label: 'nav.activity' },
+      ],
+    },
     {
       key: 'you',
       items: [
