@@ -110,11 +110,12 @@ export function RunPage() {
       void qc.invalidateQueries({ queryKey: ['runs'] });
     },
   });
-  // When a run ends, what it proposed reaches the inbox: refresh the inbox and its count.
+  // When a run has ended (seen end here, or already ended when opened), what it proposed is in the
+  // inbox: refresh the inbox and its count in the menu.
   const lastStatus = useRef<string | undefined>(undefined);
   const status = q.data?.status;
   useEffect(() => {
-    if (lastStatus.current && status && isLive(lastStatus.current) && !isLive(status)) {
+    if (status && !isLive(status) && (!lastStatus.current || isLive(lastStatus.current))) {
       void qc.invalidateQueries({ queryKey: ['suggestions'] });
       void qc.invalidateQueries({ queryKey: ['runs'] });
     }
@@ -159,7 +160,7 @@ export function RunPage() {
         {cancel.isError ? <ErrorNotice error={cancel.error} /> : null}
         {live ? (
           <div className="stack" role="status">
-            <span>{r.status === 'queued' ? t('waiting') : t('runningStep', { n: r.steps.length, name: r.steps.at(-1)?.name ?? '' })}</span>
+            <span>{r.status === 'queued' ? t('waiting') : t('running', { count: r.steps.length })}</span>
             <div className="progress-indeterminate" aria-hidden="true" />
           </div>
         ) : null}

@@ -17,12 +17,13 @@ beforeAll(async () => {
 afterEach(cleanup);
 
 describe('the action editor', () => {
-  it('gives each field of an action the control its value needs', () => {
+  it('gives each field of an action the control its value needs, what the action is about first', () => {
+    // Keys in the order PostgreSQL's jsonb gives them back (shorter keys first).
     const fields = actionFields({
-      title: 'Call Dana',
       notes: 'About Tuesday',
-      priority: 'high',
+      title: 'Call Dana',
       dueAt: '2026-03-02T09:30:00.000Z',
+      priority: 'high',
       taskId: '0190f7a2-1c2b-7d3e-8f40-123456789abc',
       count: 3,
       email: true,
@@ -32,8 +33,8 @@ describe('the action editor', () => {
     expect(fields.map((f) => [f.key, f.kind])).toEqual([
       ['title', 'text'],
       ['notes', 'longtext'],
-      ['priority', 'choice'],
       ['dueAt', 'datetime'],
+      ['priority', 'choice'],
       ['taskId', 'fixed'],
       ['count', 'number'],
       ['email', 'boolean'],

@@ -35,9 +35,14 @@ const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** What a person reads first: the fields that say what the action is (stored JSON comes back with keys reordered). */
+const FIRST = ['title', 'subject', 'to', 'name', 'text', 'body', 'notes', 'dueAt', 'priority'];
+const rank = (k: string) => (FIRST.includes(k) ? FIRST.indexOf(k) : FIRST.length);
+
 export function actionFields(action: unknown): ActionField[] {
   if (!isPlainObject(action)) return [];
-  return Object.entries(action).map(([key, v]): ActionField => {
+  const entries = Object.entries(action).sort((a, b) => rank(a[0]) - rank(b[0]));
+  return entries.map(([key, v]): ActionField => {
     if (typeof v === 'number') return { key, kind: 'number', original: v };
     if (typeof v === 'boolean') return { key, kind: 'boolean', original: v };
     if (typeof v === 'string') {

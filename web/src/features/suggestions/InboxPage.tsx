@@ -1,7 +1,7 @@
 import type { SuggestionView } from '@csme/contracts/suggestions';
-import { batchApprove, listSuggestions } from '@csme/contracts/suggestions';
-import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
-import { useState } from 'react';
+import { batchApprove, getSuggestion, listSuggestions } from '@csme/contracts/suggestions';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client';
@@ -23,7 +23,27 @@ function useInbox(tab: 'open' | 'done') {
   });
 }
 
-function BatchBar({ selected, items, onClear }: { selected: Set<string>; items: SuggestionView[]; onClear: () => void }) {
+/** A suggestion decided on this visit that has left the open list: its outcome stays in view until the person leaves. */
+function JustDecided({ id }: { id: string }) {
+  const q = useQuery({
+    queryKey: ['suggestion', id],
+    queryFn: () => api(getSuggestion, { params: { suggestionId: id } }),
+    refetchInterval: (query) => (query.state.data && IN_FLIGHT.has(query.state.data.status) ? 1500 : false),
+  });
+  return q.data ? <SuggestionCard s={q.data} /> : null;
+}
+
+function BatchBar({
+  selected,
+  items,
+  onClear,
+  onDecided,
+}: {
+  selected: Set<string>;
+  items: SuggestionView[];
+  onClear: () => void;
+  onDecided: (ids: string[]) => void;
+}) {
   const { t } = useTranslation('suggestions');
   const changed = useSuggestionsChanged();
   const m = useMutation({
@@ -32,6 +52,7 @@ function BatchBar({ selected, items, onClear }: { selected: Set<string>; items: 
         body: { items: items.filter((s) => selected.has(s.id)).map((s) => ({ id: s.id, hash: s.actionHash })) },
       }),
     onSuccess: (r) => {
+      onDecided(r.results.filter((x) => x.ok).map((x) => x.id));
       if (r.results.every((x) => x.ok)) onClear();
       return changed();
     },
@@ -73,8 +94,15 @@ export function InboxPage() {
   const tab = params.get('tab') === 'done' ? 'done' : 'open';
   const q = useInbox(tab);
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [decided, setDecided] = useState<string[]>([]);
+  const addDecided = (ids: string[]) => setDecided((cur) => [...ids.filter((id) => !cur.includes(id)), ...cur]);
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
   const pendingCount = q.data?.pages[0]?.pendingCount;
+  const qc = useQueryClient();
+  // The inbox knows the count too: keep the one in the menu in step.
+  useEffect(() => {
+    if (pendingCount !== undefined) qc.setQueryData(['suggestions', 'count'], pendingCount);
+  }, [pendingCount, qc]);
   const pending = items.filter((s) => s.status === 'pending');
   const inMotion = items.filter((s) => s.status !== 'pending');
   const selectedPending = new Set([...selected].filter((id) => pending.some((s) => s.id === id)));
@@ -86,6 +114,7 @@ export function InboxPage() {
       return next;
     });
   const canBatch = session.activeSpace.role !== 'child' && pending.length > 1;
+  const justDecided = tab === 'open' ? decided.filter((id) => !items.some((s) => s.id === id)) : [];
   return (
     <>
       <PageHeader title={t('title')} description={t('lead')} />
@@ -104,6 +133,14 @@ export function InboxPage() {
       {q.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
       {q.isError ? <ErrorNotice error={q.error} onRetry={() => q.refetch()} /> : null}
 
+      {justDecided.length ? (
+        <section className="stack" aria-labelledby="decided-h" style={{ marginBlockEnd: 'var(--space-4)' }}>
+          <h2 id="decided-h">{t('justDecided')}</h2>
+          {justDecided.map((id) => (
+            <JustDecided key={id} id={id} />
+          ))}
+        </section>
+      ) : null}
       {q.data && !items.length ? (
         tab === 'open' ? (
           <EmptyState
@@ -138,16 +175,24 @@ export function InboxPage() {
               {t('waitingLead')}
             </p>
             {pending.map((s) => (
-              <SuggestionCard key={s.id} s={s} selected={selected.has(s.id)} onToggle={canBatch ? (on) => toggle(s.id, on) : undefined} />
+              <SuggestionCard
+                key={s.id}
+                s={s}
+                selected={selected.has(s.id)}
+                onToggle={canBatch ? (on) => toggle(s.id, on) : undefined}
+                onDecided={(id) => addDecided([id])}
+              />
             ))}
-            {canBatch ? <BatchBar selected={selectedPending} items={pending} onClear={() => setSelected(new Set())} /> : null}
+            {canBatch ? (
+              <BatchBar selected={selectedPending} items={pending} onClear={() => setSelected(new Set())} onDecided={addDecided} />
+            ) : null}
           </section>
         ) : null}
         {tab === 'open' && inMotion.length ? (
           <section className="stack" aria-labelledby="motion-h">
             <h2 id="motion-h">{t('inMotionTitle')}</h2>
             {inMotion.map((s) => (
-              <SuggestionCard key={s.id} s={s} />
+              <SuggestionCard key={s.id} s={s} onDecided={(id) => addDecided([id])} />
             ))}
           </section>
         ) : null}

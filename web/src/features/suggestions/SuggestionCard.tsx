@@ -9,7 +9,7 @@ import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Alert, Badge, Button, Spinner, TextArea } from '../../ui';
 import { formatDateTime, formatRelative } from '../../ui/format';
-import { ActionEditor, ActionPreview, serverActionErrors } from './ActionEditor';
+import { ActionEditor, ActionPreview, isPlainObject, serverActionErrors } from './ActionEditor';
 import { SuggestionStatusBadge } from './status';
 
 type Mode = 'view' | 'edit' | 'reject' | 'always';
@@ -91,7 +91,18 @@ function Outcome({ s }: { s: SuggestionView }) {
 }
 
 /** One suggestion: what it would do, exactly, and the person's choices. */
-export function SuggestionCard({ s, selected, onToggle }: { s: SuggestionView; selected?: boolean; onToggle?: (on: boolean) => void }) {
+export function SuggestionCard({
+  s,
+  selected,
+  onToggle,
+  onDecided,
+}: {
+  s: SuggestionView;
+  selected?: boolean;
+  onToggle?: (on: boolean) => void;
+  /** Told of a decision, so that the page keeps showing the outcome after the suggestion leaves the open list. */
+  onDecided?: (id: string) => void;
+}) {
   const { t, i18n } = useTranslation('suggestions');
   const session = useShellSession();
   const tz = session.account.timeZone;
@@ -99,8 +110,11 @@ export function SuggestionCard({ s, selected, onToggle }: { s: SuggestionView; s
   const [mode, setMode] = useState<Mode>('view');
   const [reason, setReason] = useState('');
   const changed = useSuggestionsChanged();
-  const done = () => {
+  const qc = useQueryClient();
+  const done = (v: SuggestionView) => {
     setMode('view');
+    qc.setQueryData(['suggestion', v.id], v);
+    onDecided?.(v.id);
     return changed();
   };
   const approve = useMutation({
@@ -161,7 +175,9 @@ export function SuggestionCard({ s, selected, onToggle }: { s: SuggestionView; s
           </span>
         </label>
       ) : null}
-      {s.summary ? <p style={{ margin: 0 }}>{s.summary}</p> : null}
+      {s.summary && !Object.values(isPlainObject(s.action) ? s.action : {}).includes(s.summary) ? (
+        <p style={{ margin: 0 }}>{s.summary}</p>
+      ) : null}
 
       <section className="stack" aria-label={t('whatExactly')} style={{ gap: 'var(--space-2)' }}>
         <span className="small muted">

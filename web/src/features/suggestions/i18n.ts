@@ -10,6 +10,7 @@ export const suggestionsMessages = {
     waitingTitle_other: '{{count}} wait for you',
     waitingLead: 'Read what each would do, exactly. Approve it as it is, edit it first, or reject it.',
     inMotionTitle: 'In progress and needing attention',
+    justDecided: 'Just decided',
     emptyOpen: 'Nothing waits for you',
     emptyOpenHint:
       'When an agent wants to do something (create a task, send a reply), it asks here first. Run an agent to see how it works.',
@@ -122,6 +123,7 @@ export const suggestionsMessages = {
     waitingTitle_other: '{{count}} מחכות לך',
     waitingLead: 'כדאי לקרוא מה בדיוק כל אחת תעשה. אפשר לאשר כמו שהיא, לערוך קודם, או לדחות.',
     inMotionTitle: 'בביצוע או דורשות תשומת לב',
+    justDecided: 'הוחלטו עכשיו',
     emptyOpen: 'שום דבר לא מחכה לך',
     emptyOpenHint: 'כשסוכן רוצה לעשות משהו (ליצור משימה, לשלוח תשובה), הוא שואל כאן קודם. אפשר להריץ סוכן ולראות איך זה עובד.',
     toAgents: 'לסוכנים שלך',
