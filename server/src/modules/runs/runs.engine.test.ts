@@ -188,10 +188,17 @@ describe('a manual run, its suggestion and the action', () => {
       body: { hash: s1.actionHash, action: { ...(s1.action as object), title: 'Connect the family mailbox' } },
     });
     expect(edited.edited).toBe(true);
+    // What the person reads afterwards (the inbox, the log) says what was approved, not what was first proposed.
+    expect(edited.title).toBe('Create a task: Connect the family mailbox');
     await eventually(
       async () => (await client.ok(listTasks)).items.find((t) => t.title === 'Connect the family mailbox'),
       'the edited task',
     );
+    const summaries = await eventually(async () => {
+      const all = (await client.ok(listActivity, { query: {} })).items.map((e) => e.summary);
+      return all.includes('Done: Create a task: Connect the family mailbox') ? all : undefined;
+    }, 'the action in the log');
+    expect(summaries).toContain('Approved with changes: Create a task: Connect the family mailbox');
     const badEdit = await client.call(approveSuggestion, {
       params: { suggestionId: s1.id },
       body: { hash: s1.actionHash, action: { title: '' } },
