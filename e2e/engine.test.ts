@@ -22,6 +22,8 @@ async function signUp(page: Page, name: string) {
 /** Checks the page with axe and saves a screenshot of it. */
 async function check(page: Page, shot: string) {
   expect(await seriousA11yViolations(page)).toEqual([]);
+  // From the top: a full-page shot of a scrolled page paints the sticky top bar in the middle.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, shot);
 }
 
@@ -75,8 +77,8 @@ describe('the run engine in the browser, on a Free space', () => {
     await page.getByRole('heading', { name: 'Run of Suggest a first task' }).waitFor();
     await page.getByRole('heading', { name: 'What it proposed' }).waitFor({ timeout: 30_000 });
     const steps = page.getByRole('list', { name: 'Steps' }).getByRole('listitem');
+    await steps.filter({ hasText: /tasks\.create.*Done/ }).waitFor();
     await expect(steps.count()).resolves.toBe(1);
-    await expect(steps.first().textContent()).resolves.toMatch(/tasks\.create.*Done/);
     await page.getByText('What it produced').click();
     await page.locator('details[open] pre').first().waitFor();
     await check(page, 'engine-run-mobile');
@@ -95,8 +97,11 @@ describe('the run engine in the browser, on a Free space', () => {
     await card.getByLabel('Priority').selectOption('high');
     await screenshot(page, 'engine-inbox-edit-mobile');
     await card.getByRole('button', { name: 'Approve as edited' }).click();
-    await card.getByText('Done.').waitFor({ timeout: 30_000 });
-    await card.getByRole('link', { name: 'See it in Tasks' }).click();
+    // It is now named after what was approved, and stays in view with its outcome.
+    const approved = page.getByRole('article', { name: 'Create a task: Connect the work mailbox' });
+    await approved.getByText('Done.').waitFor({ timeout: 30_000 });
+    await check(page, 'engine-inbox-approved-mobile');
+    await approved.getByRole('link', { name: 'See it in Tasks' }).click();
 
     // The task it created, marked as added by an agent.
     await page.getByRole('heading', { name: 'Tasks', exact: true }).waitFor();

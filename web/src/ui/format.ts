@@ -57,7 +57,8 @@ export function formatDuration(ms: number, lang: string): string {
 export function formatCostMicros(micros: number, lang: string): string {
   const usd = micros / 1_000_000;
   const small = usd > 0 && usd < 0.01;
-  return new Intl.NumberFormat(intlLocale(lang), {
+  // en-GB would write "US$"; people reading English expect "$".
+  return new Intl.NumberFormat(lang === 'he' ? 'he-IL' : 'en-US', {
     style: 'currency',
     currency: 'USD',
     minimumFractionDigits: 2,
@@ -74,3 +75,9 @@ export function prettyJson(v: unknown): string {
     return String(v);
   }
 }
+
+/**
+ * A name or title placed inside a sentence of another language, isolated (Unicode FSI … PDI) so that
+ * an English title in a Hebrew sentence keeps its own direction and punctuation. Only needed right to left.
+ */
+export const bidi = (s: string, lang: string) => (lang === 'he' ? `\u2068${s}\u2069` : s);

@@ -406,3 +406,13 @@ export function CopyField({
     </div>
   );
 }
+
+/** Code or JSON for reading: left to right, scrolls sideways when long (and can then be reached by keyboard). */
+export function Code({ children }: { children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must be reachable by keyboard (axe: scrollable-region-focusable)
+    <pre className="code" tabIndex={0}>
+      {children}
+    </pre>
+  );
+}

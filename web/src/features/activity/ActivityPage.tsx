@@ -110,6 +110,7 @@ export function ActivityPage() {
     <>
       <PageHeader title={t('title')} description={t('lead')} />
       <div className="stack">
+        <Verify />
         <div className="toolbar" style={{ margin: 0 }}>
           <SelectField label={t('filterKind')} value={kind} onChange={(e) => setFilter('kind', e.target.value)}>
             <option value="">{t('allKinds')}</option>
@@ -155,7 +156,9 @@ export function ActivityPage() {
             return (
               <li key={e.id} className="card stack" style={{ gap: 'var(--space-1)' }}>
                 <div className="item-row">
-                  <span className="title">{link ? <Link to={link}>{e.summary}</Link> : e.summary}</span>
+                  <span className="title" dir="auto">
+                    {link ? <Link to={link}>{e.summary}</Link> : e.summary}
+                  </span>
                   <Badge>{t(`kinds.${e.kind.split('.')[0]}`, { defaultValue: e.kind })}</Badge>
                 </div>
                 <p className="meta">
@@ -177,7 +180,6 @@ export function ActivityPage() {
             </Button>
           </div>
         ) : null}
-        <Verify />
       </div>
     </>
   );

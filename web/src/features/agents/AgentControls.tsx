@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { Button, Switch } from '../../ui';
+import { bidi } from '../../ui/format';
 import { ProblemNotice } from '../plans/Offers';
 import { disabledReasonText } from './describe';
 
@@ -22,7 +23,7 @@ export function useAgentsChanged() {
 
 /** The on/off switch of an agent; a plan refusal (402) shows the reason and the offers under it. */
 export function AgentSwitch({ agent, label }: { agent: AgentView; label?: string }) {
-  const { t } = useTranslation('agents');
+  const { t, i18n } = useTranslation('agents');
   const changed = useAgentsChanged();
   const m = useMutation({
     mutationFn: (enabled: boolean) => api(updateAgent, { params: { agentId: agent.id }, body: { enabled } }),
@@ -32,7 +33,7 @@ export function AgentSwitch({ agent, label }: { agent: AgentView; label?: string
   return (
     <div className="stack">
       <Switch
-        label={label ?? t('switchLabel', { name: agent.name })}
+        label={label ?? t('switchLabel', { name: bidi(agent.name, i18n.language) })}
         checked={agent.enabled}
         busy={m.isPending}
         onChange={(on) => m.mutate(on)}
@@ -47,7 +48,7 @@ export const canRunNow = (a: AgentView) => a.triggers.some((tr) => tr.type === '
 
 /** "Run now": queues a manual run and opens its page, where its steps appear as they happen. */
 export function RunNowButton({ agent, size }: { agent: AgentView; size?: 'small' }) {
-  const { t } = useTranslation('agents');
+  const { t, i18n } = useTranslation('agents');
   const navigate = useNavigate();
   const qc = useQueryClient();
   const m = useMutation({
@@ -67,7 +68,7 @@ export function RunNowButton({ agent, size }: { agent: AgentView; size?: 'small'
           variant="primary"
           busy={m.isPending}
           onClick={() => m.mutate()}
-          aria-label={t('runNowNamed', { name: agent.name })}
+          aria-label={t('runNowNamed', { name: bidi(agent.name, i18n.language) })}
         >
           {t('runNow')}
         </Button>

@@ -8,7 +8,7 @@ import { Link, useParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Button, Card, CheckboxField, CopyField, EmptyState, PageHeader, SelectField, Spinner, Switch } from '../../ui';
+import { Alert, Button, Card, CheckboxField, Code, CopyField, EmptyState, PageHeader, SelectField, Spinner, Switch } from '../../ui';
 import { formatDateTime } from '../../ui/format';
 import { RunStatusBadge } from '../runs/status';
 import { AgentSwitch, canRunNow, RunNowButton, useAgentsChanged } from './AgentControls';
@@ -71,11 +71,11 @@ function Webhook({ agent }: { agent: AgentView }) {
           ) : null}
           <details>
             <summary>{t('webhookExample')}</summary>
-            <pre className="code">
+            <Code>
               {m.data.hmacSecret
                 ? `BODY='{"title":"Call the plumber"}'\nSIG=$(printf %s "$BODY" | openssl dgst -sha256 -hmac '${m.data.hmacSecret}' | cut -d' ' -f2)\ncurl -X POST -H 'content-type: application/json' -H "X-Csme-Signature: sha256=$SIG" -d "$BODY" '${m.data.url}'`
                 : `curl -X POST -H 'content-type: application/json' -d '{"title":"Call the plumber"}' '${m.data.url}'`}
-            </pre>
+            </Code>
           </details>
         </div>
       ) : (

@@ -7,7 +7,7 @@ import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Alert, Badge, Card, EmptyState, PageHeader, Spinner } from '../../ui';
-import { formatDateTime, formatRelative } from '../../ui/format';
+import { bidi, formatDateTime, formatRelative } from '../../ui/format';
 import { useInstallations } from '../packs/PacksPage';
 import { AgentSwitch, canRunNow, RunNowButton } from './AgentControls';
 import { describeTrigger } from './describe';
@@ -39,21 +39,27 @@ function AgentRow({ agent, packActive }: { agent: AgentView; packActive: boolean
         <Link className="title" to={`/agents/${agent.id}`}>
           {agent.name}
         </Link>
-        {agent.enabled ? <Badge tone="ok">{t('on')}</Badge> : <Badge>{t('off')}</Badge>}
+        {child || !packActive ? agent.enabled ? <Badge tone="ok">{t('on')}</Badge> : <Badge>{t('off')}</Badge> : null}
       </div>
-      <span className="small">{agent.description}</span>
+      <span className="small" dir="auto">
+        {agent.description}
+      </span>
       <p className="meta">
         <span>{agent.triggers.map((tr) => describeTrigger(tr, t, i18n.language)).join(t('or'))}</span>
         <NextRun agent={agent} />
       </p>
-      {!child && packActive ? <AgentSwitch agent={agent} /> : null}
-      {!child && packActive && agent.enabled && canRunNow(agent) ? <RunNowButton agent={agent} size="small" /> : null}
+      {!child && packActive ? (
+        <div className="agent-controls">
+          <AgentSwitch agent={agent} />
+          {agent.enabled && canRunNow(agent) ? <RunNowButton agent={agent} size="small" /> : null}
+        </div>
+      ) : null}
     </li>
   );
 }
 
 export function AgentsPage() {
-  const { t } = useTranslation('agents');
+  const { t, i18n } = useTranslation('agents');
   const agents = useAgents();
   const installations = useInstallations();
   const paused = new Set((installations.data?.items ?? []).filter((i) => i.status === 'paused').map((i) => i.id));
@@ -90,7 +96,7 @@ export function AgentsPage() {
             >
               {paused.has(first.installationId) ? <Alert tone="warn">{t('packPaused')}</Alert> : null}
               <Link className="small" to={`/installations/${first.installationId}`}>
-                {t('packSettings', { name: first.packName })}
+                {t('packSettings', { name: bidi(first.packName, i18n.language) })}
               </Link>
               <ul className="items">
                 {list.map((a) => (

@@ -8,7 +8,7 @@ import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, Spinner, Switch } from '../../ui';
-import { formatDateTime } from '../../ui/format';
+import { bidi, formatDateTime } from '../../ui/format';
 import { AgentSwitch, canRunNow, RunNowButton } from '../agents/AgentControls';
 import { describeTrigger } from '../agents/describe';
 import { ProblemNotice, refusalOffers } from '../plans/Offers';
@@ -39,7 +39,7 @@ function useInstallationChanged() {
  * lets the person choose which pack stays active: resume this one, pausing another.
  */
 function PausedPanel({ inst }: { inst: InstallationView }) {
-  const { t } = useTranslation('packs');
+  const { t, i18n } = useTranslation('packs');
   const changed = useInstallationChanged();
   const all = useInstallations();
   const others = (all.data?.items ?? []).filter((i) => i.id !== inst.id && i.status === 'active');
@@ -79,7 +79,7 @@ function PausedPanel({ inst }: { inst: InstallationView }) {
             {others.map((o) => (
               <div key={o.id} className="row">
                 <Button busy={swap.isPending && swap.variables === o.id} onClick={() => swap.mutate(o.id)}>
-                  {t('paused.swap', { other: o.name, name: inst.name })}
+                  {t('paused.swap', { other: bidi(o.name, i18n.language), name: bidi(inst.name, i18n.language) })}
                 </Button>
               </div>
             ))}
@@ -198,14 +198,14 @@ export function InstallationPage() {
             <span className="small">
               v{inst.version} ·{' '}
               {t('installedOn', { date: formatDateTime(inst.installedAt, i18n.language, session.account.timeZone, true) })}
-              {inst.createdBy ? ` · ${t('by', { name: inst.createdBy })}` : ''}
+              {inst.createdBy ? ` · ${t('by', { name: bidi(inst.createdBy, i18n.language) })}` : ''}
             </span>
           </span>
         }
       />
       <div className="stack">
         {justInstalled && inst.status === 'active' ? (
-          <Alert tone="ok" title={t('installedTitle', { name: inst.name })}>
+          <Alert tone="ok" title={t('installedTitle', { name: bidi(inst.name, i18n.language) })}>
             {t('installedNext')}
             {held.length ? ` ${t('someHeld', { count: held.length })}` : ''}
           </Alert>
@@ -220,12 +220,24 @@ export function InstallationPage() {
                   <Link className="title" to={`/agents/${a.id}`}>
                     {a.name}
                   </Link>
-                  {a.enabled ? <Badge tone="ok">{t('agentOn')}</Badge> : <Badge>{t('agentOff')}</Badge>}
+                  {child || inst.status !== 'active' ? (
+                    a.enabled ? (
+                      <Badge tone="ok">{t('agentOn')}</Badge>
+                    ) : (
+                      <Badge>{t('agentOff')}</Badge>
+                    )
+                  ) : null}
                 </div>
-                <span className="small">{a.description}</span>
+                <span className="small" dir="auto">
+                  {a.description}
+                </span>
                 <span className="small muted">{a.triggers.map((tr) => describeTrigger(tr, t, i18n.language)).join(t('or'))}</span>
-                {!child && inst.status === 'active' ? <AgentSwitch agent={a} /> : null}
-                {!child && a.enabled && inst.status === 'active' && canRunNow(a) ? <RunNowButton agent={a} size="small" /> : null}
+                {!child && inst.status === 'active' ? (
+                  <div className="agent-controls">
+                    <AgentSwitch agent={a} />
+                    {a.enabled && canRunNow(a) ? <RunNowButton agent={a} size="small" /> : null}
+                  </div>
+                ) : null}
               </li>
             ))}
           </ul>
@@ -261,7 +273,7 @@ export function InstallationPage() {
             <p className="muted">{t('uninstallHint')}</p>
             <div>
               <ConfirmButton
-                question={t('uninstallQuestion', { name: inst.name })}
+                question={t('uninstallQuestion', { name: bidi(inst.name, i18n.language) })}
                 confirmLabel={t('uninstallYes')}
                 cancelLabel={t('cancel', { ns: 'common' })}
                 busy={uninstall.isPending}

@@ -8,6 +8,7 @@ import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Alert, Badge, Button, Card, EmptyState, PageHeader, Spinner } from '../../ui';
+import { bidi } from '../../ui/format';
 import { describeTrigger } from '../agents/describe';
 import { ProblemNotice } from '../plans/Offers';
 import { initialRaw, type JsonSchema, parseRaw, type RawValues, SchemaForm, serverSettingsErrors, useProblemText } from './SchemaForm';
@@ -18,7 +19,7 @@ function Consent({ pack }: { pack: PackDetail }) {
   const { t, i18n } = useTranslation(['packs', 'agents']);
   const scopeLabel = useScopeLabel();
   return (
-    <Card title={t('consentTitle', { name: pack.name })}>
+    <Card title={t('consentTitle', { name: bidi(pack.name, i18n.language) })}>
       <p>{t('consentLead')}</p>
       {pack.scopes.length ? (
         <ul className="items" aria-label={t('scopesList')}>

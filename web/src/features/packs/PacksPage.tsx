@@ -5,7 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Badge, Card, EmptyState, PageHeader, Spinner } from '../../ui';
+import { Alert, Badge, Card, EmptyState, PageHeader, Spinner } from '../../ui';
+import { bidi } from '../../ui/format';
 import { describeTrigger } from '../agents/describe';
 import { RiskBadge, useScopeLabel } from './scopes';
 import { InstallationStatus } from './status';
@@ -14,7 +15,7 @@ export const usePacks = () => useQuery({ queryKey: ['packs'], queryFn: () => api
 export const useInstallations = () => useQuery({ queryKey: ['installations'], queryFn: () => api(listInstallations, { query: {} }) });
 
 function InstalledCard({ inst }: { inst: InstallationView }) {
-  const { t } = useTranslation('packs');
+  const { t, i18n } = useTranslation('packs');
   const on = inst.agents.filter((a) => a.enabled).length;
   return (
     <Card as="article">
@@ -32,7 +33,7 @@ function InstalledCard({ inst }: { inst: InstallationView }) {
       </div>
       <div>
         <Link className="button small" to={`/installations/${inst.id}`}>
-          {t('manage', { name: inst.name })}
+          {t('manage', { name: bidi(inst.name, i18n.language) })}
         </Link>
       </div>
     </Card>
@@ -58,7 +59,7 @@ function PackCard({ pack }: { pack: PackSummary }) {
           </div>
         </div>
       </div>
-      <p>{pack.description}</p>
+      <p dir="auto">{pack.description}</p>
       <div>
         <h4 className="small">{t('itsAgents', { count: pack.agents.length })}</h4>
         <ul className="small">
@@ -91,7 +92,9 @@ function PackCard({ pack }: { pack: PackSummary }) {
       </div>
       <div className="row">
         <Link className={`button small${installed.length ? '' : ' primary'}`} to={`/packs/${pack.id}`}>
-          {installed.length ? t('seePack', { name: pack.name }) : t('seeAndInstall', { name: pack.name })}
+          {installed.length
+            ? t('seePack', { name: bidi(pack.name, i18n.language) })
+            : t('seeAndInstall', { name: bidi(pack.name, i18n.language) })}
         </Link>
       </div>
     </Card>
@@ -107,22 +110,21 @@ export function PacksPage() {
     <>
       <PageHeader title={t('title')} description={t('lead')} />
       <div className="stack">
-        <section className="stack" aria-labelledby="installed-h">
-          <h2 id="installed-h">{t('installedSection')}</h2>
-          {installations.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
-          {installations.isError ? <ErrorNotice error={installations.error} onRetry={() => installations.refetch()} /> : null}
-          {installations.data && !installed.length ? <EmptyState title={t('noneInstalled')}>{t('noneInstalledHint')}</EmptyState> : null}
-          {installed.length ? (
+        {installations.isError ? <ErrorNotice error={installations.error} onRetry={() => installations.refetch()} /> : null}
+        {installations.data && !installed.length ? <Alert title={t('noneInstalled')}>{t('noneInstalledHint')}</Alert> : null}
+        {installed.length ? (
+          <section className="stack" aria-labelledby="installed-h">
+            <h2 id="installed-h">{t('installedSection')}</h2>
             <div className="grid">
               {installed.map((i) => (
                 <InstalledCard key={i.id} inst={i} />
               ))}
             </div>
-          ) : null}
-        </section>
+          </section>
+        ) : null}
         <section className="stack" aria-labelledby="catalog-h">
           <h2 id="catalog-h">{t('catalogTitle')}</h2>
-          {packs.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
+          {packs.isPending || installations.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
           {packs.isError ? <ErrorNotice error={packs.error} onRetry={() => packs.refetch()} /> : null}
           {packs.data && !packs.data.items.length ? <EmptyState title={t('emptyCatalog')}>{t('emptyCatalogHint')}</EmptyState> : null}
           <div className="grid">

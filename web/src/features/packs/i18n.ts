@@ -3,7 +3,7 @@ export const packsMessages = {
     title: 'Packs',
     lead: 'A pack is a set of agents for one part of your life. Installing one shows exactly what it may do, and its agents propose before they act.',
     installedSection: 'Installed',
-    noneInstalled: 'No pack installed yet',
+    noneInstalled: 'No pack installed yet.',
     noneInstalledHint:
       'Pick one below. “Getting started” is a good first one: it shows how suggestions work, and nothing happens without your approval.',
     catalogTitle: 'Catalog',
@@ -159,7 +159,7 @@ export const packsMessages = {
     title: 'חבילות',
     lead: 'חבילה היא אוסף סוכנים לתחום אחד בחיים שלך. בהתקנה רואים בדיוק מה מותר לה לעשות, והסוכנים שלה מציעים לפני שהם פועלים.',
     installedSection: 'מותקנות',
-    noneInstalled: 'עדיין לא הותקנה חבילה',
+    noneInstalled: 'עדיין לא הותקנה חבילה.',
     noneInstalledHint: 'כדאי לבחור אחת מלמטה. “Getting started” מתאימה להתחלה: היא מראה איך הצעות עובדות, ושום דבר לא קורה בלי אישור שלך.',
     catalogTitle: 'קטלוג',
     emptyCatalog: 'הקטלוג ריק',

@@ -8,8 +8,8 @@ import { Link, useParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, EmptyState, PageHeader, Spinner } from '../../ui';
-import { formatCostMicros, formatDateTime, formatDuration, prettyJson } from '../../ui/format';
+import { Alert, Badge, Button, Card, Code, EmptyState, PageHeader, Spinner } from '../../ui';
+import { bidi, formatCostMicros, formatDateTime, formatDuration, prettyJson } from '../../ui/format';
 import { OfferLinks } from '../plans/Offers';
 import { SuggestionStatusBadge } from '../suggestions/status';
 import { isLive, RunStatusBadge } from './status';
@@ -21,7 +21,7 @@ function Payload({ label, value }: { label: string; value: unknown }) {
   return (
     <details>
       <summary>{label}</summary>
-      {text ? <pre className="code">{text}</pre> : <p className="muted small">{t('emptyPayload')}</p>}
+      {text ? <Code>{text}</Code> : <p className="muted small">{t('emptyPayload')}</p>}
     </details>
   );
 }
@@ -79,14 +79,14 @@ function Suggestions({ ids }: { ids: string[] }) {
 }
 
 function WhyNot({ run }: { run: RunDetail }) {
-  const { t } = useTranslation('runs');
+  const { t, i18n } = useTranslation('runs');
   return (
     <Card title={t('whyNotTitle')}>
       <p>{t(`refused.${run.refusedReason ?? 'other'}`, { defaultValue: t('refused.other') })}</p>
       {run.reason ? <p className="muted">{run.reason}</p> : null}
       <OfferLinks offers={run.offers} />
       {run.refusedReason === 'paused' || run.refusedReason === 'disabled' ? (
-        <Link to={`/agents/${run.agentId}`}>{t('toAgent', { name: run.agentName })}</Link>
+        <Link to={`/agents/${run.agentId}`}>{t('toAgent', { name: bidi(run.agentName, i18n.language) })}</Link>
       ) : null}
     </Card>
   );
@@ -141,7 +141,7 @@ export function RunPage() {
         <Link to="/runs">← {t('backToRuns')}</Link>
       </p>
       <PageHeader
-        title={t('runOf', { name: r.agentName })}
+        title={t('runOf', { name: bidi(r.agentName, i18n.language) })}
         description={
           <span className="row">
             <RunStatusBadge status={r.status} />

@@ -1,7 +1,7 @@
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../api/client';
-import { Button, CheckboxField, SelectField, TextArea, TextField } from '../../ui';
+import { Button, CheckboxField, Code, SelectField, TextArea, TextField } from '../../ui';
 import { formatDateTime, prettyJson } from '../../ui/format';
 import { humanize } from '../packs/SchemaForm';
 
@@ -156,7 +156,7 @@ export function ActionPreview({ action, timeZone }: { action: unknown; timeZone?
   const { t, i18n } = useTranslation('suggestions');
   const label = useFieldLabel();
   const fields = actionFields(action);
-  if (!isPlainObject(action)) return <pre className="code">{prettyJson(action)}</pre>;
+  if (!isPlainObject(action)) return <Code>{prettyJson(action)}</Code>;
   if (!fields.length) return null;
   return (
     <dl className="kv">
@@ -167,7 +167,7 @@ export function ActionPreview({ action, timeZone }: { action: unknown; timeZone?
         else if (f.kind === 'boolean') shown = v ? t('yes') : t('no');
         else if (f.kind === 'datetime') shown = formatDateTime(String(v), i18n.language, timeZone, true);
         else if (f.kind === 'choice') shown = t(`choices.${f.key}.${String(v)}`, { defaultValue: String(v) });
-        else if (f.kind === 'json') shown = <pre className="code">{prettyJson(v)}</pre>;
+        else if (f.kind === 'json') shown = <Code>{prettyJson(v)}</Code>;
         else if (f.kind === 'fixed')
           shown = (
             <code dir="ltr" className="small">
@@ -178,7 +178,7 @@ export function ActionPreview({ action, timeZone }: { action: unknown; timeZone?
         return (
           <div key={f.key} style={{ display: 'contents' }}>
             <dt>{label(f.key)}</dt>
-            <dd>{shown}</dd>
+            <dd dir="auto">{shown}</dd>
           </div>
         );
       })}
@@ -208,9 +208,15 @@ export function ActionEditor({
   const [raw, setRaw] = useState<ActionRaw>(() => initialActionRaw(fields));
   const [problems, setProblems] = useState<Record<string, ActionProblem>>({});
   const set = (key: string, v: string | boolean) => setRaw((r) => ({ ...r, [key]: v }));
+  // Opening the editor takes the person to its first field (keyboard and screen reader users land in the form).
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    form.current?.querySelector<HTMLElement>('input:not([readonly]), textarea, select')?.focus();
+  }, []);
   const error = (key: string) => (problems[key] ? t(`problems.${problems[key]}`) : serverErrors[key]);
   return (
     <form
+      ref={form}
       className="stack"
       noValidate
       onSubmit={(e: FormEvent) => {
@@ -274,9 +280,11 @@ export function ActionEditor({
               />
             );
           case 'longtext':
-            return <TextArea key={f.key} {...common} rows={4} value={String(value)} onChange={(e) => set(f.key, e.target.value)} />;
+            return (
+              <TextArea key={f.key} {...common} dir="auto" rows={4} value={String(value)} onChange={(e) => set(f.key, e.target.value)} />
+            );
           default:
-            return <TextField key={f.key} {...common} value={String(value)} onChange={(e) => set(f.key, e.target.value)} />;
+            return <TextField key={f.key} {...common} dir="auto" value={String(value)} onChange={(e) => set(f.key, e.target.value)} />;
         }
       })}
       <div className="row">

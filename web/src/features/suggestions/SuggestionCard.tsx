@@ -8,7 +8,7 @@ import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Alert, Badge, Button, Spinner, TextArea } from '../../ui';
-import { formatDateTime, formatRelative } from '../../ui/format';
+import { bidi, formatDateTime, formatRelative } from '../../ui/format';
 import { ActionEditor, ActionPreview, isPlainObject, serverActionErrors } from './ActionEditor';
 import { SuggestionStatusBadge } from './status';
 
@@ -30,7 +30,7 @@ export function useSuggestionsChanged() {
 const actionTypeKey = (type: string) => type.replace('.', '_');
 
 function Outcome({ s }: { s: SuggestionView }) {
-  const { t } = useTranslation('suggestions');
+  const { t, i18n } = useTranslation('suggestions');
   const changed = useSuggestionsChanged();
   const resolve = useMutation({
     mutationFn: (choice: 'resend' | 'dismiss') => api(resolveUnknown, { params: { suggestionId: s.id }, body: { choice } }),
@@ -80,7 +80,11 @@ function Outcome({ s }: { s: SuggestionView }) {
         </Alert>
       );
     case 'rejected':
-      return <p className="muted small">{s.rejectReason ? t('outcome.rejectedWhy', { reason: s.rejectReason }) : t('outcome.rejected')}</p>;
+      return (
+        <p className="muted small">
+          {s.rejectReason ? t('outcome.rejectedWhy', { reason: bidi(s.rejectReason, i18n.language) }) : t('outcome.rejected')}
+        </p>
+      );
     case 'expired':
       return <p className="muted small">{t('outcome.expired')}</p>;
     case 'dismissed':
@@ -142,13 +146,13 @@ export function SuggestionCard({
     <article className={`card stack suggestion${selected ? ' selected' : ''}`} aria-labelledby={headingId}>
       <div className="item-row" style={{ alignItems: 'flex-start' }}>
         <div className="stack" style={{ gap: 'var(--space-1)', flex: '1 1 240px' }}>
-          <h3 id={headingId} style={{ margin: 0 }}>
+          <h3 id={headingId} style={{ margin: 0 }} dir="auto">
             {s.title}
           </h3>
           <p className="meta">
             {s.agentName ? (
               <span>
-                {t('by', { agent: s.agentName })}
+                {t('by', { agent: bidi(s.agentName, i18n.language) })}
                 {s.packName ? ` · ${s.packName}` : ''}
               </span>
             ) : null}
@@ -176,7 +180,9 @@ export function SuggestionCard({
         </label>
       ) : null}
       {s.summary && !Object.values(isPlainObject(s.action) ? s.action : {}).includes(s.summary) ? (
-        <p style={{ margin: 0 }}>{s.summary}</p>
+        <p style={{ margin: 0 }} dir="auto">
+          {s.summary}
+        </p>
       ) : null}
 
       <section className="stack" aria-label={t('whatExactly')} style={{ gap: 'var(--space-2)' }}>
@@ -233,8 +239,8 @@ export function SuggestionCard({
 
       {pending && mode === 'always' ? (
         <div className="stack confirm" style={{ borderColor: 'var(--primary)', background: 'var(--surface-2)' }}>
-          <strong>{t('alwaysTitle', { agent: s.agentName ?? '', type: typeLabel })}</strong>
-          <span>{t('alwaysExplain', { agent: s.agentName ?? '', type: typeLabel })}</span>
+          <strong>{t('alwaysTitle', { agent: bidi(s.agentName ?? '', i18n.language), type: typeLabel })}</strong>
+          <span>{t('alwaysExplain', { agent: bidi(s.agentName ?? '', i18n.language), type: typeLabel })}</span>
           {s.external ? <span>{t('alwaysExternal')}</span> : null}
           <div className="row">
             <Button variant="primary" busy={always.isPending} onClick={() => always.mutate()}>

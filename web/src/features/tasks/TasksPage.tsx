@@ -8,7 +8,7 @@ import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextArea, TextField } from '../../ui';
-import { formatDateTime } from '../../ui/format';
+import { bidi, formatDateTime } from '../../ui/format';
 import { toLocalInput } from '../suggestions/ActionEditor';
 
 type Priority = TaskView['priority'];
@@ -34,28 +34,24 @@ function TaskFields({
   set,
   errors,
   family,
+  folded,
 }: {
   draft: Draft;
   set: (d: Draft) => void;
   errors: Record<string, string>;
   family: boolean;
+  /** Adding: only the title shows at first, so that the list stays near the top on a phone. */
+  folded?: boolean;
 }) {
   const { t } = useTranslation('tasks');
-  return (
+  const more = (
     <>
-      <TextField
-        label={t('taskTitle')}
-        value={draft.title}
-        maxLength={300}
-        required
-        error={errors.title}
-        onChange={(e) => set({ ...draft, title: e.target.value })}
-      />
       <TextArea
         label={t('notes')}
         value={draft.notes}
         rows={2}
         maxLength={5000}
+        dir="auto"
         error={errors.notes}
         onChange={(e) => set({ ...draft, notes: e.target.value })}
       />
@@ -85,6 +81,30 @@ function TaskFields({
           </SelectField>
         ) : null}
       </div>
+    </>
+  );
+  const unfold = Boolean(errors.notes || errors.dueAt || draft.notes || draft.due || draft.priority !== 'normal');
+  return (
+    <>
+      <TextField
+        label={t('taskTitle')}
+        value={draft.title}
+        maxLength={300}
+        required
+        dir="auto"
+        error={errors.title}
+        onChange={(e) => set({ ...draft, title: e.target.value })}
+      />
+      {folded ? (
+        <details open={unfold || undefined}>
+          <summary>{t('moreFields')}</summary>
+          <div className="stack" style={{ marginBlockStart: 'var(--space-2)' }}>
+            {more}
+          </div>
+        </details>
+      ) : (
+        more
+      )}
     </>
   );
 }
@@ -131,7 +151,7 @@ function AddTask() {
           m.mutate();
         }}
       >
-        <TaskFields draft={draft} set={setDraft} errors={errors} family={family} />
+        <TaskFields draft={draft} set={setDraft} errors={errors} family={family} folded />
         {m.isError && !Object.keys(m.error instanceof ApiError ? m.error.fieldErrors() : {}).length ? (
           <ErrorNotice error={m.error} />
         ) : null}
@@ -206,7 +226,7 @@ function TaskItem({ task }: { task: TaskView }) {
           disabled={toggle.isPending}
           onChange={(e) => toggle.mutate(e.target.checked)}
         />
-        <label htmlFor={checkId} className={`title${done ? ' done-title' : ''}`} style={{ flex: 1 }}>
+        <label htmlFor={checkId} className={`title${done ? ' done-title' : ''}`} style={{ flex: 1 }} dir="auto">
           {task.title}
           <span className="visually-hidden">{done ? `, ${t('doneA11y')}` : ''}</span>
         </label>
@@ -225,9 +245,15 @@ function TaskItem({ task }: { task: TaskView }) {
           <span>{t('doneOn', { when: formatDateTime(task.completedAt, i18n.language, session.account.timeZone) })}</span>
         ) : null}
         {session.activeSpace.kind === 'family' ? <span>{t(task.visibility)}</span> : null}
-        {task.createdBy ? <span>{t('addedBy', { name: task.createdBy })}</span> : null}
+        {task.createdBy ? (
+          <span>{t(task.createdByAgent ? 'approvedBy' : 'addedBy', { name: bidi(task.createdBy, i18n.language) })}</span>
+        ) : null}
       </p>
-      {task.notes ? <p style={{ margin: 0, whiteSpace: 'pre-wrap' }}>{task.notes}</p> : null}
+      {task.notes ? (
+        <p style={{ margin: 0, whiteSpace: 'pre-wrap' }} dir="auto">
+          {task.notes}
+        </p>
+      ) : null}
       {task.createdByAgent && task.suggestionId ? (
         <span className="small muted">
           {t('fromSuggestion')} <Link to="/suggestions?tab=done">{t('seeInbox')}</Link>
@@ -253,7 +279,7 @@ function TaskItem({ task }: { task: TaskView }) {
         </Button>
         <ConfirmButton
           size="small"
-          question={t('deleteQuestion', { title: task.title })}
+          question={t('deleteQuestion', { title: bidi(task.title, i18n.language) })}
           confirmLabel={t('deleteYes')}
           cancelLabel={t('cancel', { ns: 'common' })}
           busy={remove.isPending}
