@@ -1,9 +1,13 @@
-import { type ComponentType, lazy, Suspense } from 'react';
+import { Component, type ComponentType, lazy, type ReactNode, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { RouteObject } from 'react-router';
 import { Link } from 'react-router';
+import { ResetPasswordPage } from '../features/auth/ResetPasswordPage';
+import { SignInPage } from '../features/auth/SignInPage';
+import { SignUpPage } from '../features/auth/SignUpPage';
+import { VerifyEmailPage } from '../features/auth/VerifyEmailPage';
 import { loadNamespaces } from '../i18n';
-import { EmptyState, Spinner } from '../ui';
+import { Button, EmptyState, Spinner } from '../ui';
 import { Layout } from './Layout';
 
 function NotFound() {
@@ -14,6 +18,35 @@ function NotFound() {
     </EmptyState>
   );
 }
+
+/** A page that could not load (its code did not arrive, or it failed): say so, and offer to load it again. */
+function PageFailed() {
+  const { t } = useTranslation();
+  return (
+    <EmptyState
+      title={t('errors.pageFailed')}
+      action={
+        <Button variant="primary" onClick={() => window.location.reload()}>
+          {t('retry')}
+        </Button>
+      }
+    >
+      {t('errors.pageFailedHint')}
+    </EmptyState>
+  );
+}
+
+class PageBoundary extends Component<{ children: ReactNode }, { failed: boolean }> {
+  override state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  override render() {
+    return this.state.failed ? <PageFailed /> : this.props.children;
+  }
+}
+
+const RELOADED = 'csme.reloaded-for-new-version';
 
 function Loading() {
   const { t } = useTranslation();
@@ -26,46 +59,66 @@ function Loading() {
  */
 function page(load: () => Promise<ComponentType>, ns: readonly string[] = []) {
   const Page = lazy(async () => {
-    const [component] = await Promise.all([load(), loadNamespaces(ns)]);
-    return { default: component };
+    try {
+      const [component] = await Promise.all([load(), loadNamespaces(ns)]);
+      sessionStorage.removeItem(RELOADED);
+      return { default: component };
+    } catch (e) {
+      // After an upgrade, an open tab asks for page chunks that no longer exist: load the new version, once.
+      if (!sessionStorage.getItem(RELOADED)) {
+        sessionStorage.setItem(RELOADED, '1');
+        window.location.reload();
+        return new Promise<never>(() => {});
+      }
+      throw e;
+    }
   });
   return (
-    <Suspense fallback={<Loading />}>
-      <Page />
-    </Suspense>
+    <PageBoundary>
+      <Suspense fallback={<Loading />}>
+        <Page />
+      </Suspense>
+    </PageBoundary>
   );
 }
 
 /** Every page. Signed-in pages live inside the Layout, which sends signed-out visitors to sign in. */
 export const routes: RouteObject[] = [
-  { path: '/sign-in', element: page(() => import('../features/auth/SignInPage').then((m) => m.SignInPage)) },
-  { path: '/sign-up', element: page(() => import('../features/auth/SignUpPage').then((m) => m.SignUpPage)) },
-  { path: '/reset-password', element: page(() => import('../features/auth/ResetPasswordPage').then((m) => m.ResetPasswordPage)) },
-  { path: '/verify-email', element: page(() => import('../features/auth/VerifyEmailPage').then((m) => m.VerifyEmailPage)) },
+  // Signing in and up are the first pages a visitor sees, and small: they come with the first load.
+  { path: '/sign-in', element: <SignInPage /> },
+  { path: '/sign-up', element: <SignUpPage /> },
+  { path: '/reset-password', element: <ResetPasswordPage /> },
+  { path: '/verify-email', element: <VerifyEmailPage /> },
   {
     element: <Layout />,
     children: [
-      { path: '/', element: page(() => import('../features/home/HomePage').then((m) => m.HomePage)) },
+      { path: '/', element: page(() => import('../features/home/HomePage').then((m) => m.HomePage), ['home']) },
       { path: '/suggestions', element: page(() => import('../features/suggestions/InboxPage').then((m) => m.InboxPage), ['suggestions']) },
       { path: '/tasks', element: page(() => import('../features/tasks/TasksPage').then((m) => m.TasksPage), ['tasks']) },
       { path: '/packs', element: page(() => import('../features/packs/PacksPage').then((m) => m.PacksPage), ['packs', 'agents']) },
-      { path: '/packs/:packId', element: page(() => import('../features/packs/PackPage').then((m) => m.PackPage), ['packs', 'agents']) },
+      {
+        path: '/packs/:packId',
+        element: page(() => import('../features/packs/PackPage').then((m) => m.PackPage), ['packs', 'agents', 'plans']),
+      },
       {
         path: '/installations/:installationId',
-        element: page(() => import('../features/packs/InstallationPage').then((m) => m.InstallationPage), ['packs', 'agents']),
+        element: page(() => import('../features/packs/InstallationPage').then((m) => m.InstallationPage), ['packs', 'agents', 'plans']),
       },
-      { path: '/agents', element: page(() => import('../features/agents/AgentsPage').then((m) => m.AgentsPage), ['agents']) },
+      { path: '/agents', element: page(() => import('../features/agents/AgentsPage').then((m) => m.AgentsPage), ['agents', 'plans']) },
       {
         path: '/agents/:agentId',
-        element: page(() => import('../features/agents/AgentPage').then((m) => m.AgentPage), ['agents', 'runs']),
+        element: page(() => import('../features/agents/AgentPage').then((m) => m.AgentPage), ['agents', 'runs', 'plans']),
       },
       { path: '/runs', element: page(() => import('../features/runs/RunsPage').then((m) => m.RunsPage), ['runs']) },
-      { path: '/runs/:runId', element: page(() => import('../features/runs/RunPage').then((m) => m.RunPage), ['runs', 'suggestions']) },
+      {
+        path: '/runs/:runId',
+        element: page(() => import('../features/runs/RunPage').then((m) => m.RunPage), ['runs', 'suggestions', 'plans']),
+      },
       { path: '/activity', element: page(() => import('../features/activity/ActivityPage').then((m) => m.ActivityPage), ['activity']) },
-      { path: '/plans', element: page(() => import('../features/plans/PlansPage').then((m) => m.PlansPage)) },
-      { path: '/settings', element: page(() => import('../features/account/SettingsPage').then((m) => m.SettingsPage)) },
-      { path: '/admin/mailbox', element: page(() => import('../features/admin/MailboxPage').then((m) => m.MailboxPage)) },
-      { path: '/api-docs', element: page(() => import('../features/docs/ApiDocsPage').then((m) => m.ApiDocsPage)) },
+      { path: '/plans', element: page(() => import('../features/plans/PlansPage').then((m) => m.PlansPage), ['plans']) },
+      { path: '/settings', element: page(() => import('../features/account/SettingsPage').then((m) => m.SettingsPage), ['account']) },
+      { path: '/admin/mailbox', element: page(() => import('../features/admin/MailboxPage').then((m) => m.MailboxPage), ['admin']) },
+      { path: '/api-docs', element: page(() => import('../features/docs/ApiDocsPage').then((m) => m.ApiDocsPage), ['docs']) },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -39,6 +39,9 @@ export const common = {
       notFound: 'We could not find that page.',
       notFoundHint: 'It may have moved, or the link is wrong.',
       goHome: 'Go to your home page',
+      pageFailed: 'This page could not load.',
+      pageFailedHint:
+        'Check your connection and try again. If it keeps happening, the app may have just been updated: loading it again fixes that.',
     },
     roles: { owner: 'Owner', adult: 'Adult', child: 'Child' },
   },
@@ -83,6 +86,8 @@ export const common = {
       notFound: 'לא מצאנו את הדף הזה.',
       notFoundHint: 'ייתכן שהוא עבר מקום, או שהקישור שגוי.',
       goHome: 'לדף הבית שלך',
+      pageFailed: 'לא הצלחנו לטעון את הדף.',
+      pageFailedHint: 'כדאי לבדוק את החיבור ולנסות שוב. אם זה חוזר, ייתכן שהיישום עודכן הרגע: טעינה מחדש פותרת את זה.',
     },
     roles: { owner: 'בעלים', adult: 'מבוגר/ת', child: 'ילד/ה' },
   },

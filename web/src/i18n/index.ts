@@ -1,11 +1,6 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import { accountMessages } from '../features/account/i18n';
-import { adminMessages } from '../features/admin/i18n';
 import { authMessages } from '../features/auth/i18n';
-import { docsMessages } from '../features/docs/i18n';
-import { homeMessages } from '../features/home/i18n';
-import { plansMessages } from '../features/plans/i18n';
 import { common } from './common';
 
 export const LANGUAGES = [
@@ -25,11 +20,11 @@ type Namespace = Messages | (() => Promise<Messages>);
 const namespaces: Record<string, Namespace> = {
   common,
   auth: authMessages,
-  home: homeMessages,
-  plans: plansMessages,
-  account: accountMessages,
-  admin: adminMessages,
-  docs: docsMessages,
+  home: () => import('../features/home/i18n').then((m) => m.homeMessages),
+  plans: () => import('../features/plans/i18n').then((m) => m.plansMessages),
+  account: () => import('../features/account/i18n').then((m) => m.accountMessages),
+  admin: () => import('../features/admin/i18n').then((m) => m.adminMessages),
+  docs: () => import('../features/docs/i18n').then((m) => m.docsMessages),
   packs: () => import('../features/packs/i18n').then((m) => m.packsMessages),
   agents: () => import('../features/agents/i18n').then((m) => m.agentsMessages),
   runs: () => import('../features/runs/i18n').then((m) => m.runsMessages),

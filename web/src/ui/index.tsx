@@ -416,3 +416,13 @@ export function Code({ children }: { children: ReactNode }) {
     </pre>
   );
 }
+
+/** A wide thing (a table) that scrolls sideways on a phone: a named region the keyboard can reach and scroll. */
+export function ScrollRegion({ label, className, children }: { label: string; className?: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must be reachable by keyboard (axe: scrollable-region-focusable)
+    <div className={['table-wrap', className].filter(Boolean).join(' ')} role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

@@ -39,6 +39,7 @@ export function AgentSwitch({ agent, label }: { agent: AgentView; label?: string
         onChange={(on) => m.mutate(on)}
         hint={reason ?? undefined}
       />
+      {!agent.enabled && agent.disabledReason?.startsWith('needs_plan:') ? <Link to="/plans">{t('comparePlans')}</Link> : null}
       {m.isError ? <ProblemNotice error={m.error} /> : null}
     </div>
   );

@@ -66,7 +66,7 @@ function toRaw(f: SchemaField, v: unknown): string | boolean {
     case 'boolean':
       return v === true;
     case 'enum': {
-      const i = (f.schema.enum ?? []).findIndex((e) => e === v);
+      const i = (f.schema.enum ?? []).indexOf(v);
       return i >= 0 ? String(i) : '';
     }
     case 'json':

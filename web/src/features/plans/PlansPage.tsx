@@ -7,7 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Card, Meter, PageHeader, SelectField, Spinner } from '../../ui';
+import { Alert, Card, Meter, PageHeader, ScrollRegion, SelectField, Spinner } from '../../ui';
 import { formatMoney } from './money';
 
 const LIMIT_ROWS = ['packs', 'agents', 'runsPerMonth', 'connectors', 'historyDays', 'queuePriority', 'members', 'publish'] as const;
@@ -78,7 +78,7 @@ export function PlansPage() {
         {plans.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
         {plans.isError ? <ErrorNotice error={plans.error} onRetry={() => plans.refetch()} /> : null}
         {base.length ? (
-          <div className="card table-wrap">
+          <ScrollRegion className="card" label={t('compare')}>
             <table className="table">
               <caption className="visually-hidden">{t('compare')}</caption>
               <thead>
@@ -104,7 +104,7 @@ export function PlansPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         ) : null}
         {addons.map((a) => (
           <Card key={a.id} title={a.name}>
