@@ -143,6 +143,14 @@ describe('the run engine in the browser, on a Free space', () => {
     await page.getByRole('button', { name: 'הסתיימו' }).click();
     await page.getByText('בוצע.').waitFor();
     await check(page, 'engine-inbox-done-hebrew-mobile');
+    await page.getByRole('button', { name: /^תפריט/ }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'סוכנים' }).click();
+    await page.getByRole('heading', { name: 'סוכנים', exact: true }).waitFor();
+    await page.getByText('כל יום ב-07:30 (Europe/Berlin)').waitFor();
+    await check(page, 'engine-agents-hebrew-mobile');
+    await page.getByRole('link', { name: /הגדרות, השהיה או הסרה/ }).click();
+    await page.getByRole('heading', { name: 'מה אישרת' }).waitFor();
+    await check(page, 'engine-installation-hebrew-mobile');
     await context.close();
   });
 

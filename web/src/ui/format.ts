@@ -22,14 +22,6 @@ export function formatDateTime(iso: string | Date, lang: string, timeZone?: stri
   }
 }
 
-export function formatDate(iso: string, lang: string, timeZone?: string): string {
-  try {
-    return new Intl.DateTimeFormat(intlLocale(lang), { dateStyle: 'medium', timeZone }).format(new Date(iso));
-  } catch {
-    return new Intl.DateTimeFormat(intlLocale(lang), { dateStyle: 'medium' }).format(new Date(iso));
-  }
-}
-
 /** "in 3 hours", "2 minutes ago". */
 export function formatRelative(iso: string, lang: string, now = Date.now()): string {
   const diff = new Date(iso).getTime() - now;

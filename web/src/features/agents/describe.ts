@@ -8,7 +8,7 @@ import { intlLocale } from '../../ui/format';
  * back to the server's label.
  */
 
-export function weekdayName(dow: number, lang: string): string {
+function weekdayName(dow: number, lang: string): string {
   // 7 January 2024 was a Sunday (cron's day 0).
   return new Intl.DateTimeFormat(intlLocale(lang), { weekday: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 7 + (dow % 7))));
 }

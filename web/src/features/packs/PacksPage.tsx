@@ -11,7 +11,7 @@ import { describeTrigger } from '../agents/describe';
 import { RiskBadge, useScopeLabel } from './scopes';
 import { InstallationStatus } from './status';
 
-export const usePacks = () => useQuery({ queryKey: ['packs'], queryFn: () => api(listPacks) });
+const usePacks = () => useQuery({ queryKey: ['packs'], queryFn: () => api(listPacks) });
 export const useInstallations = () => useQuery({ queryKey: ['installations'], queryFn: () => api(listInstallations, { query: {} }) });
 
 function InstalledCard({ inst }: { inst: InstallationView }) {

@@ -30,7 +30,7 @@ export interface JsonSchema {
   items?: JsonSchema;
 }
 
-export type FieldKind = 'string' | 'boolean' | 'integer' | 'number' | 'enum' | 'json';
+type FieldKind = 'string' | 'boolean' | 'integer' | 'number' | 'enum' | 'json';
 
 export interface SchemaField {
   key: string;

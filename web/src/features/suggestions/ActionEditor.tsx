@@ -13,7 +13,7 @@ import { humanize } from '../packs/SchemaForm';
  * another action. The server checks the edited action against the skill's schema again.
  */
 
-export type ActionFieldKind = 'text' | 'longtext' | 'number' | 'boolean' | 'datetime' | 'choice' | 'fixed' | 'json';
+type ActionFieldKind = 'text' | 'longtext' | 'number' | 'boolean' | 'datetime' | 'choice' | 'fixed' | 'json';
 
 export interface ActionField {
   key: string;
@@ -146,7 +146,7 @@ export function serverActionErrors(e: unknown): Record<string, string> {
   return out;
 }
 
-export function useFieldLabel() {
+function useFieldLabel() {
   const { t } = useTranslation('suggestions');
   return (key: string) => t(`fields.${key}`, { defaultValue: humanize(key) });
 }
