@@ -221,12 +221,19 @@ describe('a manual run, its suggestion and the action', () => {
     const b = await signedUpClient(await env.app());
     const inst = await installStarter(a.client);
     const agentId = agentByKey(inst, 'welcome-task').id;
-    // Admitted but held back from the worker (a future job) so that it stays queued.
-    const admitted = await admitRun(systemCtx(env.deps), { spaceId: a.spaceId, agentId, kind: 'manual', key: 'manual:hold', data: {} });
-    await env.deps.db
-      .updateTable('graphile_worker._private_jobs' as never)
-      .set({ run_at: new Date(Date.now() + 3_600_000) } as never)
-      .execute();
+    // Admitted but held back from the worker (its job moved to the future in the same transaction, so
+    // that the running worker cannot take it between the commit and the hold) so that it stays queued.
+    const admitted = await env.deps.db.transaction().execute(async (tx) => {
+      const r = await admitRun(
+        { ...systemCtx(env.deps), db: tx },
+        { spaceId: a.spaceId, agentId, kind: 'manual', key: 'manual:hold', data: {} },
+      );
+      await tx
+        .updateTable('graphile_worker._private_jobs' as never)
+        .set({ run_at: new Date(Date.now() + 3_600_000) } as never)
+        .execute();
+      return r;
+    });
     const cancelled = await a.client.ok(cancelRun, { params: { runId: admitted.runId } });
     expect(cancelled.status).toBe('cancelled');
     expect((await b.client.call(getRun, { params: { runId: admitted.runId } })).status).toBe(404);
