@@ -5,7 +5,20 @@ import { endpoint } from './http.js';
 const tags = ['packs'];
 
 export const ScopeView = z.object({ scope: z.string(), label: z.string(), risk: z.enum(['read', 'write', 'external']) });
-export const TriggerView = z.object({ type: z.enum(['schedule', 'event', 'webhook', 'manual']), label: z.string() });
+/**
+ * A trigger: `label` is the English description; the other fields let a client describe it in the
+ * person's own language (the event type, or the schedule's rule and time zone, `person` meaning theirs).
+ */
+export const TriggerView = z.object({
+  type: z.enum(['schedule', 'event', 'webhook', 'manual']),
+  label: z.string(),
+  event: z.string().optional(),
+  offsetMinutes: z.number().int().optional(),
+  cron: z.string().optional(),
+  rrule: z.string().optional(),
+  timeZone: z.string().optional(),
+});
+export type TriggerView = z.infer<typeof TriggerView>;
 
 export const AgentSummary = z.object({
   key: z.string(),

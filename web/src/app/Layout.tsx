@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { api } from '../api/client';
+import { PendingBadge } from '../features/suggestions/PendingCount';
 import { LANGUAGES, type Lang, setLanguage } from '../i18n';
 import { Spinner } from '../ui';
 import { ErrorNotice } from './errors';
@@ -128,6 +129,7 @@ export function Layout() {
           onClick={() => setMenuOpen((o) => !o)}
         >
           {t('menu')}
+          <PendingBadge />
         </button>
         <NavLink to="/" className="brand">
           <img src="/icon.svg" alt="" />
@@ -165,6 +167,7 @@ export function Layout() {
                   <li key={item.to}>
                     <NavLink to={item.to} end={item.to === '/'}>
                       {t(item.label, { ns: item.ns ?? 'common' })}
+                      {item.badge === 'pendingSuggestions' ? <PendingBadge /> : null}
                     </NavLink>
                   </li>
                 ))}

@@ -4,6 +4,8 @@ export interface NavItem {
   to: string;
   label: string;
   ns?: string;
+  /** A live count shown beside the entry. */
+  badge?: 'pendingSuggestions';
 }
 export interface NavSection {
   key: string;
@@ -19,6 +21,17 @@ export function navSections(s: SessionView): NavSection[] {
   const sections: NavSection[] = [
     { key: 'main', items: [{ to: '/', label: 'nav.home' }] },
     {
+      key: 'work',
+      items: [
+        { to: '/suggestions', label: 'nav.inbox', badge: 'pendingSuggestions' },
+        { to: '/tasks', label: 'nav.tasks' },
+        { to: '/packs', label: 'nav.packs' },
+        { to: '/agents', label: 'nav.agents' },
+        { to: '/runs', label: 'nav.runs' },
+        { to: '/activity', label: 'nav.activity' },
+      ],
+    },
+    {
       key: 'you',
       items: [
         { to: '/plans', label: 'nav.plans' },
@@ -32,7 +45,7 @@ export function navSections(s: SessionView): NavSection[] {
       title: 'nav.admin',
       items: [
         { to: '/admin/mailbox', label: 'nav.mailbox' },
-        { to: '/admin/billing', label: 'admin.nav', ns: 'plans' },
+        { to: '/admin/billing', label: 'nav.billing' },
         { to: '/api-docs', label: 'nav.apiDocs' },
       ],
     });

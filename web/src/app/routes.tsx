@@ -1,17 +1,13 @@
+import { Component, type ComponentType, lazy, type ReactNode, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { RouteObject } from 'react-router';
 import { Link } from 'react-router';
-import { SettingsPage } from '../features/account/SettingsPage';
-import { MailboxPage } from '../features/admin/MailboxPage';
 import { ResetPasswordPage } from '../features/auth/ResetPasswordPage';
 import { SignInPage } from '../features/auth/SignInPage';
 import { SignUpPage } from '../features/auth/SignUpPage';
 import { VerifyEmailPage } from '../features/auth/VerifyEmailPage';
-import { ApiDocsPage } from '../features/docs/ApiDocsPage';
-import { HomePage } from '../features/home/HomePage';
-import { AdminBillingPage } from '../features/plans/AdminBillingPage';
-import { PlansPage } from '../features/plans/PlansPage';
-import { EmptyState } from '../ui';
+import { loadNamespaces } from '../i18n';
+import { Button, EmptyState, Spinner } from '../ui';
 import { Layout } from './Layout';
 
 function NotFound() {
@@ -23,8 +19,72 @@ function NotFound() {
   );
 }
 
+/** A page that could not load (its code did not arrive, or it failed): say so, and offer to load it again. */
+function PageFailed() {
+  const { t } = useTranslation();
+  return (
+    <EmptyState
+      title={t('errors.pageFailed')}
+      action={
+        <Button variant="primary" onClick={() => window.location.reload()}>
+          {t('retry')}
+        </Button>
+      }
+    >
+      {t('errors.pageFailedHint')}
+    </EmptyState>
+  );
+}
+
+class PageBoundary extends Component<{ children: ReactNode }, { failed: boolean }> {
+  override state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  override render() {
+    return this.state.failed ? <PageFailed /> : this.props.children;
+  }
+}
+
+const RELOADED = 'csme.reloaded-for-new-version';
+
+function Loading() {
+  const { t } = useTranslation();
+  return <Spinner label={t('loading')} />;
+}
+
+/**
+ * A page loaded when it is first opened (its own chunk), so that the first load stays small, together
+ * with the message namespaces it needs that are not in the first load (see i18n/index.ts).
+ */
+function page(load: () => Promise<ComponentType>, ns: readonly string[] = []) {
+  const Page = lazy(async () => {
+    try {
+      const [component] = await Promise.all([load(), loadNamespaces(ns)]);
+      sessionStorage.removeItem(RELOADED);
+      return { default: component };
+    } catch (e) {
+      // After an upgrade, an open tab asks for page chunks that no longer exist: load the new version, once.
+      if (!sessionStorage.getItem(RELOADED)) {
+        sessionStorage.setItem(RELOADED, '1');
+        window.location.reload();
+        return new Promise<never>(() => {});
+      }
+      throw e;
+    }
+  });
+  return (
+    <PageBoundary>
+      <Suspense fallback={<Loading />}>
+        <Page />
+      </Suspense>
+    </PageBoundary>
+  );
+}
+
 /** Every page. Signed-in pages live inside the Layout, which sends signed-out visitors to sign in. */
 export const routes: RouteObject[] = [
+  // Signing in and up are the first pages a visitor sees, and small: they come with the first load.
   { path: '/sign-in', element: <SignInPage /> },
   { path: '/sign-up', element: <SignUpPage /> },
   { path: '/reset-password', element: <ResetPasswordPage /> },
@@ -32,12 +92,37 @@ export const routes: RouteObject[] = [
   {
     element: <Layout />,
     children: [
-      { path: '/', element: <HomePage /> },
-      { path: '/plans', element: <PlansPage /> },
-      { path: '/settings', element: <SettingsPage /> },
-      { path: '/admin/mailbox', element: <MailboxPage /> },
-      { path: '/admin/billing', element: <AdminBillingPage /> },
-      { path: '/api-docs', element: <ApiDocsPage /> },
+      { path: '/', element: page(() => import('../features/home/HomePage').then((m) => m.HomePage), ['home']) },
+      { path: '/suggestions', element: page(() => import('../features/suggestions/InboxPage').then((m) => m.InboxPage), ['suggestions']) },
+      { path: '/tasks', element: page(() => import('../features/tasks/TasksPage').then((m) => m.TasksPage), ['tasks']) },
+      { path: '/packs', element: page(() => import('../features/packs/PacksPage').then((m) => m.PacksPage), ['packs', 'agents']) },
+      {
+        path: '/packs/:packId',
+        element: page(() => import('../features/packs/PackPage').then((m) => m.PackPage), ['packs', 'agents', 'plans']),
+      },
+      {
+        path: '/installations/:installationId',
+        element: page(() => import('../features/packs/InstallationPage').then((m) => m.InstallationPage), ['packs', 'agents', 'plans']),
+      },
+      { path: '/agents', element: page(() => import('../features/agents/AgentsPage').then((m) => m.AgentsPage), ['agents', 'plans']) },
+      {
+        path: '/agents/:agentId',
+        element: page(() => import('../features/agents/AgentPage').then((m) => m.AgentPage), ['agents', 'runs', 'plans']),
+      },
+      { path: '/runs', element: page(() => import('../features/runs/RunsPage').then((m) => m.RunsPage), ['runs']) },
+      {
+        path: '/runs/:runId',
+        element: page(() => import('../features/runs/RunPage').then((m) => m.RunPage), ['runs', 'suggestions', 'plans']),
+      },
+      { path: '/activity', element: page(() => import('../features/activity/ActivityPage').then((m) => m.ActivityPage), ['activity']) },
+      { path: '/plans', element: page(() => import('../features/plans/PlansPage').then((m) => m.PlansPage), ['plans']) },
+      { path: '/settings', element: page(() => import('../features/account/SettingsPage').then((m) => m.SettingsPage), ['account']) },
+      { path: '/admin/mailbox', element: page(() => import('../features/admin/MailboxPage').then((m) => m.MailboxPage), ['admin']) },
+      {
+        path: '/admin/billing',
+        element: page(() => import('../features/plans/AdminBillingPage').then((m) => m.AdminBillingPage), ['plans']),
+      },
+      { path: '/api-docs', element: page(() => import('../features/docs/ApiDocsPage').then((m) => m.ApiDocsPage), ['docs']) },
       { path: '*', element: <NotFound /> },
     ],
   },

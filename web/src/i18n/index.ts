@@ -1,11 +1,6 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import { accountMessages } from '../features/account/i18n';
-import { adminMessages } from '../features/admin/i18n';
 import { authMessages } from '../features/auth/i18n';
-import { docsMessages } from '../features/docs/i18n';
-import { homeMessages } from '../features/home/i18n';
-import { plansMessages } from '../features/plans/i18n';
 import { common } from './common';
 
 export const LANGUAGES = [
@@ -14,16 +9,51 @@ export const LANGUAGES = [
 ] as const;
 export type Lang = (typeof LANGUAGES)[number]['code'];
 
+type Messages = { en: object; he: object };
+/**
+ * A namespace: its messages, or a loader for one that only its own pages need, so that it stays out
+ * of the first load (the page's route loads it together with the page, see app/routes.tsx).
+ */
+type Namespace = Messages | (() => Promise<Messages>);
+
 /** Each feature brings its own namespace, in English and Hebrew. One line here per feature. */
-const namespaces = {
+const namespaces: Record<string, Namespace> = {
   common,
   auth: authMessages,
-  home: homeMessages,
-  plans: plansMessages,
-  account: accountMessages,
-  admin: adminMessages,
-  docs: docsMessages,
+  home: () => import('../features/home/i18n').then((m) => m.homeMessages),
+  plans: () => import('../features/plans/i18n').then((m) => m.plansMessages),
+  account: () => import('../features/account/i18n').then((m) => m.accountMessages),
+  admin: () => import('../features/admin/i18n').then((m) => m.adminMessages),
+  docs: () => import('../features/docs/i18n').then((m) => m.docsMessages),
+  packs: () => import('../features/packs/i18n').then((m) => m.packsMessages),
+  agents: () => import('../features/agents/i18n').then((m) => m.agentsMessages),
+  runs: () => import('../features/runs/i18n').then((m) => m.runsMessages),
+  suggestions: () => import('../features/suggestions/i18n').then((m) => m.suggestionsMessages),
+  tasks: () => import('../features/tasks/i18n').then((m) => m.tasksMessages),
+  activity: () => import('../features/activity/i18n').then((m) => m.activityMessages),
 };
+
+/** An i18next backend that reads the namespaces given as loaders. */
+const lazyNamespaces = {
+  type: 'backend' as const,
+  init() {},
+  read(lng: string, ns: string, done: (err: unknown, data?: object) => void) {
+    const entry = namespaces[ns];
+    if (typeof entry !== 'function') return done(null, {});
+    entry().then(
+      (m) => done(null, lng === 'he' ? m.he : m.en),
+      (e) => done(e),
+    );
+  },
+};
+
+/** Loads namespaces (before a page that needs them renders); resolves when they are ready. */
+export function loadNamespaces(ns: readonly string[]): Promise<void> {
+  return i18next.loadNamespaces([...ns]);
+}
+
+/** Every namespace, loaded (for tests that check the messages). */
+export const allNamespaces = () => Object.keys(namespaces);
 
 const STORAGE_KEY = 'csme.lang';
 
@@ -49,18 +79,23 @@ export async function setLanguage(lang: Lang): Promise<void> {
 export function initI18n(lang: Lang = initialLanguage()) {
   const resources: Record<string, Record<string, object>> = { en: {}, he: {} };
   for (const [ns, m] of Object.entries(namespaces)) {
+    if (typeof m === 'function') continue;
     resources.en![ns] = m.en;
     resources.he![ns] = m.he;
   }
-  void i18next.use(initReactI18next).init({
-    resources,
-    lng: lang,
-    fallbackLng: 'en',
-    ns: Object.keys(namespaces),
-    defaultNS: 'common',
-    interpolation: { escapeValue: false },
-    returnNull: false,
-  });
+  void i18next
+    .use(lazyNamespaces)
+    .use(initReactI18next)
+    .init({
+      resources,
+      partialBundledLanguages: true,
+      lng: lang,
+      fallbackLng: 'en',
+      ns: Object.keys(resources.en!),
+      defaultNS: 'common',
+      interpolation: { escapeValue: false },
+      returnNull: false,
+    });
   applyDocumentLanguage(lang);
   return i18next;
 }

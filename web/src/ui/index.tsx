@@ -5,6 +5,7 @@ import {
   type SelectHTMLAttributes,
   type TextareaHTMLAttributes,
   useId,
+  useState,
 } from 'react';
 
 /** Stateless building blocks of every page. */
@@ -65,7 +66,7 @@ export function TextArea({ label, hint, error, ...input }: FieldProps & Textarea
       <textarea
         id={id}
         aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : hint ? `${id}-hint` : undefined}
+        aria-describedby={[hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined}
         {...input}
       />
       {hint ? (
@@ -93,7 +94,12 @@ export function SelectField({
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} aria-invalid={error ? true : undefined} aria-describedby={hint ? `${id}-hint` : undefined} {...select}>
+      <select
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={[hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined}
+        {...select}
+      >
         {children}
       </select>
       {hint ? (
@@ -101,7 +107,11 @@ export function SelectField({
           {hint}
         </span>
       ) : null}
-      {error ? <span className="error">{error}</span> : null}
+      {error ? (
+        <span id={`${id}-error`} className="error">
+          {error}
+        </span>
+      ) : null}
     </div>
   );
 }
@@ -202,5 +212,217 @@ export function Spinner({ label }: { label: string }) {
       <span className="spinner" aria-hidden="true" />
       <span className="muted">{label}</span>
     </span>
+  );
+}
+
+/** An on/off switch (a button with role="switch"), with its label beside it. */
+export function Switch({
+  label,
+  checked,
+  onChange,
+  busy,
+  disabled,
+  hint,
+}: {
+  label: string;
+  checked: boolean;
+  onChange: (next: boolean) => void;
+  busy?: boolean;
+  disabled?: boolean;
+  hint?: string;
+}) {
+  const id = useId();
+  return (
+    <div className="switch-field">
+      <button
+        type="button"
+        role="switch"
+        id={id}
+        aria-checked={checked}
+        aria-describedby={hint ? `${id}-hint` : undefined}
+        aria-busy={busy || undefined}
+        disabled={disabled || busy}
+        className="switch"
+        onClick={() => onChange(!checked)}
+      >
+        <span className="knob" aria-hidden="true" />
+      </button>
+      <label htmlFor={id}>{label}</label>
+      {hint ? (
+        <span id={`${id}-hint`} className="hint">
+          {hint}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+export function CheckboxField({ label, hint, error, ...input }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+  const id = useId();
+  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className="field checkbox">
+      <div className="row">
+        <input id={id} type="checkbox" aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+        <label htmlFor={id}>{label}</label>
+      </div>
+      {hint ? (
+        <span id={`${id}-hint`} className="hint">
+          {hint}
+        </span>
+      ) : null}
+      {error ? (
+        <span id={`${id}-error`} className="error">
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+/** A small coloured label: ok (green), warn (amber), danger (red), or neutral. */
+export function Badge({ tone, children }: { tone?: 'ok' | 'warn' | 'danger' | 'info'; children: ReactNode }) {
+  return <span className={['badge', tone].filter(Boolean).join(' ')}>{children}</span>;
+}
+
+/** Tabs that are links or buttons: the current one is marked for assistive technology. */
+export function Tabs<K extends string>({
+  label,
+  value,
+  onChange,
+  items,
+}: {
+  label: string;
+  value: K;
+  onChange: (k: K) => void;
+  items: { key: K; label: ReactNode }[];
+}) {
+  return (
+    <div className="tabs" role="group" aria-label={label}>
+      {items.map((it) => (
+        <button
+          key={it.key}
+          type="button"
+          className={`tab${it.key === value ? ' active' : ''}`}
+          aria-pressed={it.key === value}
+          onClick={() => onChange(it.key)}
+        >
+          {it.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/**
+ * A button that asks once more before it does something that cannot be undone easily
+ * (uninstall, delete): the first press shows the question and the two answers in place.
+ */
+export function ConfirmButton({
+  children,
+  question,
+  confirmLabel,
+  cancelLabel,
+  onConfirm,
+  busy,
+  variant = 'danger',
+  size,
+}: {
+  children: ReactNode;
+  question: ReactNode;
+  confirmLabel: string;
+  cancelLabel: string;
+  onConfirm: () => void;
+  busy?: boolean;
+  variant?: 'primary' | 'danger';
+  size?: 'small';
+}) {
+  const [asking, setAsking] = useState(false);
+  if (!asking)
+    return (
+      <Button variant={variant} size={size} busy={busy} onClick={() => setAsking(true)}>
+        {children}
+      </Button>
+    );
+  return (
+    <div className="confirm" role="group">
+      <span>{question}</span>
+      <div className="row">
+        <Button
+          variant={variant}
+          size={size}
+          busy={busy}
+          onClick={() => {
+            onConfirm();
+            setAsking(false);
+          }}
+        >
+          {confirmLabel}
+        </Button>
+        <Button size={size} onClick={() => setAsking(false)}>
+          {cancelLabel}
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+/** A value a person may copy (a secret URL): read-only text and a copy button that says when it copied. */
+export function CopyField({
+  label,
+  value,
+  copyLabel,
+  copiedLabel,
+}: {
+  label: string;
+  value: string;
+  copyLabel: string;
+  copiedLabel: string;
+}) {
+  const id = useId();
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <div className="copy-row">
+        <input id={id} readOnly value={value} dir="ltr" onFocus={(e) => e.target.select()} />
+        <Button
+          size="small"
+          onClick={async () => {
+            try {
+              await navigator.clipboard.writeText(value);
+              setCopied(true);
+            } catch {
+              // No clipboard here (an insecure origin, or permission denied): select the text to copy by hand.
+              const input = document.getElementById(id) as HTMLInputElement | null;
+              input?.focus();
+              input?.select();
+            }
+          }}
+        >
+          {copied ? copiedLabel : copyLabel}
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+/** Code or JSON for reading: left to right, scrolls sideways when long (and can then be reached by keyboard). */
+export function Code({ children }: { children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must be reachable by keyboard (axe: scrollable-region-focusable)
+    <pre className="code" tabIndex={0}>
+      {children}
+    </pre>
+  );
+}
+
+/** A wide thing (a table) that scrolls sideways on a phone: a named region the keyboard can reach and scroll. */
+export function ScrollRegion({ label, className, children }: { label: string; className?: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must be reachable by keyboard (axe: scrollable-region-focusable)
+    <div className={['table-wrap', className].filter(Boolean).join(' ')} role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
   );
 }

@@ -1,4 +1,4 @@
-import type { AgentView } from '@csme/contracts/packs';
+import type { AgentView, TriggerView } from '@csme/contracts/packs';
 import type { AgentManifest, PackManifest, Trigger } from '@csme/sdk';
 import type { ModuleDef } from '#core/module.js';
 import { findSkill } from '#core/skill.js';
@@ -32,6 +32,35 @@ export function triggerLabel(t: Trigger): string {
       return t.cron
         ? describeSchedule({ cron: t.cron, timeZone: t.timeZone === 'person' ? 'your time zone' : t.timeZone })
         : `On a schedule (${t.rrule})`;
+  }
+}
+
+/**
+ * A trigger for the API: its English label plus the facts a client needs to say it in another language.
+ * With `schedule` (an installed agent's), the schedule trigger shows the rule and zone it really runs on.
+ */
+export function triggerView(t: Trigger, schedule?: AgentSchedule | null): TriggerView {
+  switch (t.type) {
+    case 'manual':
+    case 'webhook':
+      return { type: t.type, label: triggerLabel(t) };
+    case 'event':
+      return {
+        type: t.type,
+        label: triggerLabel(t),
+        event: t.event,
+        ...(t.offsetMinutes !== undefined ? { offsetMinutes: t.offsetMinutes } : {}),
+      };
+    case 'schedule': {
+      const s = schedule ?? { cron: t.cron, rrule: t.rrule, timeZone: t.timeZone };
+      return {
+        type: t.type,
+        label: schedule ? describeSchedule(schedule) : triggerLabel(t),
+        ...(s.cron ? { cron: s.cron } : {}),
+        ...(s.rrule ? { rrule: s.rrule } : {}),
+        timeZone: s.timeZone,
+      };
+    }
   }
 }
 
@@ -71,10 +100,7 @@ export function presentAgent(r: AgentListRow, modules: readonly ModuleDef[]): Ag
     packIcon: manifest.icon,
     enabled: r.enabled,
     disabledReason: r.disabled_reason,
-    triggers: (def?.triggers ?? []).map((t) => ({
-      type: t.type,
-      label: t.type === 'schedule' && schedule ? describeSchedule(schedule) : triggerLabel(t),
-    })),
+    triggers: (def?.triggers ?? []).map((t) => triggerView(t, schedule)),
     schedule: schedule ? describeSchedule(schedule) : null,
     nextRunAt: r.enabled && r.installation_status === 'active' ? (r.next_run_at?.toISOString() ?? null) : null,
     hasWebhook: r.webhook_token_hash !== null,

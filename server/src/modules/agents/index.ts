@@ -5,7 +5,7 @@ import { agentsRoutes } from './agents.routes.js';
 import { agentsMeter } from './agents.service.js';
 
 export { type AgentSchedule, describeSchedule, nextFireTime } from './agents.policy.js';
-export { neededPlan, triggerLabel } from './agents.presenter.js';
+export { neededPlan, triggerView } from './agents.presenter.js';
 export {
   type AgentListRow,
   type AgentWithPack,

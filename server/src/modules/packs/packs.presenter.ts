@@ -1,6 +1,6 @@
 import type { AgentView, InstallationView, PackSummary } from '@csme/contracts/packs';
 import type { PackManifest } from '@csme/sdk';
-import { neededPlan, triggerLabel } from '#modules/agents/index.js';
+import { neededPlan, triggerView } from '#modules/agents/index.js';
 import { scopeView } from './packs.policy.js';
 import type { InstallationRow } from './packs.repository.js';
 
@@ -22,7 +22,7 @@ export function presentPack(
       key: a.id,
       name: a.name,
       description: a.description,
-      triggers: a.triggers.map((t) => ({ type: t.type, label: triggerLabel(t) })),
+      triggers: a.triggers.map((t) => triggerView(t)),
       needsPlan: neededPlan(a, m),
     })),
     scopes: m.scopes.map(scopeView),

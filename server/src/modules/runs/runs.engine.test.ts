@@ -100,6 +100,21 @@ describe('installing a pack', () => {
     expect(usage.meters.find((m) => m.key === 'agents')).toMatchObject({ used: 3, limit: 3 });
   });
 
+  it("describes each trigger with the facts a client needs to say it in the person's language", async () => {
+    const { client } = await signedUpClient(await env.app());
+    const pack = await client.ok(P.getPack, { params: { packId: 'starter' } });
+    const triggers = Object.fromEntries(pack.agents.map((a) => [a.key, a.triggers]));
+    expect(triggers['daily-digest']).toEqual([
+      { type: 'schedule', label: 'Every day at 08:00 (your time zone)', cron: '0 8 * * *', timeZone: 'person' },
+      { type: 'manual', label: 'When you run it' },
+    ]);
+    expect(triggers['done-cheer']).toEqual([{ type: 'event', label: 'When a task is done', event: 'task.completed' }]);
+    const inst = await installStarter(client, { digestTime: '07:30' });
+    const digest = inst.agents.find((a) => a.key === 'daily-digest')!;
+    expect(digest.triggers[0]).toEqual({ type: 'schedule', label: 'Every day at 07:30 (UTC)', cron: '30 7 * * *', timeZone: 'UTC' });
+    expect((await client.ok(P.getAgent, { params: { agentId: digest.id } })).triggers[0]).toEqual(digest.triggers[0]);
+  });
+
   it('refuses a second pack on Free with a readable reason and an offer, and installs it on Personal Pro', async () => {
     const { client, email } = await signedUpClient(await env.app());
     await installStarter(client);
@@ -173,10 +188,17 @@ describe('a manual run, its suggestion and the action', () => {
       body: { hash: s1.actionHash, action: { ...(s1.action as object), title: 'Connect the family mailbox' } },
     });
     expect(edited.edited).toBe(true);
+    // What the person reads afterwards (the inbox, the log) says what was approved, not what was first proposed.
+    expect(edited.title).toBe('Create a task: Connect the family mailbox');
     await eventually(
       async () => (await client.ok(listTasks)).items.find((t) => t.title === 'Connect the family mailbox'),
       'the edited task',
     );
+    const summaries = await eventually(async () => {
+      const all = (await client.ok(listActivity, { query: {} })).items.map((e) => e.summary);
+      return all.includes('Done: Create a task: Connect the family mailbox') ? all : undefined;
+    }, 'the action in the log');
+    expect(summaries).toContain('Approved with changes: Create a task: Connect the family mailbox');
     const badEdit = await client.call(approveSuggestion, {
       params: { suggestionId: s1.id },
       body: { hash: s1.actionHash, action: { title: '' } },
@@ -199,12 +221,19 @@ describe('a manual run, its suggestion and the action', () => {
     const b = await signedUpClient(await env.app());
     const inst = await installStarter(a.client);
     const agentId = agentByKey(inst, 'welcome-task').id;
-    // Admitted but held back from the worker (a future job) so that it stays queued.
-    const admitted = await admitRun(systemCtx(env.deps), { spaceId: a.spaceId, agentId, kind: 'manual', key: 'manual:hold', data: {} });
-    await env.deps.db
-      .updateTable('graphile_worker._private_jobs' as never)
-      .set({ run_at: new Date(Date.now() + 3_600_000) } as never)
-      .execute();
+    // Admitted but held back from the worker (its job moved to the future in the same transaction, so
+    // that the running worker cannot take it between the commit and the hold) so that it stays queued.
+    const admitted = await env.deps.db.transaction().execute(async (tx) => {
+      const r = await admitRun(
+        { ...systemCtx(env.deps), db: tx },
+        { spaceId: a.spaceId, agentId, kind: 'manual', key: 'manual:hold', data: {} },
+      );
+      await tx
+        .updateTable('graphile_worker._private_jobs' as never)
+        .set({ run_at: new Date(Date.now() + 3_600_000) } as never)
+        .execute();
+      return r;
+    });
     const cancelled = await a.client.ok(cancelRun, { params: { runId: admitted.runId } });
     expect(cancelled.status).toBe('cancelled');
     expect((await b.client.call(getRun, { params: { runId: admitted.runId } })).status).toBe(404);

@@ -137,6 +137,8 @@ export async function approveSuggestion(
     let action = s.action;
     let hash = s.action_hash;
     let edited = false;
+    let title = s.title;
+    let summary = s.summary;
     if (input.action !== undefined) {
       const skill = findSkill(ctx.deps.modules, s.skill_id);
       if (!skill) throw new AppError('conflict', 'The skill behind this suggestion is no longer available.');
@@ -148,6 +150,12 @@ export async function approveSuggestion(
       action = parsed.data as typeof action;
       hash = actionHash(s.skill_id, parsed.data);
       edited = hash !== s.action_hash;
+      // The preview follows the edit, so that the inbox and the log name what was approved.
+      const preview = edited ? skill.preview?.(parsed.data as never, ctx.actor.locale) : undefined;
+      if (preview) {
+        title = preview.title.slice(0, 300);
+        summary = preview.summary.slice(0, 2000);
+      }
     }
     const now = ctx.now();
     await updateSuggestion(c.db, ctx.actor.spaceId, id, {
@@ -160,6 +168,8 @@ export async function approveSuggestion(
       decided_by: ctx.actor.accountId,
       decided_at: now,
       edited,
+      title,
+      summary,
       updated_at: now,
     });
     await logActivity(
@@ -173,7 +183,7 @@ export async function approveSuggestion(
         kind: 'suggestion.approved',
         objectType: 'suggestion',
         objectId: id,
-        summary: `${edited ? 'Approved with changes' : 'Approved'}: ${s.title}`,
+        summary: `${edited ? 'Approved with changes' : 'Approved'}: ${title}`,
         data: { actionType: s.action_type, edited, via },
       },
       now,

@@ -6,16 +6,37 @@ import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Card, Meter, PageHeader, Spinner } from '../../ui';
+import { useInstallations } from '../packs/PacksPage';
+import { usePendingCount } from '../suggestions/PendingCount';
 
 export function HomePage() {
   const { t, i18n } = useTranslation('home');
   const session = useShellSession();
   const usage = useQuery({ queryKey: ['usage'], queryFn: () => api(getUsage) });
   const runs = usage.data?.meters.find((m) => m.key === 'runs');
+  const pending = usePendingCount();
+  const installations = useInstallations();
+  const nothingInstalled = installations.data && !installations.data.items.length;
   return (
     <>
       <PageHeader title={t('greeting', { name: session.account.displayName })} description={t('lead')} />
       <div className="grid">
+        {nothingInstalled ? (
+          <Card title={t('startCard')} className="highlight">
+            <p>{t('startLead')}</p>
+            <Link className="button primary" to="/packs">
+              {t('startAction')}
+            </Link>
+          </Card>
+        ) : null}
+        {pending.data !== undefined && !nothingInstalled ? (
+          <Card title={t('inboxCard')}>
+            <p>{pending.data ? t('inboxWaiting', { count: pending.data }) : t('inboxClear')}</p>
+            <Link className={pending.data ? 'button primary' : undefined} to="/suggestions">
+              {pending.data ? t('inboxOpen') : t('inboxSee')}
+            </Link>
+          </Card>
+        ) : null}
         <Card title={t('planCard')}>
           {usage.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
           {usage.isError ? <ErrorNotice error={usage.error} onRetry={() => usage.refetch()} /> : null}

@@ -15,6 +15,16 @@ export const homeMessages = {
     operatorLead:
       'Mail this instance would send (sign-up links, password resets) waits in the development mailbox until SMTP is configured.',
     openMailbox: 'Open the mailbox',
+    startCard: 'Get started: install your first pack',
+    startLead:
+      'A pack is a set of agents for one part of your life. Start with “Getting started”: it shows how an agent proposes something and waits for your approval.',
+    startAction: 'Browse packs',
+    inboxCard: 'Suggestions waiting',
+    inboxWaiting_one: 'One suggestion waits for your decision.',
+    inboxWaiting_other: '{{count}} suggestions wait for your decision.',
+    inboxClear: 'Nothing waits for you. Your agents will propose things here.',
+    inboxOpen: 'Open the inbox',
+    inboxSee: 'See the inbox',
   },
   he: {
     greeting: 'שלום, {{name}}',
@@ -31,5 +41,16 @@ export const homeMessages = {
     operatorCard: 'את/ה מפעיל/ה את השרת הזה',
     operatorLead: 'דואר שהשרת היה שולח (קישורי הרשמה, איפוס סיסמה) ממתין בתיבת הדואר לפיתוח עד שיוגדר SMTP.',
     openMailbox: 'לתיבת הדואר',
+    startCard: 'מתחילים: התקנת החבילה הראשונה',
+    startLead:
+      'חבילה היא אוסף סוכנים לתחום אחד בחיים שלך. כדאי להתחיל בחבילה “Getting started”: היא מראה איך סוכן מציע משהו ומחכה לאישור שלך.',
+    startAction: 'לעיון בחבילות',
+    inboxCard: 'הצעות ממתינות',
+    inboxWaiting_one: 'הצעה אחת מחכה להחלטה שלך.',
+    inboxWaiting_two: 'שתי הצעות מחכות להחלטה שלך.',
+    inboxWaiting_other: '{{count}} הצעות מחכות להחלטה שלך.',
+    inboxClear: 'שום דבר לא מחכה לך. הסוכנים שלך יציעו דברים כאן.',
+    inboxOpen: 'לתיבת ההצעות',
+    inboxSee: 'לתיבת ההצעות',
   },
 };
