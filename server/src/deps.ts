@@ -3,6 +3,7 @@ import type { Clock } from '#core/clock.js';
 import { systemClock } from '#core/clock.js';
 import type { Config } from '#core/config.js';
 import { createDatabase, type Database, type Db } from '#core/db.js';
+import { type Dialer, Egress, type Resolver } from '#core/egress.js';
 import { type Keys, reloadKeys } from '#core/keys.js';
 import { createLogger, type Logger } from '#core/logger.js';
 import { createMetrics, type Metrics } from '#core/metrics.js';
@@ -24,6 +25,8 @@ export interface Deps {
   readonly clock: Clock;
   readonly vault: Vault;
   readonly settings: SettingsStore;
+  /** The guard every outbound connection goes through (see core/egress.ts). */
+  readonly egress: Egress;
   readonly metrics: Metrics;
   readonly modules: readonly ModuleDef[];
   readonly usageMeters: Readonly<Record<string, UsageMeter>>;
@@ -39,6 +42,9 @@ export interface BuildDepsOptions {
   poolMax?: number;
   applicationName?: string;
   defaultMetrics?: boolean;
+  /** Tests: answer DNS with chosen addresses, and record connections instead of dialling. */
+  resolver?: Resolver;
+  dialer?: Dialer;
 }
 
 export function buildDeps(opts: BuildDepsOptions): Deps {
@@ -51,6 +57,8 @@ export function buildDeps(opts: BuildDepsOptions): Deps {
   });
   const clock = opts.clock ?? systemClock;
   const vault = new Vault(database.db, opts.keys, () => reloadKeys(opts.config));
+  const settings = new SettingsStore(database.db, vault);
+  const egress = new Egress({ settings, resolver: opts.resolver, dialer: opts.dialer });
   const usageMeters: Record<string, UsageMeter> = {};
   for (const m of allModules) Object.assign(usageMeters, m.usageMeters ?? {});
   return {
@@ -61,10 +69,14 @@ export function buildDeps(opts: BuildDepsOptions): Deps {
     pool: database.pool,
     clock,
     vault,
-    settings: new SettingsStore(database.db, vault),
+    settings,
+    egress,
     metrics: createMetrics({ defaultMetrics: opts.defaultMetrics ?? true }),
     modules: allModules,
     usageMeters,
-    close: () => database.destroy(),
+    close: async () => {
+      await egress.close();
+      await database.destroy();
+    },
   };
 }

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { buildApp } from '../src/app.js';
 import { type Clock, ManualClock } from '../src/core/clock.js';
 import { loadConfig } from '../src/core/config.js';
+import type { Dialer, Resolver } from '../src/core/egress.js';
 import { fromSources, generateKeysFile, type Keys } from '../src/core/keys.js';
 import { createLogger } from '../src/core/logger.js';
 import { buildDeps, type Deps } from '../src/deps.js';
@@ -35,6 +36,9 @@ export interface TestEnvOptions {
   /** Reuse an existing database (a second process of the same instance). */
   databaseUrl?: string;
   keys?: Keys;
+  /** Egress: a DNS resolver and a socket dialer to use instead of the real ones (guard tests never dial). */
+  resolver?: Resolver;
+  dialer?: Dialer;
 }
 
 /** A platform on its own fresh database: the deps a process builds, with a test clock and captured logs. */
@@ -58,7 +62,17 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
   });
   const log = createLogger({ level: 'debug', pretty: false, destination });
   const clock = opts.clock ?? new ManualClock('2026-03-10T09:00:00Z');
-  const deps = buildDeps({ config, keys, databaseUrl, log, clock, poolMax: 6, defaultMetrics: false });
+  const deps = buildDeps({
+    config,
+    keys,
+    databaseUrl,
+    log,
+    clock,
+    poolMax: 6,
+    defaultMetrics: false,
+    resolver: opts.resolver,
+    dialer: opts.dialer,
+  });
   let app: FastifyInstance | null = null;
   let worker: Promise<WorkerHandle> | null = null;
   return {
