@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m20261126T0200 from './20261126T0200_create_foundation.js';
 import * as m20261126T0210 from './20261126T0210_seed_plans.js';
 import * as m20261126T0300 from './20261126T0300_create_runtime.js';
+import * as m20261126T1100 from './20261126T1100_create_connectors.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so they load the same way
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '20261126T0200_create_foundation': m20261126T0200,
   '20261126T0210_seed_plans': m20261126T0210,
   '20261126T0300_create_runtime': m20261126T0300,
+  '20261126T1100_create_connectors': m20261126T1100,
 };

@@ -4,6 +4,7 @@ import { accountsModule } from './accounts/index.js';
 import { activityModule } from './activity/index.js';
 import { adminModule } from './admin/index.js';
 import { agentsModule } from './agents/index.js';
+import { connectorsModule } from './connectors/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { plansModule } from './plans/index.js';
 import { runsModule } from './runs/index.js';
@@ -19,5 +20,6 @@ export const modules: readonly ModuleDef[] = [
   agentsModule,
   runsModule,
   suggestionsModule,
+  connectorsModule,
   adminModule,
 ];
