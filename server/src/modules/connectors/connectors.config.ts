@@ -12,7 +12,7 @@ export const connectorsSetting = defineSetting({
       caldav: z.number().int().min(60).max(86_400),
       feed: z.number().int().min(300).max(86_400),
     }),
-    emailPageSize: z.number().int().min(10).max(1000),
+    emailPageSize: z.number().int().min(1).max(1000),
     maxMessageBytes: z
       .number()
       .int()

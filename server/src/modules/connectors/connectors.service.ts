@@ -469,7 +469,9 @@ export async function recordSuccess(
 export async function recordFailure(ctx: Ctx, row: ConnectorRow, e: AppError): Promise<void> {
   const now = ctx.now();
   const attention = (e.details as { attention?: boolean } | undefined)?.attention === true;
-  await asOwner(ctx, row, async (c) => {
+  // As the system: the email notification goes through the outbox, which tenant transactions cannot write.
+  await ctx.deps.db.transaction().execute(async (tx) => {
+    const c = { ...ctx, db: tx };
     await updateConnectorRow(c.db, row.space_id, row.id, {
       last_sync_at: now,
       last_error: e.message.slice(0, 1000),

@@ -177,7 +177,7 @@ async function withMessage<T>(
     try {
       let uid: number | null = Number(row.uid);
       const box = client.mailbox;
-      if (!box || String(box.uidValidity) !== row.uid_validity) uid = null;
+      if (!box || String(box.uidValidity) !== String(row.uid_validity)) uid = null;
       if (uid !== null) {
         const still = (await client.search({ uid: String(uid) }, { uid: true })) || [];
         if (!still.includes(uid)) uid = null;

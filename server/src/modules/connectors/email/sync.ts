@@ -162,7 +162,7 @@ async function syncOpen(ctx: Ctx, row: ConnectorRow, client: ImapFlow, pageSize:
       .where('connector_id', '=', row.id)
       .where('path', '=', FOLDER)
       .executeTakeFirst();
-    const renumbered = folder !== undefined && folder.uid_validity !== uidValidity;
+    const renumbered = folder !== undefined && String(folder.uid_validity) !== uidValidity;
     if (renumbered) {
       // The server renumbered the folder (UIDVALIDITY changed): index it again, quietly.
       await asOwner(ctx, row, (c) =>
