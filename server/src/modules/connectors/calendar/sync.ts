@@ -8,6 +8,7 @@ import type { Egress } from '#core/egress.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import { raiseEvent } from '#modules/runs/index.js';
+import { connectorsSetting } from '../connectors.config.js';
 import type { ConnectorRow } from '../connectors.repository.js';
 import { asOwner } from '../connectors.service.js';
 import type { Credentials } from '../email/imap.js';
@@ -61,11 +62,11 @@ export function davFailure(e: unknown, host: string): AppError {
   return new AppError('unavailable', `The calendar server ${host} answered in a way we could not use.`, { reason: 'network' });
 }
 
-async function fetchIcs(egress: Egress, url: string, headers: Record<string, string> = {}) {
+async function fetchIcs(egress: Egress, url: string, headers: Record<string, string> = {}, timeoutMs = 30_000) {
   const r = await egress.request(url, {
     headers: { accept: 'text/calendar, */*;q=0.5', ...headers },
     maxBytes: MAX_ICS_BYTES,
-    timeoutMs: 30_000,
+    timeoutMs,
   });
   const host = new URL(url).hostname;
   if (r.status === 304) return { notModified: true as const, headers: r.headers };
@@ -118,7 +119,8 @@ export async function syncIcs(ctx: Ctx, row: ConnectorRow): Promise<CalendarSync
   const conditional: Record<string, string> = {};
   if (state.etag) conditional['if-none-match'] = state.etag;
   if (state.lastModified) conditional['if-modified-since'] = state.lastModified;
-  const r = await fetchIcs(ctx.deps.egress, cfg.url, row.initial_synced_at ? conditional : {});
+  const { fetchTimeoutSeconds } = await ctx.deps.settings.get(connectorsSetting);
+  const r = await fetchIcs(ctx.deps.egress, cfg.url, row.initial_synced_at ? conditional : {}, fetchTimeoutSeconds * 1000);
   if (r.notModified) {
     await raiseUpcoming(ctx, row);
     return { itemErrors: row.item_errors, problem: null, state };

@@ -7,6 +7,7 @@ import type { Egress } from '#core/egress.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import { raiseEvent } from '#modules/runs/index.js';
+import { connectorsSetting } from '../connectors.config.js';
 import { cleanText } from '../connectors.policy.js';
 import type { ConnectorRow } from '../connectors.repository.js';
 import { asOwner } from '../connectors.service.js';
@@ -23,12 +24,12 @@ interface FeedItem {
   publishedAt: Date | null;
 }
 
-async function fetchFeed(egress: Egress, url: string, headers: Record<string, string> = {}) {
+async function fetchFeed(egress: Egress, url: string, headers: Record<string, string> = {}, timeoutMs = 30_000) {
   const host = new URL(url).hostname;
   const r = await egress.request(url, {
     headers: { accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml;q=0.9, */*;q=0.5', ...headers },
     maxBytes: MAX_FEED_BYTES,
-    timeoutMs: 30_000,
+    timeoutMs,
   });
   if (r.status === 304) return { notModified: true as const, headers: r.headers };
   if (r.status >= 400) throw new AppError('unavailable', `${host} answered ${r.status} for this feed address.`, { reason: 'http_status' });
@@ -87,7 +88,8 @@ export async function syncFeed(ctx: Ctx, row: ConnectorRow): Promise<{ state: Re
   const conditional: Record<string, string> = {};
   if (row.initial_synced_at && state.etag) conditional['if-none-match'] = state.etag;
   if (row.initial_synced_at && state.lastModified) conditional['if-modified-since'] = state.lastModified;
-  const r = await fetchFeed(ctx.deps.egress, cfg.url, conditional);
+  const { fetchTimeoutSeconds } = await ctx.deps.settings.get(connectorsSetting);
+  const r = await fetchFeed(ctx.deps.egress, cfg.url, conditional, fetchTimeoutSeconds * 1000);
   if (r.notModified) return { state, added: 0 };
   let feed: Awaited<ReturnType<typeof parseFeed>>;
   try {
