@@ -143,6 +143,9 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
     void beat().then(reap);
   }, heartbeatMs);
   timer.unref();
+  const background = deps.modules.flatMap((m) =>
+    m.background ? [m.background(systemCtx(deps, deps.log.child({ background: m.name })))] : [],
+  );
 
   return {
     nodeId,
@@ -151,6 +154,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      await Promise.all(background.map((b) => b.stop().catch(() => undefined)));
       await runner.stop();
       await sql`delete from worker_node where id = ${nodeId}`.execute(deps.db).catch(() => {});
       await utils.release();

@@ -32,4 +32,13 @@ export interface ModuleDef {
    * fits again if it was paused for the plan. Runs in the caller's transaction.
    */
   readonly enforceLimits?: (ctx: Ctx, spaceId: string, limits: FullLimits) => Promise<void>;
+  /**
+   * Long-lived work a worker process keeps running beside its jobs (e.g. IMAP IDLE watchers), started
+   * with the worker and stopped with it. It only notices things and queues jobs; jobs do the work.
+   */
+  readonly background?: (ctx: Ctx) => BackgroundTask;
+}
+
+export interface BackgroundTask {
+  stop(): Promise<void>;
 }

@@ -20,11 +20,16 @@ export const connectorsSetting = defineSetting({
       .max(50 * 1024 * 1024),
     /** How long a feed or calendar server may take to answer. */
     fetchTimeoutSeconds: z.number().int().min(1).max(300),
+    /** IMAP IDLE: how many accounts one worker process watches at most, and how often it looks for new ones. */
+    idleConnections: z.number().int().min(0).max(10_000),
+    idleRefreshSeconds: z.number().int().min(1).max(3600),
   }),
   defaults: {
     pollSeconds: { email: 120, ics: 900, caldav: 600, feed: 1800 },
     emailPageSize: 200,
     maxMessageBytes: 2 * 1024 * 1024,
     fetchTimeoutSeconds: 30,
+    idleConnections: 200,
+    idleRefreshSeconds: 30,
   },
 });

@@ -129,7 +129,12 @@ beforeAll(async () => {
     },
     null,
   );
-  await env.deps.settings.set(env.deps.db, connectorsSetting, { ...connectorsSetting.defaults, emailPageSize: 2 }, null);
+  await env.deps.settings.set(
+    env.deps.db,
+    connectorsSetting,
+    { ...connectorsSetting.defaults, emailPageSize: 2, idleRefreshSeconds: 1 },
+    null,
+  );
   for (let i = 0; i < 16; i++) {
     const m = {
       user: `conn${Date.now().toString(36)}${(n++).toString(36)}@example.test`,
@@ -240,6 +245,40 @@ describe('connecting an email account', () => {
     expect(rows[0]!.body_text).toContain('See the attached scan.');
     expect(rows[0]!.parse_error).toMatch(/only its first 2 MB/);
     expect(rows[0]!.attachments).toEqual([expect.objectContaining({ name: 'scan.bin' })]);
+  });
+});
+
+describe('IMAP IDLE', () => {
+  it('notices new mail through IDLE and raises email.received without waiting for the poll', async () => {
+    const m = newMailbox();
+    const { client, spaceId } = await signedUpClient(await env.app());
+    const { id } = await client.ok(C.createConnector, { body: emailInput(m) });
+    await live(client, id);
+    // The test clock stands still, so the poll never comes due: only the watcher can notice new mail.
+    await eventually(async () => {
+      const r = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = (hashtext(${`connector-idle:${id}`})::bigint & 4294967295)::oid`.execute(
+        env.deps.db,
+      );
+      return r.rows[0]!.n > 0;
+    }, 'the IDLE watcher to take the account');
+    const smtp = nodemailer.createTransport({ host: svc().smtp.host, port: svc().smtp.port, secure: false, ignoreTLS: true });
+    const received = async (k: number) => {
+      const events = await env.deps.db
+        .selectFrom('agent_event')
+        .selectAll()
+        .where('space_id', '=', spaceId)
+        .where('type', '=', 'email.received')
+        .execute();
+      return events.length >= k ? events : undefined;
+    };
+    await smtp.sendMail({ from: 'idle@example.test', to: m.user, subject: 'Pushed', text: 'Arrived while idling.' });
+    await eventually(() => received(1), 'the first email.received', 20_000);
+    // By now the watcher is in IDLE: the second message can only be noticed through it.
+    await smtp.sendMail({ from: 'idle2@example.test', to: m.user, subject: 'Pushed again', text: 'Second.' });
+    const events = await eventually(() => received(2), 'email.received through IDLE', 20_000);
+    expect(events.map((e) => (e.data as { from: string }).from).sort()).toEqual(['idle2@example.test', 'idle@example.test']);
   });
 });
 

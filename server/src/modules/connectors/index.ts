@@ -10,6 +10,7 @@ import { connectorsSetting } from './connectors.config.js';
 import { scheduleSyncsJob, syncConnectorJob } from './connectors.jobs.js';
 import { connectorsRoutes } from './connectors.routes.js';
 import { countActiveConnectors, enforceConnectorLimits } from './connectors.service.js';
+import { startIdleWatchers } from './email/idle.js';
 import { emailSkills } from './email/skills.js';
 import { feedsListItems } from './feeds/skills.js';
 import { filesReadText } from './files/skills.js';
@@ -27,4 +28,5 @@ export const connectorsModule: ModuleDef = {
   usageMeters: { connectors: countActiveConnectors },
   skills: [...emailSkills, ...calendarSkills, feedsListItems, filesReadText, httpGet, httpRequest],
   enforceLimits: enforceConnectorLimits,
+  background: startIdleWatchers,
 };
