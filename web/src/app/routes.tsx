@@ -3,6 +3,8 @@ import type { RouteObject } from 'react-router';
 import { Link } from 'react-router';
 import { SettingsPage } from '../features/account/SettingsPage';
 import { MailboxPage } from '../features/admin/MailboxPage';
+import { ConnectorsRoute } from '../features/connectors/ConnectorsRoute';
+import { FilesPage } from '../features/connectors/FilesPage';
 import { ResetPasswordPage } from '../features/auth/ResetPasswordPage';
 import { SignInPage } from '../features/auth/SignInPage';
 import { SignUpPage } from '../features/auth/SignUpPage';
@@ -33,6 +35,8 @@ export const routes: RouteObject[] = [
     children: [
       { path: '/', element: <HomePage /> },
       { path: '/plans', element: <PlansPage /> },
+      { path: '/connectors', element: <ConnectorsRoute /> },
+      { path: '/files', element: <FilesPage /> },
       { path: '/settings', element: <SettingsPage /> },
       { path: '/admin/mailbox', element: <MailboxPage /> },
       { path: '/api-docs', element: <ApiDocsPage /> },

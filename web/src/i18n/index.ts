@@ -3,6 +3,7 @@ import { initReactI18next } from 'react-i18next';
 import { accountMessages } from '../features/account/i18n';
 import { adminMessages } from '../features/admin/i18n';
 import { authMessages } from '../features/auth/i18n';
+import { connectorsMessages } from '../features/connectors/i18n';
 import { docsMessages } from '../features/docs/i18n';
 import { homeMessages } from '../features/home/i18n';
 import { plansMessages } from '../features/plans/i18n';
@@ -23,6 +24,7 @@ const namespaces = {
   account: accountMessages,
   admin: adminMessages,
   docs: docsMessages,
+  connectors: connectorsMessages,
 };
 
 const STORAGE_KEY = 'csme.lang';

@@ -243,7 +243,7 @@ describe('connecting an email account', () => {
     const rows = await env.deps.db.selectFrom('mail_message').selectAll().where('connector_id', '=', id).orderBy('uid').execute();
     expect(rows.map((r) => r.subject)).toEqual(['Huge attachment', 'After the big one']);
     expect(rows[0]!.body_text).toContain('See the attached scan.');
-    expect(rows[0]!.parse_error).toMatch(/only its first 2 MB/);
+    expect(rows[0]!.parse_error).toMatch(/attachments listed, but they were not downloaded/);
     expect(rows[0]!.attachments).toEqual([expect.objectContaining({ name: 'scan.bin' })]);
   });
 });

@@ -4,7 +4,6 @@
 // with what its envelope says and counted as an item error; it never stops the sync.
 import type { FetchMessageObject, ImapFlow, MessageStructureObject } from 'imapflow';
 import { sql } from 'kysely';
-import { type AddressObject, simpleParser } from 'mailparser';
 import type { Ctx } from '#core/ctx.js';
 import { newId } from '#core/ids.js';
 import { raiseEvent } from '#modules/runs/index.js';
@@ -16,7 +15,8 @@ import { type Credentials, connectionFailure, type EmailConfig, openImap } from 
 
 const FOLDER = 'INBOX';
 const MAX_TEXT = 200_000;
-const BATCH_BYTES = 16 * 1024 * 1024;
+/** The most of one message's text part that is downloaded for the index. */
+const MAX_PART_BYTES = 1024 * 1024;
 
 interface Addr {
   name: string;
@@ -42,15 +42,6 @@ interface MessageRow {
   parse_error: string | null;
 }
 
-function addrs(a: AddressObject | AddressObject[] | undefined): Addr[] {
-  const list = Array.isArray(a) ? a : a ? [a] : [];
-  return list
-    .flatMap((x) => x.value)
-    .filter((v) => v.address)
-    .slice(0, 100)
-    .map((v) => ({ name: cleanText(v.name, 200), address: cleanText(v.address, 320).toLowerCase() }));
-}
-
 function envelopeAddrs(list: Array<{ name?: string; address?: string }> | undefined): Addr[] {
   return (list ?? [])
     .filter((v) => v.address)
@@ -70,20 +61,106 @@ function attachmentsOf(s: MessageStructureObject | undefined): Array<{ name: str
   return out.slice(0, 50);
 }
 
+const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/**
+ * The text of an HTML-only message, for the index: cheap and good enough to search and summarise
+ * (a full HTML-to-text conversion of every message costs more memory than the whole sync).
+ */
+export function htmlText(html: string): string {
+  return html
+    .slice(0, 2_000_000)
+    .replace(/<(script|style|head)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<(br|\/p|\/div|\/li|\/tr|\/h[1-6])[^>]*>/gi, '\n')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&(#x?[0-9a-f]+|[a-z]+);/gi, (m, e: string) => {
+      if (e[0] === '#') {
+        const code = e[1]?.toLowerCase() === 'x' ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1));
+        return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : ' ';
+      }
+      return ENTITIES[e.toLowerCase()] ?? m;
+    })
+    .replace(/[ \t]+/g, ' ')
+    .replace(/\n\s*\n+/g, '\n\n')
+    .trim();
+}
+
 const validDate = (d: Date) => (Number.isNaN(d.getTime()) ? null : d);
 const idOf = (s: string | undefined | null) => (s ? cleanText(s.trim(), 500) : null);
 
-/** Turns one fetched message into an index row; a broken one still gives a row from its envelope. */
-export async function toMessageRow(msg: FetchMessageObject, maxBytes: number): Promise<MessageRow> {
+/** The part that carries the message's text: the first text/plain that is not an attachment, else the first text/html. */
+export function textPart(
+  s: MessageStructureObject | undefined,
+): { key: string; html: boolean; charset: string; encoding: string; size: number } | null {
+  if (!s) return null;
+  const found: Array<{ key: string; html: boolean; charset: string; encoding: string; size: number }> = [];
+  const walk = (n: MessageStructureObject) => {
+    if (n.childNodes?.length) {
+      for (const c of n.childNodes) walk(c);
+      return;
+    }
+    if (n.disposition === 'attachment') return;
+    if (n.type !== 'text/plain' && n.type !== 'text/html') return;
+    found.push({
+      // A message that is not multipart has its body as part 1.
+      key: n.part ?? '1',
+      html: n.type === 'text/html',
+      charset: String(n.parameters?.charset ?? 'utf-8'),
+      encoding: String(n.encoding ?? '7bit').toLowerCase(),
+      size: n.size ?? 0,
+    });
+  };
+  walk(s);
+  return found.find((f) => !f.html) ?? found[0] ?? null;
+}
+
+function decodeQuotedPrintable(raw: Buffer): Buffer {
+  const s = raw.toString('latin1').replace(/=\r?\n/g, '');
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x3d && /^[0-9a-f]{2}$/i.test(s.slice(i + 1, i + 3))) {
+      out.push(Number.parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out.push(c & 0xff);
+  }
+  return Buffer.from(out);
+}
+
+/** Decodes a body part to text: transfer encoding (unless the server already did, BINARY) and charset (an unknown one is read as UTF-8). */
+export function decodePart(raw: Buffer, part: { charset: string; encoding: string }, alreadyDecoded: boolean): string {
+  let bytes = raw;
+  if (!alreadyDecoded && part.encoding === 'base64') bytes = Buffer.from(raw.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+  else if (!alreadyDecoded && part.encoding === 'quoted-printable') bytes = decodeQuotedPrintable(raw);
+  try {
+    return new TextDecoder(part.charset.toLowerCase().replace(/^"|"$/g, '')).decode(bytes);
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+function referencesOf(headers: Buffer | undefined): string[] {
+  if (!headers) return [];
+  const line = /^references:\s*((?:.*(?:\r?\n[ \t].*)*))/im.exec(headers.toString('utf8'))?.[1] ?? '';
+  return line.match(/<[^<>\s]+>/g) ?? [];
+}
+
+/**
+ * Turns one message into an index row from what the server already parsed (envelope, body structure)
+ * and the text part alone: attachments are listed, never downloaded. A message whose structure
+ * cannot be read still gets a row from its envelope, with the problem noted.
+ */
+export function toMessageRow(msg: FetchMessageObject, text: string | null, maxBytes: number): MessageRow {
   const env = msg.envelope;
-  const base: MessageRow = {
+  const from = envelopeAddrs(env?.from)[0];
+  const row: MessageRow = {
     uid: msg.uid,
     message_id: idOf(env?.messageId),
     in_reply_to: idOf(env?.inReplyTo),
     thread_id: '',
     subject: cleanText(env?.subject, 1000),
-    from_address: envelopeAddrs(env?.from)[0]?.address ?? null,
-    from_name: envelopeAddrs(env?.from)[0]?.name ?? null,
+    from_address: from?.address ?? null,
+    from_name: from?.name ?? null,
     to_addresses: envelopeAddrs(env?.to),
     cc_addresses: envelopeAddrs(env?.cc),
     sent_at: env?.date ? validDate(new Date(env.date)) : null,
@@ -94,34 +171,15 @@ export async function toMessageRow(msg: FetchMessageObject, maxBytes: number): P
     size: msg.size ?? 0,
     parse_error: null,
   };
-  try {
-    if (!msg.source) throw new Error('no source');
-    const parsed = await simpleParser(msg.source, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
-    const text = cleanText(parsed.text ?? '', MAX_TEXT);
-    const refs = Array.isArray(parsed.references) ? parsed.references : parsed.references ? [parsed.references] : [];
-    base.message_id = idOf(parsed.messageId) ?? base.message_id;
-    base.in_reply_to = idOf(parsed.inReplyTo) ?? base.in_reply_to;
-    base.thread_id = idOf(refs[0]) ?? base.in_reply_to ?? '';
-    base.subject = cleanText(parsed.subject ?? base.subject, 1000);
-    const from = addrs(parsed.from)[0];
-    if (from) {
-      base.from_address = from.address;
-      base.from_name = from.name;
-    }
-    const to = addrs(parsed.to);
-    if (to.length) base.to_addresses = to;
-    const cc = addrs(parsed.cc);
-    if (cc.length) base.cc_addresses = cc;
-    if (parsed.date && !Number.isNaN(parsed.date.getTime())) base.sent_at = parsed.date;
-    base.body_text = text;
-    base.snippet = text.replace(/\s+/g, ' ').trim().slice(0, 240);
-    if ((msg.size ?? 0) > maxBytes)
-      base.parse_error = `This message is ${Math.round((msg.size ?? 0) / 1024 / 1024)} MB; only its first ${Math.round(maxBytes / 1024 / 1024)} MB were read (attachments are listed, not stored).`;
-  } catch {
-    base.parse_error = 'This message could not be read (its structure is broken); only its envelope was indexed.';
-  }
-  if (!base.thread_id) base.thread_id = base.message_id ?? `uid:${msg.uid}`;
-  return base;
+  if (!msg.bodyStructure || !env)
+    row.parse_error = 'This message could not be read (its structure is broken); only what its headers say was indexed.';
+  else if ((msg.size ?? 0) > maxBytes)
+    row.parse_error = `This message is ${Math.round((msg.size ?? 0) / 1024 / 1024)} MB: its text was indexed and its attachments listed, but they were not downloaded.`;
+  const body = cleanText(text ?? '', MAX_TEXT);
+  row.body_text = body;
+  row.snippet = body.replace(/\s+/g, ' ').trim().slice(0, 240);
+  row.thread_id = idOf(referencesOf(msg.headers)[0]) ?? row.in_reply_to ?? row.message_id ?? `uid:${msg.uid}`;
+  return row;
 }
 
 function chunk<T>(list: T[], n: number): T[][] {
@@ -178,34 +236,33 @@ async function syncOpen(ctx: Ctx, row: ConnectorRow, client: ImapFlow, pageSize:
     let itemErrors = 0;
     let indexed = 0;
     for (const page of chunk(fresh, pageSize)) {
-      // Sizes first, so that a page of large messages is fetched in batches of bounded size.
-      const sizes = new Map<number, number>();
-      for await (const m of client.fetch(page.join(','), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
-      const batches: number[][] = [];
-      let cur: number[] = [];
-      let bytes = 0;
-      for (const uid of page) {
-        const b = Math.min(sizes.get(uid) ?? 0, maxBytes);
-        if (cur.length && bytes + b > BATCH_BYTES) {
-          batches.push(cur);
-          cur = [];
-          bytes = 0;
+      // What the server parsed (envelope, structure, references), then each message's text part alone.
+      const metas: FetchMessageObject[] = [];
+      for await (const m of client.fetch(
+        page.join(','),
+        { uid: true, flags: true, envelope: true, size: true, bodyStructure: true, headers: ['references'] },
+        { uid: true },
+      ))
+        metas.push(m);
+      const parts = new Map<number, NonNullable<ReturnType<typeof textPart>>>();
+      const byKey = new Map<string, number[]>();
+      for (const m of metas) {
+        const p = textPart(m.bodyStructure);
+        if (!p) continue;
+        parts.set(m.uid, p);
+        byKey.set(p.key, [...(byKey.get(p.key) ?? []), m.uid]);
+      }
+      const texts = new Map<number, string>();
+      for (const [key, uids] of byKey) {
+        for await (const m of client.fetch(uids.join(','), { uid: true, bodyParts: [{ key, maxLength: MAX_PART_BYTES }] }, { uid: true })) {
+          const raw = m.bodyParts?.get(key);
+          const p = parts.get(m.uid);
+          if (!raw || !p) continue;
+          const decoded = decodePart(raw, p, m.binaryParts?.has(key) ?? false);
+          texts.set(m.uid, p.html ? htmlText(decoded) : decoded);
         }
-        cur.push(uid);
-        bytes += b;
       }
-      if (cur.length) batches.push(cur);
-      const rows: MessageRow[] = [];
-      for (const batch of batches) {
-        const fetched: FetchMessageObject[] = [];
-        for await (const m of client.fetch(
-          batch.join(','),
-          { uid: true, flags: true, envelope: true, size: true, bodyStructure: true, source: { maxLength: maxBytes } },
-          { uid: true },
-        ))
-          fetched.push(m);
-        for (const m of fetched) rows.push(await toMessageRow(m, maxBytes));
-      }
+      const rows = metas.map((m) => toMessageRow(m, texts.get(m.uid) ?? null, maxBytes));
       const maxUid = page[page.length - 1]!;
       await asOwner(ctx, row, async (c) => {
         const inserted = rows.length
