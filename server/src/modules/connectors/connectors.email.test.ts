@@ -171,22 +171,43 @@ describe('connecting an email account', () => {
     );
     await seed.append('INBOX', raw({ subject: 'Lunch?', to: m.user, body: 'Lunch at noon?' }), ['\\Seen']);
     await seed.append('INBOX', raw({ subject: 'Minutes', to: m.user, body: 'The minutes of the meeting.' }));
+    await seed.append(
+      'INBOX',
+      raw({
+        subject: 'Newsletter',
+        to: m.user,
+        headers: 'MIME-Version: 1.0\r\nContent-Type: text/html; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable',
+        body: '<html><style>p{color:red}</style><body><p>Caf=E9 opens at <b>9</b>&nbsp;am</p></body></html>',
+      }),
+    );
+    await seed.append(
+      'INBOX',
+      raw({
+        subject: 'Encoded',
+        to: m.user,
+        headers: 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1255\r\nContent-Transfer-Encoding: base64',
+        body: Buffer.from([0xf9, 0xec, 0xe5, 0xed]).toString('base64'),
+      }),
+    );
     await seed.logout();
 
     const { client, spaceId } = await signedUpClient(await env.app(), { name: 'Mail Person' });
     const test = await client.ok(C.testConnector, { body: emailInput(m) });
     expect(test.ok).toBe(true);
-    expect(test.message).toMatch(/5 messages/);
+    expect(test.message).toMatch(/7 messages/);
     const created = await client.call(C.createConnector, { body: emailInput(m) });
     expect(created.status).toBe(201);
     expect(JSON.stringify(created.body)).not.toContain(m.password);
     expect(created.body.hasCredentials).toBe(true);
     const id = created.body.id;
     const v = await live(client, id);
-    expect(v.health).toMatchObject({ progressDone: 5, progressTotal: 5, needsAttention: false });
+    expect(v.health).toMatchObject({ progressDone: 7, progressTotal: 7, needsAttention: false });
     expect(v.health.initialSyncedAt).not.toBeNull();
     const rows = await env.deps.db.selectFrom('mail_message').selectAll().where('connector_id', '=', id).orderBy('uid').execute();
-    expect(rows.map((r) => r.subject)).toEqual(['Invoice 1001', 'Grüße', 'Broken', 'Lunch?', 'Minutes']);
+    expect(rows.map((r) => r.subject)).toEqual(['Invoice 1001', 'Grüße', 'Broken', 'Lunch?', 'Minutes', 'Newsletter', 'Encoded']);
+    expect(rows[2]!.body_text).toContain('first part without an end');
+    expect(rows[5]!.body_text).toBe('Café opens at 9 am');
+    expect(rows[6]!.body_text).toBe('שלום');
     expect(rows[0]!.body_text).toContain('invoice 1001');
     expect(rows[1]!.body_text).toContain('Hallo');
     expect(rows[3]!.flags).toContain('\\Seen');
