@@ -133,7 +133,9 @@ function ConnectorForm({
   const test = useMutation({ mutationFn: () => api(testConnector, { body: toInput(f) }), onSuccess: setResult });
   const save = useMutation({
     mutationFn: () =>
-      editing ? api(updateConnector, { params: { connectorId: editing.id }, body: toInput(f) }) : api(createConnector, { body: toInput(f) }),
+      editing
+        ? api(updateConnector, { params: { connectorId: editing.id }, body: toInput(f) })
+        : api(createConnector, { body: toInput(f) }),
     onSuccess: async () => {
       await qc.invalidateQueries({ queryKey: ['connectors'] });
       onDone();
@@ -154,7 +156,11 @@ function ConnectorForm({
     <Card title={editing ? t('editTitle', { name: editing.name }) : t('connectTitle')}>
       <form className="stack" onSubmit={submit} noValidate>
         {editing ? null : (
-          <SelectField label={t('kind')} value={f.kind} onChange={(e) => setF({ ...blank, kind: e.target.value as ConnectorKind, name: f.name })}>
+          <SelectField
+            label={t('kind')}
+            value={f.kind}
+            onChange={(e) => setF({ ...blank, kind: e.target.value as ConnectorKind, name: f.name })}
+          >
             {CONNECTOR_KINDS.map((k) => (
               <option key={k} value={k}>
                 {t(`kinds.${k}`)} {level === 'basic' && !BASIC_KINDS.includes(k) ? t('needsPro') : ''}
@@ -200,7 +206,14 @@ function ConnectorForm({
         ) : null}
         {needsPassword ? (
           <>
-            <TextField label={t('username')} value={f.username} onChange={set('username')} autoComplete="off" dir="ltr" hint={t('usernameHint')} />
+            <TextField
+              label={t('username')}
+              value={f.username}
+              onChange={set('username')}
+              autoComplete="off"
+              dir="ltr"
+              hint={t('usernameHint')}
+            />
             <TextField
               label={t('password')}
               type="password"

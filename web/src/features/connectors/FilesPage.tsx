@@ -65,7 +65,12 @@ export function FilesPage() {
             </p>
             {f.textError ? <p className="small">{f.textError}</p> : <p className="small">{t('textChars', { count: f.textLength })}</p>}
             <div className="row">
-              <Button size="small" variant="danger" busy={remove.isPending && remove.variables === f.id} onClick={() => remove.mutate(f.id)}>
+              <Button
+                size="small"
+                variant="danger"
+                busy={remove.isPending && remove.variables === f.id}
+                onClick={() => remove.mutate(f.id)}
+              >
                 {t('delete')}
               </Button>
             </div>

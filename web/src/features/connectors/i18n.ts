@@ -4,10 +4,12 @@ export const connectorsMessages = {
     navFiles: 'Files',
     title: 'Connected accounts',
     lead: 'The mail, calendars and feeds your agents may read, and where they may act. Passwords are stored encrypted and only ever sent to the server they belong to.',
-    planBasic: 'Your plan includes one email account, calendar feeds (ICS) and news feeds. A CalDAV calendar, several email accounts and outgoing web requests need Personal Pro.',
+    planBasic:
+      'Your plan includes one email account, calendar feeds (ICS) and news feeds. A CalDAV calendar, several email accounts and outgoing web requests need Personal Pro.',
     planAll: 'Your plan includes every kind of connector.',
     emptyTitle: 'Nothing connected yet',
-    emptyBody: 'Connect your email account first: agents can then sort your inbox, find deadlines and draft replies for you to approve. Use an app password if your provider offers one.',
+    emptyBody:
+      'Connect your email account first: agents can then sort your inbox, find deadlines and draft replies for you to approve. Use an app password if your provider offers one.',
     connect: 'Connect an account',
     connectTitle: 'Connect an account',
     editTitle: 'Change “{{name}}”',
@@ -62,7 +64,8 @@ export const connectorsMessages = {
     lastSuccess: 'Last successful sync: {{when}}',
     never: 'not yet',
     lastError: 'Last problem: {{error}}',
-    attentionHelp: 'The server stopped accepting the stored password. Agents that use this account wait until you fix it: choose Change, type the password (or a new app password) and save.',
+    attentionHelp:
+      'The server stopped accepting the stored password. Agents that use this account wait until you fix it: choose Change, type the password (or a new app password) and save.',
     itemErrors_one: '{{count}} item could not be read fully and was skipped or indexed in part.',
     itemErrors_other: '{{count}} items could not be read fully and were skipped or indexed in part.',
     syncNow: 'Sync now',
@@ -86,10 +89,12 @@ export const connectorsMessages = {
     navFiles: 'קבצים',
     title: 'חשבונות מחוברים',
     lead: 'הדואר, היומנים והפידים שהסוכנים שלך רשאים לקרוא, והמקומות שבהם הם רשאים לפעול. הסיסמאות נשמרות מוצפנות ונשלחות רק לשרת שאליו הן שייכות.',
-    planBasic: 'התוכנית שלך כוללת חשבון דוא"ל אחד, יומנים בקישור ICS ופידים של חדשות. יומן CalDAV, כמה חשבונות דוא"ל ובקשות יוצאות לשירותי רשת דורשים Personal Pro.',
+    planBasic:
+      'התוכנית שלך כוללת חשבון דוא"ל אחד, יומנים בקישור ICS ופידים של חדשות. יומן CalDAV, כמה חשבונות דוא"ל ובקשות יוצאות לשירותי רשת דורשים Personal Pro.',
     planAll: 'התוכנית שלך כוללת את כל סוגי החיבורים.',
     emptyTitle: 'עדיין לא חובר דבר',
-    emptyBody: 'כדאי להתחיל בחשבון הדוא"ל: הסוכנים יוכלו למיין את תיבת הדואר, למצוא מועדים ולנסח תשובות לאישורך. אם הספק מציע סיסמת אפליקציה, השתמשו בה.',
+    emptyBody:
+      'כדאי להתחיל בחשבון הדוא"ל: הסוכנים יוכלו למיין את תיבת הדואר, למצוא מועדים ולנסח תשובות לאישורך. אם הספק מציע סיסמת אפליקציה, השתמשו בה.',
     connect: 'חיבור חשבון',
     connectTitle: 'חיבור חשבון',
     editTitle: 'שינוי „{{name}}”',
@@ -144,7 +149,8 @@ export const connectorsMessages = {
     lastSuccess: 'סנכרון מוצלח אחרון: {{when}}',
     never: 'עדיין לא',
     lastError: 'הבעיה האחרונה: {{error}}',
-    attentionHelp: 'השרת הפסיק לקבל את הסיסמה השמורה. סוכנים שמשתמשים בחשבון הזה ימתינו עד שתתקנו: בחרו „שינוי”, הקלידו את הסיסמה (או סיסמת אפליקציה חדשה) ושמרו.',
+    attentionHelp:
+      'השרת הפסיק לקבל את הסיסמה השמורה. סוכנים שמשתמשים בחשבון הזה ימתינו עד שתתקנו: בחרו „שינוי”, הקלידו את הסיסמה (או סיסמת אפליקציה חדשה) ושמרו.',
     itemErrors_one: 'פריט אחד לא נקרא במלואו ודולג או נשמר בחלקו.',
     itemErrors_other: '{{count}} פריטים לא נקראו במלואם ודולגו או נשמרו בחלקם.',
     syncNow: 'סנכרון עכשיו',
