@@ -79,14 +79,12 @@ export async function insertStep(db: Db, row: Insertable<RunStep>): Promise<void
     .insertInto('run_step')
     .values(row)
     .onConflict((oc) =>
-      oc
-        .columns(['run_id', 'idx'])
-        .doUpdateSet((eb) => ({
-          status: eb.ref('excluded.status'),
-          output: eb.ref('excluded.output'),
-          error: eb.ref('excluded.error'),
-          finished_at: eb.ref('excluded.finished_at'),
-        })),
+      oc.columns(['run_id', 'idx']).doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        output: eb.ref('excluded.output'),
+        error: eb.ref('excluded.error'),
+        finished_at: eb.ref('excluded.finished_at'),
+      })),
     )
     .execute();
 }
