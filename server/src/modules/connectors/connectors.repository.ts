@@ -129,3 +129,70 @@ export async function deleteFileRow(db: Db, spaceId: string, id: string): Promis
   const r = await db.deleteFrom('uploaded_file').where('space_id', '=', spaceId).where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
+
+// ---------------------------------------------------------------- the events index, for other modules
+
+export interface CalendarOccurrenceRow {
+  eventId: string;
+  connectorId: string;
+  uid: string;
+  summary: string;
+  location: string;
+  startsAt: Date;
+  endsAt: Date;
+  allDay: boolean;
+  /** True for CalDAV events (they can be changed with the calendar skills); ICS feeds are read only. */
+  writable: boolean;
+  visibility: string;
+  ownerAccountId: string;
+}
+
+/**
+ * Occurrences of connected calendars' events (ICS and CalDAV merged, repeats expanded) that overlap
+ * [from, to), in start order. Run it in the reader's tenant transaction: RLS keeps others' private ones out.
+ */
+export async function listCalendarOccurrences(
+  db: Db,
+  spaceId: string,
+  q: { from: Date; to: Date; connectorId?: string; limit?: number },
+): Promise<CalendarOccurrenceRow[]> {
+  let query = db
+    .selectFrom('calendar_occurrence as o')
+    .innerJoin('calendar_event as e', 'e.id', 'o.event_id')
+    .innerJoin('connector as c', 'c.id', 'o.connector_id')
+    .select([
+      'o.event_id',
+      'o.connector_id',
+      'e.uid',
+      'o.summary',
+      'o.location',
+      'o.starts_at',
+      'o.ends_at',
+      'o.all_day',
+      'c.kind',
+      'o.visibility',
+      'o.owner_account_id',
+    ])
+    .where('o.space_id', '=', spaceId)
+    .where('c.status', '=', 'active')
+    .where('o.starts_at', '<', q.to)
+    .where('o.ends_at', '>=', q.from);
+  if (q.connectorId) query = query.where('o.connector_id', '=', q.connectorId);
+  const rows = await query
+    .orderBy('o.starts_at')
+    .limit(q.limit ?? 1000)
+    .execute();
+  return rows.map((r) => ({
+    eventId: r.event_id,
+    connectorId: r.connector_id,
+    uid: r.uid,
+    summary: r.summary,
+    location: r.location,
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    allDay: r.all_day,
+    writable: r.kind === 'caldav',
+    visibility: r.visibility,
+    ownerAccountId: r.owner_account_id,
+  }));
+}

@@ -6,7 +6,7 @@ import ICAL from 'ical.js';
 import { z } from 'zod';
 import { AppError } from '#core/errors.js';
 import { defineSkill, type SkillContext } from '#core/skill.js';
-import type { ConnectorRow } from '../connectors.repository.js';
+import { type ConnectorRow, listCalendarOccurrences } from '../connectors.repository.js';
 import { connectorForSkill, logRead, readCredentials } from '../connectors.service.js';
 import { buildEventIcs, parseCalendar } from './ical.js';
 import { calendarWindow, davClient, davFailure, storeEvents } from './sync.js';
@@ -40,19 +40,10 @@ export const calendarListEvents = defineSkill({
     const from = new Date(input.from);
     const to = new Date(input.to);
     if (to <= from) throw new AppError('invalid_input', 'input.to: must be after input.from');
-    const rows = await sctx.inScope((db) => {
-      let q = db
-        .selectFrom('calendar_occurrence as o')
-        .innerJoin('connector as c', 'c.id', 'o.connector_id')
-        .select(['o.event_id', 'o.connector_id', 'o.summary', 'o.location', 'o.starts_at', 'o.ends_at', 'o.all_day', 'c.kind', 'c.status'])
-        .where('o.space_id', '=', sctx.spaceId!)
-        .where('o.starts_at', '<', to)
-        .where('o.ends_at', '>=', from)
-        .where('c.status', '=', 'active');
-      if (input.connectorId) q = q.where('o.connector_id', '=', input.connectorId);
-      return q.orderBy('o.starts_at').limit(input.limit).execute();
-    });
-    const connectors = new Set(rows.map((r) => r.connector_id));
+    const rows = await sctx.inScope((db) =>
+      listCalendarOccurrences(db, sctx.spaceId!, { from, to, connectorId: input.connectorId, limit: input.limit }),
+    );
+    const connectors = new Set(rows.map((r) => r.connectorId));
     for (const id of connectors) {
       const conn = await sctx.inScope((db) => db.selectFrom('connector').selectAll().where('id', '=', id).executeTakeFirst());
       if (conn)
@@ -62,20 +53,20 @@ export const calendarListEvents = defineSkill({
           'calendar.list-events',
           `Read the events of "${conn.name}" from ${input.from.slice(0, 10)} to ${input.to.slice(0, 10)}`,
           {
-            count: rows.filter((r) => r.connector_id === id).length,
+            count: rows.filter((r) => r.connectorId === id).length,
           },
         );
     }
     return {
       events: rows.map((r) => ({
-        eventId: r.event_id,
-        connectorId: r.connector_id,
+        eventId: r.eventId,
+        connectorId: r.connectorId,
         summary: r.summary,
         location: r.location,
-        startsAt: r.starts_at.toISOString(),
-        endsAt: r.ends_at.toISOString(),
-        allDay: r.all_day,
-        writable: r.kind === 'caldav',
+        startsAt: r.startsAt.toISOString(),
+        endsAt: r.endsAt.toISOString(),
+        allDay: r.allDay,
+        writable: r.writable,
       })),
     };
   },
