@@ -17,8 +17,7 @@ import { defineSetting, type SettingsStore } from './settings.js';
  * reachable. An operator allow list (host and port) admits exceptions, e.g. a mail server on the LAN.
  */
 
-export const EGRESS_KINDS = ['http', 'imap', 'smtp', 'caldav'] as const;
-export type EgressKind = (typeof EGRESS_KINDS)[number];
+export type EgressKind = 'http' | 'imap' | 'smtp' | 'caldav';
 
 /** The ports each protocol may reach without an allow-list entry (E5: no `postgres:5432` as an IMAP host). */
 const PORTS: Record<EgressKind, readonly number[]> = {
@@ -45,7 +44,7 @@ export const egressSetting = defineSetting({
   defaults: { allow: [] },
 });
 
-export interface ResolvedAddress {
+interface ResolvedAddress {
   readonly address: string;
   readonly family: 4 | 6;
 }
@@ -53,7 +52,7 @@ export interface ResolvedAddress {
 /** Resolves a name to its addresses. Tests inject one that answers with chosen (internal) addresses. */
 export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
-export const systemResolver: Resolver = async (hostname) =>
+const systemResolver: Resolver = async (hostname) =>
   (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 
 /** Makes a TCP/TLS connection to an already checked address; tests inject one that records and never dials. */
@@ -269,7 +268,7 @@ export interface HttpResponse {
 }
 
 /** Is `host` one the credentials bound to `bound` may be sent to? The same host, or a sibling under its parent domain (caldav.icloud.com → p12-caldav.icloud.com). */
-export function credentialsMayGo(bound: string, host: string): boolean {
+function credentialsMayGo(bound: string, host: string): boolean {
   if (bound === host) return true;
   if (isIP(bound) || isIP(host)) return false;
   const parent = bound.split('.').slice(1);

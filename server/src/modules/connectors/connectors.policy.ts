@@ -7,11 +7,6 @@ export function kindInPlan(level: 'basic' | 'all', kind: ConnectorKind): boolean
   return level === 'all' || BASIC_KINDS.includes(kind);
 }
 
-/** How many email accounts a plan level includes (null: no fixed number). */
-export function emailAccountsInPlan(level: 'basic' | 'all'): number | null {
-  return level === 'basic' ? 1 : null;
-}
-
 /**
  * The vault scope of a connector's credentials. The hosts they may be sent to are part of it, so a
  * ciphertext cannot be decrypted for any other host: changing a server without typing the password

@@ -2,8 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as C from '@csme/contracts/connectors';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { systemCtx } from '#core/ctx.js';
 import { egressSetting } from '#core/egress.js';
 import { createTestEnv, eventually, signedUpClient, TestClient, type TestEnv } from '#test/harness.js';
+import { readCredentials } from './connectors.service.js';
 
 let env: TestEnv;
 let server: Server;
@@ -96,6 +98,11 @@ describe('the connectors API', () => {
     expect(moved.status).toBe(400);
     expect(moved.error?.message).toMatch(/type the password again/);
     for (const r of [made, same]) expect(JSON.stringify(r)).not.toContain('secret');
+    // The ciphertext is bound to its hosts: the same bytes under another host set do not decrypt.
+    const row = await env.deps.db.selectFrom('connector').selectAll().where('id', '=', made.id).executeTakeFirstOrThrow();
+    expect(await readCredentials(systemCtx(env.deps), row)).toEqual({ password: 'secret' });
+    const moved2 = { ...row, config: { ...(row.config as object), hosts: ['attacker.example'] } };
+    await expect(readCredentials(systemCtx(env.deps), moved2)).rejects.toThrow(/cannot be decrypted here/);
     expect(env.logs.join('\n')).not.toContain('"secret"');
   });
 });

@@ -22,7 +22,7 @@ const OccurrenceOut = z.object({
   writable: z.boolean(),
 });
 
-export const calendarListEvents = defineSkill({
+const calendarListEvents = defineSkill({
   id: 'calendar.list-events',
   description: 'Lists calendar events (every occurrence of repeating ones) between two times, from all connected calendars',
   kind: 'read',
@@ -103,7 +103,7 @@ async function indexObject(sctx: SkillContext, conn: ConnectorRow, calendarUrl: 
 
 const When = z.iso.datetime({ offset: true });
 
-export const calendarCreateEvent = defineSkill({
+const calendarCreateEvent = defineSkill({
   id: 'calendar.create-event',
   description: 'Creates an event on a CalDAV calendar',
   kind: 'act',
@@ -173,7 +173,7 @@ async function eventRow(sctx: SkillContext, eventId: string) {
   return { r, conn };
 }
 
-export const calendarUpdateEvent = defineSkill({
+const calendarUpdateEvent = defineSkill({
   id: 'calendar.update-event',
   description: 'Changes an event on a CalDAV calendar (title, times, place, notes)',
   kind: 'act',
@@ -229,7 +229,7 @@ export const calendarUpdateEvent = defineSkill({
       : { title: `Change an event${input.summary ? `: ${input.summary}` : ''}`, summary: '' },
 });
 
-export const calendarDeleteEvent = defineSkill({
+const calendarDeleteEvent = defineSkill({
   id: 'calendar.delete-event',
   description: 'Deletes an event from a CalDAV calendar',
   kind: 'act',

@@ -299,7 +299,7 @@ export async function storeEvents(
 }
 
 /** Raises `calendar.event_upcoming` once per occurrence starting within the next 7 days. */
-export async function raiseUpcoming(ctx: Ctx, row: ConnectorRow): Promise<void> {
+async function raiseUpcoming(ctx: Ctx, row: ConnectorRow): Promise<void> {
   const now = ctx.now();
   await asOwner(ctx, row, async (c) => {
     const soon = await c.db

@@ -5,7 +5,7 @@ import nodemailer from 'nodemailer';
 import type { Egress } from '#core/egress.js';
 import { AppError } from '#core/errors.js';
 
-export interface ServerConfig {
+interface ServerConfig {
   host: string;
   port: number;
   tls: 'tls' | 'starttls' | 'none';

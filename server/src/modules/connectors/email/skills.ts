@@ -73,7 +73,7 @@ async function messageRow(sctx: SkillContext, id: string): Promise<IndexRow> {
   return r as unknown as IndexRow;
 }
 
-export const emailSearch = defineSkill({
+const emailSearch = defineSkill({
   id: 'email.search',
   description: 'Searches the indexed mail (subject, sender, text) of an email account, newest first',
   kind: 'read',
@@ -116,7 +116,7 @@ export const emailSearch = defineSkill({
   },
 });
 
-export const emailRead = defineSkill({
+const emailRead = defineSkill({
   id: 'email.read',
   description: 'Reads one indexed message: headers, text, attachments and the other messages of its thread',
   kind: 'read',
@@ -212,7 +212,7 @@ async function setFlag(sctx: SkillContext, messageId: string, flag: string, on: 
 
 const FlagsOut = z.object({ messageId: z.uuid(), flags: z.array(z.string()) });
 
-export const emailFlag = defineSkill({
+const emailFlag = defineSkill({
   id: 'email.flag',
   description: 'Flags (stars) or unflags a message in the mailbox',
   kind: 'act',
@@ -229,7 +229,7 @@ export const emailFlag = defineSkill({
       : { title: input.flagged ? 'Flag a message' : 'Unflag a message', summary: '' },
 });
 
-export const emailMarkRead = defineSkill({
+const emailMarkRead = defineSkill({
   id: 'email.mark-read',
   description: 'Marks a message read (or unread) in the mailbox',
   kind: 'act',
@@ -258,7 +258,7 @@ async function findFolder(client: ImapFlow, want: string): Promise<string> {
   return hit.path;
 }
 
-export const emailMove = defineSkill({
+const emailMove = defineSkill({
   id: 'email.move',
   description: 'Moves a message to another folder (archive, trash, or a folder/label by name)',
   kind: 'act',
@@ -346,7 +346,7 @@ async function hasMessageId(client: ImapFlow, folder: string, messageId: string)
   }
 }
 
-export const emailDraftReply = defineSkill({
+const emailDraftReply = defineSkill({
   id: 'email.draft-reply',
   description: 'Saves a reply to a message as a draft in the Drafts folder (nothing is sent)',
   kind: 'act',
@@ -418,7 +418,7 @@ async function sentFolderHas(sctx: SkillContext, conn: ConnectorRow, messageId: 
   }
 }
 
-export const emailSend = defineSkill({
+const emailSend = defineSkill({
   id: 'email.send',
   description: 'Sends an email through the account’s SMTP server and keeps a copy in Sent',
   kind: 'act',

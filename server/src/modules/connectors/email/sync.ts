@@ -67,7 +67,7 @@ const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>'
  * The text of an HTML-only message, for the index: cheap and good enough to search and summarise
  * (a full HTML-to-text conversion of every message costs more memory than the whole sync).
  */
-export function htmlText(html: string): string {
+function htmlText(html: string): string {
   return html
     .slice(0, 2_000_000)
     .replace(/<(script|style|head)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
@@ -89,7 +89,7 @@ const validDate = (d: Date) => (Number.isNaN(d.getTime()) ? null : d);
 const idOf = (s: string | undefined | null) => (s ? cleanText(s.trim(), 500) : null);
 
 /** The part that carries the message's text: the first text/plain that is not an attachment, else the first text/html. */
-export function textPart(
+function textPart(
   s: MessageStructureObject | undefined,
 ): { key: string; html: boolean; charset: string; encoding: string; size: number } | null {
   if (!s) return null;
@@ -128,7 +128,7 @@ function decodeQuotedPrintable(raw: Buffer): Buffer {
 }
 
 /** Decodes a body part to text: transfer encoding (unless the server already did, BINARY) and charset (an unknown one is read as UTF-8). */
-export function decodePart(raw: Buffer, part: { charset: string; encoding: string }, alreadyDecoded: boolean): string {
+function decodePart(raw: Buffer, part: { charset: string; encoding: string }, alreadyDecoded: boolean): string {
   let bytes = raw;
   if (!alreadyDecoded && part.encoding === 'base64') bytes = Buffer.from(raw.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
   else if (!alreadyDecoded && part.encoding === 'quoted-printable') bytes = decodeQuotedPrintable(raw);
@@ -150,7 +150,7 @@ function referencesOf(headers: Buffer | undefined): string[] {
  * and the text part alone: attachments are listed, never downloaded. A message whose structure
  * cannot be read still gets a row from its envelope, with the problem noted.
  */
-export function toMessageRow(msg: FetchMessageObject, text: string | null, maxBytes: number): MessageRow {
+function toMessageRow(msg: FetchMessageObject, text: string | null, maxBytes: number): MessageRow {
   const env = msg.envelope;
   const from = envelopeAddrs(env?.from)[0];
   const row: MessageRow = {

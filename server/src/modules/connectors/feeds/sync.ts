@@ -37,7 +37,7 @@ async function fetchFeed(egress: Egress, url: string, headers: Record<string, st
 }
 
 /** Parses RSS or Atom; a page that is not a feed is refused in plain words. */
-export async function parseFeed(body: string): Promise<{ title: string; items: FeedItem[] }> {
+async function parseFeed(body: string): Promise<{ title: string; items: FeedItem[] }> {
   const head = body.trimStart().slice(0, 500).toLowerCase();
   if (!head.startsWith('<'))
     throw new AppError('invalid_input', 'The address did not return a feed (it is not XML). Look for the RSS or Atom link of the site.', {

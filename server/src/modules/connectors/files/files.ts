@@ -17,10 +17,7 @@ import { deleteFileRow, findFile, insertFile, listFileRows } from '../connectors
 const MAX_TEXT = 2_000_000;
 
 /** The text of a file; `error` in plain words when none could be taken out (the file is still kept). */
-export async function extractFileText(
-  bytes: Buffer,
-  mediaType: string,
-): Promise<{ text: string; pages: number | null; error: string | null }> {
+async function extractFileText(bytes: Buffer, mediaType: string): Promise<{ text: string; pages: number | null; error: string | null }> {
   try {
     if (mediaType === 'application/pdf') {
       const pdf = await getDocumentProxy(new Uint8Array(bytes));

@@ -11,7 +11,7 @@ import { connectorForSkill, logRead, readCredentials } from '../connectors.servi
 const MAX_BODY = 1024 * 1024;
 
 /** Is `url` under one of the allowed prefixes (same scheme, host, port, and path prefix)? */
-export function urlAllowed(allow: readonly string[], url: URL): boolean {
+function urlAllowed(allow: readonly string[], url: URL): boolean {
   return allow.some((a) => {
     const p = new URL(a);
     if (p.origin !== url.origin) return false;
