@@ -1,9 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { switchSpace } from '@csme/contracts/accounts';
 import * as C from '@csme/contracts/connectors';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
 import { egressSetting } from '#core/egress.js';
+import { newId } from '#core/ids.js';
+import { createFamily } from '#modules/admin/index.js';
 import { createTestEnv, eventually, signedUpClient, TestClient, type TestEnv } from '#test/harness.js';
 import { readCredentials } from './connectors.service.js';
 
@@ -104,5 +107,29 @@ describe('the connectors API', () => {
     const moved2 = { ...row, config: { ...(row.config as object), hosts: ['attacker.example'] } };
     await expect(readCredentials(systemCtx(env.deps), moved2)).rejects.toThrow(/cannot be decrypted here/);
     expect(env.logs.join('\n')).not.toContain('"secret"');
+  });
+
+  it('in a family space: adults share or keep private; a child cannot connect and does not see shared accounts', async () => {
+    const parent = await signedUpClient(await env.app(), { name: 'Parent' });
+    const other = await signedUpClient(await env.app(), { name: 'Other adult' });
+    const kid = await signedUpClient(await env.app(), { name: 'Kid' });
+    const { spaceId } = await createFamily(systemCtx(env.deps), parent.email);
+    await env.deps.db
+      .insertInto('membership')
+      .values([
+        { id: newId(), space_id: spaceId, account_id: other.accountId, role: 'adult' },
+        { id: newId(), space_id: spaceId, account_id: kid.accountId, role: 'child' },
+      ])
+      .execute();
+    for (const c of [parent, other, kid]) await c.client.ok(switchSpace, { body: { spaceId } });
+    const shared = await parent.client.ok(C.createConnector, { body: { ...ics(), name: 'Family calendar', visibility: 'shared' } });
+    const mine = await parent.client.ok(C.createConnector, { body: { ...ics(), name: 'My calendar', visibility: 'private' } });
+    expect((await other.client.ok(C.listConnectors)).items.map((c) => c.name)).toEqual(['Family calendar']);
+    expect((await other.client.call(C.getConnector, { params: { connectorId: mine.id } })).status).toBe(404);
+    expect((await kid.client.ok(C.listConnectors)).items).toEqual([]);
+    expect((await kid.client.call(C.getConnector, { params: { connectorId: shared.id } })).status).toBe(404);
+    const refused = await kid.client.call(C.createConnector, { body: ics() });
+    expect(refused.status).toBe(403);
+    expect(refused.error?.message).toMatch(/Only adults/);
   });
 });
