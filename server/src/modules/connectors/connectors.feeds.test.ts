@@ -1,14 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as C from '@csme/contracts/connectors';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '#core/clock.js';
 import { systemCtx } from '#core/ctx.js';
 import { type Dialer, egressSetting, type Resolver } from '#core/egress.js';
 import { createSkillContext, findSkill, invokeSkill } from '#core/skill.js';
 import { setSpacePlan } from '#modules/admin/index.js';
 import { createTestEnv, eventually, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
 import { connectorsSetting } from './connectors.config.js';
-import { runSync } from './connectors.jobs.js';
+import { runSync, scheduleSyncsJob } from './connectors.jobs.js';
 
 // Feeds and outgoing HTTP against a local HTTP server (the only host:port on the allow list), and the
 // egress guard on every connector path. DNS is answered by an injected resolver, and the dialer lets
@@ -139,6 +141,32 @@ describe('RSS and Atom feeds', () => {
     await runSync(systemCtx(env.deps), spaceId, id);
     const evs = await events();
     expect(evs).toHaveLength(1);
+    // The scheduler queues a poll once the feed's interval (30 minutes) has passed, not before.
+    const polls = () => hits.filter((h) => h.url === '/feed.xml').length;
+    const queued = async () =>
+      Number(
+        (
+          await sql<{
+            n: string;
+          }>`select count(*) as n from graphile_worker.jobs where task_identifier = 'connectors.sync-connector' and key = ${`connector-sync:${id}`}`.execute(
+            env.deps.db,
+          )
+        ).rows[0]!.n,
+      );
+    await scheduleSyncsJob.handler(
+      systemCtx(env.deps),
+      {},
+      { jobId: 'x', attempts: 1, maxAttempts: 1, signal: new AbortController().signal },
+    );
+    expect(await queued()).toBe(0);
+    const before2 = polls();
+    (env.clock as ManualClock).advance(31 * 60_000);
+    await scheduleSyncsJob.handler(
+      systemCtx(env.deps),
+      {},
+      { jobId: 'x', attempts: 1, maxAttempts: 1, signal: new AbortController().signal },
+    );
+    await eventually(async () => polls() > before2, 'the scheduled poll');
     const sctx = await createSkillContext(systemCtx(env.deps), { spaceId, accountId });
     const listed = (await invokeSkill(findSkill(env.deps.modules, 'feeds.list-items')!, sctx, { limit: 10 })) as {
       items: Array<{ id: string; title: string }>;
