@@ -203,7 +203,9 @@ export interface Connector {
   space_id: string;
   state: Generated<Json>;
   status: Generated<string>;
+  sync_lease_until: Timestamp | null;
   sync_phase: Generated<string>;
+  sync_requested: Generated<boolean>;
   updated_at: Generated<Timestamp>;
   visibility: string;
 }

@@ -28,6 +28,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       needs_attention boolean not null default false,
       item_errors integer not null default 0,
       state jsonb not null default '{}',
+      sync_lease_until timestamptz,
+      sync_requested boolean not null default false,
       created_by uuid references account (id) on delete set null,
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now(),

@@ -231,10 +231,12 @@ describe('connecting an email account', () => {
 
     // Syncing again raises nothing new.
     await client.ok(C.syncConnector, { params: { connectorId: id } });
-    await eventually(
-      async () => ((await connectorRow(id)).last_sync_at ?? 0) > (v.health.lastSyncAt ? new Date(0) : new Date(0)),
-      'a sync',
-    );
+    await eventually(async () => {
+      const jobs = await sql<{ n: string }>`select count(*) as n from graphile_worker.jobs where key = ${`connector-sync:${id}`}`.execute(
+        env.deps.db,
+      );
+      return Number(jobs.rows[0]!.n) === 0 && (await connectorRow(id)).sync_lease_until === null;
+    }, 'the requested sync to finish');
     expect(await events()).toHaveLength(1);
     // The password is in no log line, and the stored credentials are ciphertext.
     expect(env.logs.join('\n')).not.toContain(m.password);

@@ -1,22 +1,17 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '#core/ctx.js';
 import { AppError, isAppError } from '#core/errors.js';
 import { addJob, defineJob } from '#core/jobs.js';
 import { syncCaldav, syncIcs } from './calendar/sync.js';
 import { connectorsSetting } from './connectors.config.js';
-import { findConnector, listDueConnectors } from './connectors.repository.js';
+import { type ConnectorRow, findConnector, listDueConnectors } from './connectors.repository.js';
 import { readCredentials, recordFailure, recordSuccess } from './connectors.service.js';
 import { syncMailbox } from './email/sync.js';
 import { syncFeed } from './feeds/sync.js';
 
-/**
- * Syncs one connector. Every failure is recorded on the connector in plain words and the job ends
- * (the scheduler tries again at the next interval): one broken account never blocks the queue, and
- * a hanging server is cut off by the connection timeouts.
- */
-export async function runSync(ctx: Ctx, spaceId: string, connectorId: string): Promise<void> {
-  const row = await findConnector(ctx.deps.db, spaceId, connectorId);
-  if (row?.status !== 'active' || row.kind === 'http') return;
+/** One pass of a connector's sync; every failure is recorded on the connector in plain words. */
+async function syncOnce(ctx: Ctx, row: ConnectorRow): Promise<void> {
   try {
     switch (row.kind) {
       case 'email': {
@@ -52,8 +47,40 @@ export async function runSync(ctx: Ctx, spaceId: string, connectorId: string): P
     const err = isAppError(e)
       ? e
       : new AppError('unavailable', 'The sync stopped on an unexpected problem; it will be tried again.', { reason: 'internal' });
-    if (!isAppError(e)) ctx.log.warn({ connectorId, err: { message: (e as Error)?.message?.slice(0, 200) } }, 'connector sync failed');
+    if (!isAppError(e))
+      ctx.log.warn({ connectorId: row.id, err: { message: (e as Error)?.message?.slice(0, 200) } }, 'connector sync failed');
     await recordFailure(ctx, row, err);
+  }
+}
+
+/**
+ * Syncs one connector. Failures are recorded on the connector and the job ends (the scheduler tries
+ * again at the next interval): one broken account never blocks the queue, and a hanging server is
+ * cut off by the connection timeouts. One sync per connector runs at a time (a lease); a request that
+ * arrives meanwhile (new mail through IDLE, "sync now") makes the running one go round once more.
+ */
+export async function runSync(ctx: Ctx, spaceId: string, connectorId: string): Promise<void> {
+  const first = await findConnector(ctx.deps.db, spaceId, connectorId);
+  if (first?.status !== 'active' || first.kind === 'http') return;
+  const lease = await sql<{ id: string }>`update connector set sync_lease_until = now() + interval '15 minutes', sync_requested = false
+    where id = ${connectorId} and space_id = ${spaceId} and (sync_lease_until is null or sync_lease_until < now()) returning id`.execute(
+    ctx.deps.db,
+  );
+  if (!lease.rows.length) {
+    await sql`update connector set sync_requested = true where id = ${connectorId} and space_id = ${spaceId}`.execute(ctx.deps.db);
+    return;
+  }
+  try {
+    for (let round = 0; round < 5; round++) {
+      const row = round === 0 ? first : await findConnector(ctx.deps.db, spaceId, connectorId);
+      if (row?.status !== 'active') return;
+      await syncOnce(ctx, row);
+      const again = await sql<{ again: boolean }>`update connector set sync_requested = false
+        where id = ${connectorId} and sync_requested returning true as again`.execute(ctx.deps.db);
+      if (!again.rows.length) return;
+    }
+  } finally {
+    await sql`update connector set sync_lease_until = null where id = ${connectorId}`.execute(ctx.deps.db);
   }
 }
 
