@@ -231,6 +231,16 @@ describe('the guard refuses before connecting', () => {
     await egress.close();
   });
 
+  it('admits a name on an unusual port when its address is the one allow-listed', async () => {
+    const { egress } = egressWith([{ host: '93.184.216.34', port: 2993 }], {
+      'mail.test': ['93.184.216.34'],
+      'other.test': ['93.184.216.35'],
+    });
+    expect((await egress.check('mail.test', 2993, 'imap')).address).toBe('93.184.216.34');
+    expect((await refusal(egress.check('other.test', 2993, 'imap'))).reason).toBe('port');
+    await egress.close();
+  });
+
   it('keeps each protocol to its usual ports (no IMAP host pointing at a database port)', async () => {
     const { egress } = egressWith([], { 'mail.test': ['93.184.216.34'] });
     expect((await refusal(egress.check('mail.test', 5432, 'imap'))).reason).toBe('port');

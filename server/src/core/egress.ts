@@ -309,12 +309,14 @@ export class Egress {
     const allow = await this.allowList();
     const listed = (h: string) => allow.some((e) => e.port === port && e.host === h);
     const nameListed = listed(host);
-    if (!nameListed && !PORTS[kind].includes(port))
-      throw new EgressRefused(
+    const portRefusal = () =>
+      new EgressRefused(
         'port',
         `Port ${port} is not one ${kind.toUpperCase()} uses (${PORTS[kind].join(', ')}). If this server really listens there, an operator can add ${host}:${port} to the allow list.`,
         { port },
       );
+    // Without any allow-list entry on this port, refuse before even asking DNS.
+    if (!PORTS[kind].includes(port) && !allow.some((e) => e.port === port)) throw portRefusal();
     const byName = blockedName(host);
     if (byName && !nameListed)
       throw new EgressRefused('address', `${host} points to ${RANGE_WORDS[byName]}, which connectors may not reach.`, { range: byName });
@@ -334,8 +336,7 @@ export class Egress {
       const range = blockedRange(a.address);
       if (range && !nameListed && !listed(normalizeAddress(a.address)))
         throw new EgressRefused('address', `${host} points to ${RANGE_WORDS[range]}, which connectors may not reach.`, { range });
-      if (!range && !nameListed && !PORTS[kind].includes(port) && !listed(normalizeAddress(a.address)))
-        throw new EgressRefused('port', `Port ${port} is not allowed for ${host}.`, { port });
+      if (!nameListed && !PORTS[kind].includes(port) && !listed(normalizeAddress(a.address))) throw portRefusal();
     }
     const first = answers[0]!;
     return {
