@@ -4,6 +4,7 @@ import type { Clock } from '#core/clock.js';
 import { systemClock } from '#core/clock.js';
 import type { Config } from '#core/config.js';
 import { createDatabase, type Database, type Db } from '#core/db.js';
+import { type Dialer, Egress, type Resolver } from '#core/egress.js';
 import { type Keys, reloadKeys } from '#core/keys.js';
 import { createLogger, type Logger } from '#core/logger.js';
 import { createMetrics, type Metrics } from '#core/metrics.js';
@@ -26,13 +27,13 @@ export interface Deps {
   readonly clock: Clock;
   readonly vault: Vault;
   readonly settings: SettingsStore;
+  /** The guard every outbound connection goes through (see core/egress.ts). */
+  readonly egress: Egress;
   readonly metrics: Metrics;
   readonly modules: readonly ModuleDef[];
   readonly usageMeters: Readonly<Record<string, UsageMeter>>;
   /** Replaces the model provider (tests and benchmarks use the AI SDK's mock model). */
   readonly languageModel?: (cfg: ModelConfig) => LanguageModel;
-  /** The fetch outbound model calls use (the egress guard's). */
-  readonly fetch?: typeof fetch;
   close(): Promise<void>;
 }
 
@@ -46,6 +47,9 @@ export interface BuildDepsOptions {
   applicationName?: string;
   defaultMetrics?: boolean;
   languageModel?: (cfg: ModelConfig) => LanguageModel;
+  /** Tests: answer DNS with chosen addresses, and record connections instead of dialling. */
+  resolver?: Resolver;
+  dialer?: Dialer;
 }
 
 export function buildDeps(opts: BuildDepsOptions): Deps {
@@ -58,6 +62,8 @@ export function buildDeps(opts: BuildDepsOptions): Deps {
   });
   const clock = opts.clock ?? systemClock;
   const vault = new Vault(database.db, opts.keys, () => reloadKeys(opts.config));
+  const settings = new SettingsStore(database.db, vault);
+  const egress = new Egress({ settings, resolver: opts.resolver, dialer: opts.dialer });
   const usageMeters: Record<string, UsageMeter> = {};
   for (const m of allModules) Object.assign(usageMeters, m.usageMeters ?? {});
   return {
@@ -68,11 +74,15 @@ export function buildDeps(opts: BuildDepsOptions): Deps {
     pool: database.pool,
     clock,
     vault,
-    settings: new SettingsStore(database.db, vault),
+    settings,
+    egress,
     metrics: createMetrics({ defaultMetrics: opts.defaultMetrics ?? true }),
     modules: allModules,
     usageMeters,
     languageModel: opts.languageModel,
-    close: () => database.destroy(),
+    close: async () => {
+      await egress.close();
+      await database.destroy();
+    },
   };
 }

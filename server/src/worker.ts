@@ -159,6 +159,9 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
     void beat().then(reap);
   }, heartbeatMs);
   timer.unref();
+  const background = deps.modules.flatMap((m) =>
+    m.background ? [m.background(systemCtx(deps, deps.log.child({ background: m.name })))] : [],
+  );
 
   // Tickers (the scheduler): each runs again only after its previous round finished.
   const tickerTimers: NodeJS.Timeout[] = [];
@@ -194,6 +197,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       clearInterval(timer);
       for (const h of tickerTimers) clearInterval(h);
       await Promise.all([...running]);
+      await Promise.all(background.map((b) => b.stop().catch(() => undefined)));
       await runner.stop();
       await closeSandboxPool();
       await sql`delete from worker_node where id = ${nodeId}`.execute(deps.db).catch(() => {});

@@ -10,6 +10,7 @@ import { buildApp } from '../src/app.js';
 import { type Clock, ManualClock } from '../src/core/clock.js';
 import { loadConfig } from '../src/core/config.js';
 import { systemCtx } from '../src/core/ctx.js';
+import type { Dialer, Resolver } from '../src/core/egress.js';
 import { fromSources, generateKeysFile, type Keys } from '../src/core/keys.js';
 import { createLogger } from '../src/core/logger.js';
 import { type BuildDepsOptions, buildDeps, type Deps } from '../src/deps.js';
@@ -38,6 +39,9 @@ export interface TestEnvOptions {
   databaseUrl?: string;
   keys?: Keys;
   languageModel?: BuildDepsOptions['languageModel'];
+  /** Egress: a DNS resolver and a socket dialer to use instead of the real ones (guard tests never dial). */
+  resolver?: Resolver;
+  dialer?: Dialer;
 }
 
 /** A platform on its own fresh database: the deps a process builds, with a test clock and captured logs. */
@@ -61,7 +65,18 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
   });
   const log = createLogger({ level: 'debug', pretty: false, destination });
   const clock = opts.clock ?? new ManualClock('2026-03-10T09:00:00Z');
-  const deps = buildDeps({ config, keys, databaseUrl, log, clock, poolMax: 6, defaultMetrics: false, languageModel: opts.languageModel });
+  const deps = buildDeps({
+    config,
+    keys,
+    databaseUrl,
+    log,
+    clock,
+    poolMax: 6,
+    defaultMetrics: false,
+    resolver: opts.resolver,
+    dialer: opts.dialer,
+    languageModel: opts.languageModel,
+  });
   if (!opts.databaseUrl) await syncBuiltinPacks(systemCtx(deps));
   let app: FastifyInstance | null = null;
   let worker: Promise<WorkerHandle> | null = null;

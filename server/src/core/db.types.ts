@@ -172,6 +172,73 @@ export interface BillingProfile {
   updated_at: Generated<Timestamp>;
 }
 
+export interface CalendarEvent {
+  all_day: Generated<boolean>;
+  calendar_url: Generated<string>;
+  connector_id: string;
+  content_hash: string;
+  description: Generated<string>;
+  ends_at: Timestamp;
+  etag: string | null;
+  href: string | null;
+  ics: string;
+  id: string;
+  location: Generated<string>;
+  owner_account_id: string;
+  problem: string | null;
+  recurring: Generated<boolean>;
+  space_id: string;
+  starts_at: Timestamp;
+  summary: Generated<string>;
+  time_zone: string | null;
+  uid: string;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface CalendarOccurrence {
+  all_day: Generated<boolean>;
+  connector_id: string;
+  ends_at: Timestamp;
+  event_id: string;
+  location: Generated<string>;
+  owner_account_id: string;
+  space_id: string;
+  starts_at: Timestamp;
+  summary: Generated<string>;
+  visibility: string;
+}
+
+export interface Connector {
+  config: Generated<Json>;
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  credentials: Buffer | null;
+  host: string | null;
+  id: string;
+  initial_synced_at: Timestamp | null;
+  item_errors: Generated<number>;
+  kind: string;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  last_sync_at: Timestamp | null;
+  name: string;
+  needs_attention: Generated<boolean>;
+  owner_account_id: string;
+  paused_reason: string | null;
+  progress_done: Generated<number>;
+  progress_total: number | null;
+  space_id: string;
+  state: Generated<Json>;
+  status: Generated<string>;
+  sync_lease_until: Timestamp | null;
+  sync_phase: Generated<string>;
+  sync_requested: Generated<boolean>;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
 export interface DataKey {
   created_at: Generated<Timestamp>;
   id: string;
@@ -195,6 +262,21 @@ export interface EmailOutbox {
   status: Generated<string>;
   subject: string;
   to_address: string;
+}
+
+export interface FeedItem {
+  author: string | null;
+  connector_id: string;
+  created_at: Generated<Timestamp>;
+  guid: string;
+  id: string;
+  owner_account_id: string;
+  published_at: Timestamp | null;
+  space_id: string;
+  summary: Generated<string>;
+  title: Generated<string>;
+  url: string | null;
+  visibility: string;
 }
 
 export interface InstanceSetting {
@@ -235,6 +317,46 @@ export interface Invoice {
   tax_basis_points: Generated<number>;
   total: number;
   voided_at: Timestamp | null;
+}
+
+export interface MailFolder {
+  connector_id: string;
+  last_uid: Generated<Int8>;
+  owner_account_id: string;
+  path: string;
+  space_id: string;
+  special_use: string | null;
+  synced_at: Timestamp | null;
+  uid_validity: Int8 | null;
+  visibility: string;
+}
+
+export interface MailMessage {
+  attachments: Generated<Json>;
+  body_text: Generated<string>;
+  cc_addresses: Generated<Json>;
+  connector_id: string;
+  created_at: Generated<Timestamp>;
+  flags: Generated<string[]>;
+  folder: string;
+  from_address: string | null;
+  from_name: string | null;
+  id: string;
+  in_reply_to: string | null;
+  message_id: string | null;
+  owner_account_id: string;
+  parse_error: string | null;
+  search: Generated<string | null>;
+  sent_at: Timestamp | null;
+  size: Generated<number>;
+  snippet: Generated<string>;
+  space_id: string;
+  subject: Generated<string>;
+  thread_id: string;
+  to_addresses: Generated<Json>;
+  uid: Int8;
+  uid_validity: Int8;
+  visibility: string;
 }
 
 export interface Membership {
@@ -506,6 +628,22 @@ export interface Task {
   visibility: string;
 }
 
+export interface UploadedFile {
+  content: Buffer;
+  created_at: Generated<Timestamp>;
+  id: string;
+  media_type: string;
+  name: string;
+  owner_account_id: string;
+  pages: number | null;
+  sha256: string;
+  size: number;
+  space_id: string;
+  text: Generated<string>;
+  text_error: string | null;
+  visibility: string;
+}
+
 export interface UsageCounter {
   base_limit: number;
   extra: Generated<number>;
@@ -538,10 +676,16 @@ export interface DB {
   billing_counter: BillingCounter;
   billing_event: BillingEvent;
   billing_profile: BillingProfile;
+  calendar_event: CalendarEvent;
+  calendar_occurrence: CalendarOccurrence;
+  connector: Connector;
   data_key: DataKey;
   email_outbox: EmailOutbox;
+  feed_item: FeedItem;
   instance_setting: InstanceSetting;
   invoice: Invoice;
+  mail_folder: MailFolder;
+  mail_message: MailMessage;
   membership: Membership;
   model_call: ModelCall;
   model_credential: ModelCredential;
@@ -560,6 +704,7 @@ export interface DB {
   subscription: Subscription;
   suggestion: Suggestion;
   task: Task;
+  uploaded_file: UploadedFile;
   usage_counter: UsageCounter;
   worker_node: WorkerNode;
 }

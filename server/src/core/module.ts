@@ -34,10 +34,19 @@ export interface ModuleDef {
   readonly enforceLimits?: (ctx: Ctx, spaceId: string, limits: FullLimits) => Promise<void>;
   /** Loops every worker process runs (the scheduler); several processes coordinate by row locks. */
   readonly tickers?: readonly Ticker[];
+  /**
+   * Long-lived work a worker process keeps running beside its jobs (e.g. IMAP IDLE watchers), started
+   * with the worker and stopped with it. It only notices things and queues jobs; jobs do the work.
+   */
+  readonly background?: (ctx: Ctx) => BackgroundTask;
 }
 
 export interface Ticker {
   readonly name: string;
   readonly intervalMs: number;
   run(ctx: Ctx): Promise<void>;
+}
+
+export interface BackgroundTask {
+  stop(): Promise<void>;
 }

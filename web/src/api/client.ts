@@ -86,3 +86,21 @@ export async function api<E extends Endpoint>(ep: E, input: CallInput<E> = {}): 
   }
   return body as z.output<E['response']>;
 }
+
+/** Sends a multipart form (file uploads) to an endpoint whose body is not JSON; same errors as `api`. */
+export async function apiUpload<E extends Endpoint>(ep: E, form: FormData): Promise<z.output<E['response']>> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (csrfToken) headers['x-csrf-token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(ep.path, { method: ep.method, headers, credentials: 'same-origin', body: form });
+  } catch {
+    throw new ApiError('network', 'Cannot reach the server. Check your connection and try again.', 0);
+  }
+  const body = await res.json().catch(() => undefined);
+  if (!res.ok) {
+    const err = (body as { error?: { code: ErrorCode; message: string; details?: unknown } } | undefined)?.error;
+    throw new ApiError(err?.code ?? 'invalid_input', err?.message ?? `The server answered ${res.status}.`, res.status, err?.details);
+  }
+  return body as z.output<E['response']>;
+}

@@ -19,7 +19,14 @@ export interface NavSection {
  */
 export function navSections(s: SessionView): NavSection[] {
   const sections: NavSection[] = [
-    { key: 'main', items: [{ to: '/', label: 'nav.home' }] },
+    {
+      key: 'main',
+      items: [
+        { to: '/', label: 'nav.home' },
+        { to: '/connectors', label: 'navConnectors', ns: 'connectors' },
+        { to: '/files', label: 'navFiles', ns: 'connectors' },
+      ],
+    },
     {
       key: 'work',
       items: [

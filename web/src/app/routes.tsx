@@ -117,6 +117,11 @@ export const routes: RouteObject[] = [
       { path: '/activity', element: page(() => import('../features/activity/ActivityPage').then((m) => m.ActivityPage), ['activity']) },
       { path: '/plans', element: page(() => import('../features/plans/PlansPage').then((m) => m.PlansPage), ['plans']) },
       { path: '/settings', element: page(() => import('../features/account/SettingsPage').then((m) => m.SettingsPage), ['account']) },
+      {
+        path: '/connectors',
+        element: page(() => import('../features/connectors/ConnectorsRoute').then((m) => m.ConnectorsRoute), ['connectors']),
+      },
+      { path: '/files', element: page(() => import('../features/connectors/FilesPage').then((m) => m.FilesPage), ['connectors']) },
       { path: '/admin/mailbox', element: page(() => import('../features/admin/MailboxPage').then((m) => m.MailboxPage), ['admin']) },
       {
         path: '/admin/billing',

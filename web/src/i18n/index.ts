@@ -31,6 +31,7 @@ const namespaces: Record<string, Namespace> = {
   suggestions: () => import('../features/suggestions/i18n').then((m) => m.suggestionsMessages),
   tasks: () => import('../features/tasks/i18n').then((m) => m.tasksMessages),
   activity: () => import('../features/activity/i18n').then((m) => m.activityMessages),
+  connectors: () => import('../features/connectors/i18n').then((m) => m.connectorsMessages),
 };
 
 /** An i18next backend that reads the namespaces given as loaders. */

@@ -117,7 +117,15 @@ export async function getModelAccess(ctx: Ctx, scope: ModelScope): Promise<Model
   if (scope.localOnly || !scope.grantedScopes.includes('model')) return null;
   const cfg = await resolveModelConfig(ctx, scope.spaceId, scope.accountId);
   if (!cfg) return null;
-  const model = ctx.deps.languageModel ? ctx.deps.languageModel(cfg) : createLanguageModel(cfg, ctx.deps.fetch);
+  // Model providers are reached through the egress guard like every other outbound path (a person's own
+  // base URL could point inside the network); a local server such as Ollama needs an allow-list entry.
+  const host = cfg.baseUrl ? new URL(cfg.baseUrl).hostname : undefined;
+  const model = ctx.deps.languageModel
+    ? ctx.deps.languageModel(cfg)
+    : createLanguageModel(
+        cfg,
+        ctx.deps.egress.fetchFor({ kind: 'http', credentialsHost: host, timeoutMs: cfg.timeoutMs, maxBytes: 4 * 1024 * 1024 }),
+      );
   return {
     async generateObject<T>(opts: {
       schema: z.ZodType<T>;
