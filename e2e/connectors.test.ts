@@ -121,7 +121,7 @@ describe('connecting an email account', () => {
     const card = page.getByRole('article').filter({ hasText: 'Home mail' });
     await card.getByText('Up to date').waitFor({ timeout: 30_000 });
     await card.getByText('Last successful sync:', { exact: false }).waitFor();
-    await expect(card.getByText('Active').isVisible()).resolves.toBe(true);
+    await card.getByText('Active').waitFor();
     expect(await page.content()).not.toContain(MAIL_PASSWORD);
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'connectors-health');

@@ -19,7 +19,7 @@ describe('a newcomer', () => {
     await page.goto('/');
     await page.waitForURL(/\/sign-in/);
     await page.getByRole('link', { name: 'Create an account' }).click();
-    await expect(page.getByRole('heading', { name: 'Create your account' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByLabel('Your name').fill('Dana Levi');
     await page.getByLabel('Email').fill(email);

@@ -21,11 +21,7 @@ export function navSections(s: SessionView): NavSection[] {
   const sections: NavSection[] = [
     {
       key: 'main',
-      items: [
-        { to: '/', label: 'nav.home' },
-        { to: '/connectors', label: 'navConnectors', ns: 'connectors' },
-        { to: '/files', label: 'navFiles', ns: 'connectors' },
-      ],
+      items: [{ to: '/', label: 'nav.home' }],
     },
     {
       key: 'work',
@@ -36,6 +32,8 @@ export function navSections(s: SessionView): NavSection[] {
         { to: '/agents', label: 'nav.agents' },
         { to: '/runs', label: 'nav.runs' },
         { to: '/activity', label: 'nav.activity' },
+        { to: '/connectors', label: 'nav.connectors' },
+        { to: '/files', label: 'nav.files' },
       ],
     },
     {

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Alert, Button, EmptyState, PageHeader, SelectField, Spinner } from '../../ui';
+import { Alert, Button, EmptyState, PageHeader, ScrollRegion, SelectField, Spinner } from '../../ui';
 import { formatMoney } from './money';
 
 type Status = 'open' | 'paid' | 'void' | '';
@@ -48,7 +48,7 @@ export function AdminBillingPage() {
         {q.isError ? <ErrorNotice error={q.error} onRetry={() => q.refetch()} /> : null}
         {q.isSuccess && !items.length ? <EmptyState title={t('admin.empty')}>{t('admin.lead')}</EmptyState> : null}
         {items.length ? (
-          <div className="card table-wrap">
+          <ScrollRegion label={t('invoicesTitle')} className="card">
             <table className="table">
               <caption className="visually-hidden">{t('invoicesTitle')}</caption>
               <thead>
@@ -106,7 +106,7 @@ export function AdminBillingPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         ) : null}
         {q.hasNextPage ? (
           <div>

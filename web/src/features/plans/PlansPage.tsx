@@ -10,7 +10,7 @@ import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Button, Card, Meter, PageHeader, Spinner } from '../../ui';
+import { Alert, Button, Card, Meter, PageHeader, ScrollRegion, Spinner } from '../../ui';
 import { ChangeSummary, type CheckoutOutcome } from './ChangeSummary';
 import { formatMoney } from './money';
 
@@ -157,7 +157,7 @@ function Invoices() {
       {q.isError ? <ErrorNotice error={q.error} onRetry={() => q.refetch()} /> : null}
       {q.data && !q.data.items.length ? <p className="muted">{t('invoicesEmpty')}</p> : null}
       {q.data?.items.length ? (
-        <div className="table-wrap">
+        <ScrollRegion label={t('invoicesTitle')}>
           <table className="table">
             <caption className="visually-hidden">{t('invoicesTitle')}</caption>
             <thead>
@@ -198,7 +198,7 @@ function Invoices() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       ) : null}
     </Card>
   );
@@ -395,7 +395,7 @@ export function PlansPage() {
         {pending && pending.action.action !== 'extra_runs' && !pending.action.action.startsWith('addon') ? summary : null}
 
         {base.length ? (
-          <div className="card table-wrap">
+          <ScrollRegion label={t('compare')} className="card">
             <table className="table">
               <caption className="visually-hidden">{t('compare')}</caption>
               <thead>
@@ -421,7 +421,7 @@ export function PlansPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         ) : null}
 
         {owner && b && extraPrice ? (
