@@ -258,9 +258,9 @@ describe('triggers', () => {
     const before = clock.now();
     clock.set('2026-03-11T07:30:00.400Z');
     try {
-      const admitted = await runDueSchedules(systemCtx(env.deps));
+      // The worker's own scheduler runs too: together they must still make exactly one run of the slot.
       await runDueSchedules(systemCtx(env.deps));
-      expect(admitted).toBeGreaterThanOrEqual(1);
+      await runDueSchedules(systemCtx(env.deps));
       const runs = await client.ok(listRuns, { query: { agentId: agent.id } });
       expect(runs.items.filter((r) => r.triggerKind === 'schedule')).toHaveLength(1);
       const done = await finished(client, runs.items[0]!.id);
