@@ -74,21 +74,19 @@ describe('Web Push', () => {
         keys: { p256dh: ua.getPublicKey().toString('base64url'), auth: authSecret.toString('base64url') },
       },
     });
-    await env.deps.db
-      .transaction()
-      .execute((tx) =>
-        notify(
-          { ...systemCtx(env.deps), db: tx },
-          {
-            spaceId,
-            accountId,
-            kind: 'suggestion.created',
-            title: 'Inbox triage has 2 suggestions',
-            body: 'Open your inbox',
-            url: '/suggestions',
-          },
-        ),
-      );
+    await env.deps.db.transaction().execute((tx) =>
+      notify(
+        { ...systemCtx(env.deps), db: tx },
+        {
+          spaceId,
+          accountId,
+          kind: 'suggestion.created',
+          title: 'Inbox triage has 2 suggestions',
+          body: 'Open your inbox',
+          url: '/suggestions',
+        },
+      ),
+    );
     const msg = await eventually(async () => received.find((r) => r.path === '/push/one'), 'the push message');
     expect(msg.headers['content-encoding']).toBe('aes128gcm');
     expect(JSON.parse(decrypt(msg.body, ua, authSecret))).toEqual({
