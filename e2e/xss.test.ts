@@ -1,5 +1,6 @@
 import type { APIRequestContext, Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordFigures } from '../server/test/figures';
 import { launchBrowser, newContext, uniqueEmail } from './browser';
 
 /**
@@ -155,6 +156,7 @@ describe('stored XSS', () => {
         .evaluateAll((as) => as.map((a) => a.getAttribute('href')!).filter((h) => /^\/(runs|agents|packs|installations)\/[^/]+$/.test(h)));
       for (const href of details.slice(0, 5)) await visit(href);
     }
+    recordFigures('stored XSS', { payloads: CORPUS.length, 'pages opened': visited.length }, problems.length + dialogs.length);
     expect(problems).toEqual([]);
     expect(dialogs).toEqual([]);
     expect(visited.length).toBeGreaterThan(12);

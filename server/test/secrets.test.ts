@@ -24,6 +24,7 @@ import { createSkillContext, findSkill, invokeSkill } from '#core/skill.js';
 import { Vault, VaultError } from '#core/vault.js';
 import { setSpacePlan } from '#modules/admin/index.js';
 import { syncBuiltinPacks } from '#modules/packs/index.js';
+import { recordFigures } from './figures.js';
 import { createTestEnv, eventually, signedUpClient, type TestClient, type TestEnv } from './harness.js';
 import { addTestCalendarUser, addTestMailUser } from './services/services.js';
 
@@ -531,6 +532,17 @@ describe('after every failure path', () => {
       for (const row of r.rows) found.push(...hits(row.j, `${t.schema}.${t.name}`));
     }
     expect(rows).toBeGreaterThan(100);
+    recordFigures(
+      'secrets',
+      {
+        secrets: allSecrets().length,
+        'log lines': env.logs.length,
+        responses: responses.length,
+        'job payloads': jobs.rows.length,
+        'rows scanned': rows,
+      },
+      found.length,
+    );
     expect(found).toEqual([]);
     console.log(
       `secrets suite: ${allSecrets().length} secrets, ${env.logs.length} log lines, ${responses.length} responses, ${jobs.rows.length} job payloads, ${rows} rows scanned, ${found.length} hits`,

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, DEFAULT_WEB_DIST } from '../src/app.js';
 import { buildDeps } from '../src/deps.js';
+import { recordFigures } from './figures.js';
 import { createTestEnv, signedUpClient, TestClient, type TestEnv, uniqueEmail } from './harness.js';
 
 /**
@@ -187,6 +188,7 @@ describe('the CSRF matrix', () => {
     }
     expect(await counts()).toEqual(before);
     expect(tried).toBeGreaterThan(100);
+    recordFigures('CSRF matrix', { 'forged requests': tried, routes: tried / 4, 'public routes exempt': exempt.length }, 0);
     console.log(`CSRF matrix: ${tried} forged requests over ${tried / 4} routes; exempt by design: ${exempt.join(', ')}`);
   });
 
