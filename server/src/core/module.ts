@@ -6,8 +6,12 @@ import type { JobDef } from './jobs.js';
 import type { SettingDef } from './settings.js';
 import type { SkillDef } from './skill.js';
 
-/** A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects. */
-export type UsageMeter = (db: Db, spaceId: string) => Promise<number>;
+/**
+ * A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects.
+ * Given a plan's limits, it counts what would still be in use once the other limits are applied (agents of
+ * packs that a smaller pack limit pauses do not count).
+ */
+export type UsageMeter = (db: Db, spaceId: string, under?: { readonly packs?: number }) => Promise<number>;
 
 /** A recurring platform job (graphile-worker crontab syntax: `m h dom mon dow`). */
 export interface CronItem {

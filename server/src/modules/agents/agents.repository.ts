@@ -104,15 +104,26 @@ export async function listAgentsWithPack(db: Db, spaceId: string, installationId
 export type AgentListRow = Awaited<ReturnType<typeof listAgentsWithPack>>[number];
 
 /** Enabled agents of live installations in a space, all members' included (plan limits are pooled). */
-export async function countEnabledAgents(db: Db, spaceId: string): Promise<number> {
-  const r = await db
+export async function countEnabledAgents(db: Db, spaceId: string, packLimit?: number): Promise<number> {
+  let q = db
     .selectFrom('agent as a')
     .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
     .select((e) => e.fn.countAll<number>().as('n'))
     .where('a.space_id', '=', spaceId)
     .where('a.enabled', '=', true)
-    .where('i.status', '=', 'active')
-    .executeTakeFirstOrThrow();
+    .where('i.status', '=', 'active');
+  // Only the packs a pack limit keeps (the oldest, as enforcement keeps them).
+  if (packLimit !== undefined)
+    q = q.where('i.id', 'in', (s) =>
+      s
+        .selectFrom('pack_installation')
+        .select('id')
+        .where('space_id', '=', spaceId)
+        .where('status', '=', 'active')
+        .orderBy('created_at')
+        .limit(packLimit),
+    );
+  const r = await q.executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

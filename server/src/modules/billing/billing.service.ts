@@ -184,7 +184,7 @@ async function overLimits(ctx: Ctx, spaceId: string, limits: FullLimits): Promis
   for (const key of ['packs', 'agents', 'members'] as const) {
     const meter = ctx.deps.usageMeters[key];
     if (!meter) continue;
-    const used = await meter(ctx.deps.db, spaceId);
+    const used = await meter(ctx.deps.db, spaceId, { packs: limits.packs });
     const limit = limits[key];
     if (used > limit) out.push({ key, used, limit, pause: used - limit });
   }

@@ -16,12 +16,15 @@ import type { ModuleDef } from '#core/module.js';
 import { findSkill } from '#core/skill.js';
 import { logActivity } from '#modules/activity/index.js';
 import {
+  type AgentSchedule,
   countEnabledAgents,
   createAgentsForInstallation,
   enforceAgentLimit,
   listAgentsOfInstallation,
   neededPlan,
+  nextFireTime,
   rescheduleInstallation,
+  restoreAgents,
   scheduleProblems,
 } from '#modules/agents/index.js';
 import { assertWithinLimit, getEntitlements, lockSpaceForLimits } from '#modules/plans/index.js';
@@ -394,7 +397,34 @@ export async function enforcePackLimits(ctx: Ctx, spaceId: string, limits: FullL
           .execute();
     }
   }
-  if (over.length) ctx.log.info({ spaceId, paused: over.length }, 'packs paused for the plan');
+  // Room again: what the plan paused (never what the person paused) comes back, oldest first.
+  const room = limits.packs - (live.length - over.length);
+  const resumable = room > 0 ? (await listActiveInstallationIds(ctx.db, spaceId)).filter((r) => r.paused_reason === 'plan_limit') : [];
+  for (const r of resumable.slice(0, Math.max(0, room))) {
+    await updateInstallationRow(ctx.db, spaceId, r.id, { status: 'active', paused_reason: null, updated_at: ctx.now() });
+    // Its schedules start again from now (a pause cleared their next run).
+    const agents = await ctx.db
+      .selectFrom('agent')
+      .select(['id', 'schedule'])
+      .where('space_id', '=', spaceId)
+      .where('installation_id', '=', r.id)
+      .where('enabled', '=', true)
+      .execute();
+    for (const a of agents)
+      if (a.schedule)
+        await ctx.db
+          .updateTable('agent')
+          .set({ next_run_at: nextFireTime(a.schedule as unknown as AgentSchedule, ctx.now()) })
+          .where('id', '=', a.id)
+          .where('space_id', '=', spaceId)
+          .execute();
+  }
+  const agentsBack = await restoreAgents(ctx, spaceId, limits);
+  if (over.length || resumable.length || agentsBack)
+    ctx.log.info(
+      { spaceId, paused: over.length, resumed: Math.min(resumable.length, Math.max(0, room)), agentsBack },
+      'packs and agents fitted to the plan',
+    );
 }
 
 export const packsMeter = (db: Db, spaceId: string) => countActiveInstallations(db, spaceId);
