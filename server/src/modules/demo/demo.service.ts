@@ -149,7 +149,8 @@ export async function seedDemo(ctx: Ctx, t: DemoTarget): Promise<DemoStatus> {
         createdByAccountId: t.accountId,
         demo: true,
       });
-    const nextTuesday = day.plus({ days: (2 - day.weekday + 7) % 7 || 7 }).set({ hour: 19 });
+    let nextTuesday = day.plus({ days: (2 - day.weekday + 7) % 7 }).set({ hour: 19 });
+    if (nextTuesday.toJSDate() <= now) nextTuesday = nextTuesday.plus({ days: 7 });
     await createReminderIn(db, now, t.spaceId, {
       title: 'Take the bins out',
       dueAt: nextTuesday.toJSDate(),

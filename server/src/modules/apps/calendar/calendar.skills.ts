@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { AppError } from '#core/errors.js';
 import { defineSkill } from '#core/skill.js';
@@ -15,7 +16,13 @@ const Item = z.object({
   endsAt: z.string(),
   allDay: z.boolean(),
   conflictsWith: z.array(z.string()),
+  /** The start in the person's time zone: `HH:mm` and `YYYY-MM-DD`, and the weekday (1 = Monday). */
+  localTime: z.string(),
+  localDate: z.string(),
+  weekday: z.number().int(),
 });
+
+const RANGES = { today: [0, 1], tomorrow: [1, 2], 'next-7-days': [0, 7], 'next-14-days': [0, 14] } as const;
 
 export const calendarAgenda = defineSkill({
   id: 'calendar.agenda',
@@ -26,13 +33,28 @@ export const calendarAgenda = defineSkill({
   costClass: 'free',
   pure: false,
   input: z.strictObject({
-    from: z.iso.datetime({ offset: true }),
-    to: z.iso.datetime({ offset: true }),
+    /** Days in the person's time zone, from the start of today; or give from and to. */
+    range: z.enum(['today', 'tomorrow', 'next-7-days', 'next-14-days']).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
     limit: z.number().int().min(1).max(500).default(200),
   }),
   output: z.object({ events: z.array(Item), conflicts: z.array(z.object({ a: z.string(), b: z.string() })) }),
   async run(sctx, input) {
-    const r = await sctx.inScope((db) => agendaIn(db, sctx.spaceId!, new Date(input.from), new Date(input.to)));
+    let from: Date;
+    let to: Date;
+    if (input.range) {
+      const day = DateTime.fromJSDate(sctx.now, { zone: sctx.timeZone }).startOf('day');
+      const [a, b] = RANGES[input.range];
+      from = day.plus({ days: a }).toJSDate();
+      to = day.plus({ days: b }).toJSDate();
+    } else if (input.from && input.to) {
+      from = new Date(input.from);
+      to = new Date(input.to);
+    } else
+      throw new AppError('invalid_input', 'input.range: give a range (today, tomorrow, next-7-days, next-14-days) or both from and to');
+    const r = await sctx.inScope((db) => agendaIn(db, sctx.spaceId!, from, to));
+    const local = (iso: string) => DateTime.fromISO(iso, { zone: sctx.timeZone });
     return {
       events: r.items.slice(0, input.limit).map((i) => ({
         key: i.key,
@@ -44,6 +66,9 @@ export const calendarAgenda = defineSkill({
         endsAt: i.endsAt,
         allDay: i.allDay,
         conflictsWith: i.conflictsWith,
+        localTime: local(i.startsAt).toFormat('HH:mm'),
+        localDate: local(i.startsAt).toFormat('yyyy-LL-dd'),
+        weekday: local(i.startsAt).weekday,
       })),
       conflicts: r.conflicts,
     };
