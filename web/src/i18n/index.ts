@@ -30,6 +30,12 @@ const namespaces: Record<string, Namespace> = {
   runs: () => import('../features/runs/i18n').then((m) => m.runsMessages),
   suggestions: () => import('../features/suggestions/i18n').then((m) => m.suggestionsMessages),
   tasks: () => import('../features/tasks/i18n').then((m) => m.tasksMessages),
+  notes: () => import('../features/notes/i18n').then((m) => m.notesMessages),
+  lists: () => import('../features/lists/i18n').then((m) => m.listsMessages),
+  reminders: () => import('../features/reminders/i18n').then((m) => m.remindersMessages),
+  contacts: () => import('../features/contacts/i18n').then((m) => m.contactsMessages),
+  calendar: () => import('../features/calendar/i18n').then((m) => m.calendarMessages),
+  demo: () => import('../features/demo/i18n').then((m) => m.demoMessages),
   activity: () => import('../features/activity/i18n').then((m) => m.activityMessages),
   connectors: () => import('../features/connectors/i18n').then((m) => m.connectorsMessages),
 };
