@@ -191,7 +191,7 @@ export function ListPage() {
   return (
     <>
       <p>
-        <Link to="/lists">← {t('back')}</Link>
+        <Link to="/lists">{t('back')}</Link>
       </p>
       <PageHeader
         title={list.name}

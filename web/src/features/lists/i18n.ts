@@ -81,7 +81,7 @@ export const listsMessages = {
     back: 'כל הרשימות',
     addTitle: 'הוספת פריטים',
     addLabel: 'מה צריך?',
-    addHint: 'כמה יחד, במילים פשוטות: “3 apples, a loaf of bread and 500 g of pasta”.',
+    addHint: 'כמה יחד, במילים פשוטות: \u2066“3 apples, a loaf of bread and 500 g of pasta”\u2069.',
     addRequired: 'צריך לכתוב מה להוסיף.',
     add: 'להוסיף',
     added_one: 'נוסף פריט אחד.',

@@ -39,8 +39,9 @@ export const remindersMessages = {
     addTitle: 'הוספת תזכורת',
     textLabel: 'מה, מתי ובשביל מי',
     textHint:
-      'למשל (באנגלית): “remind {{name}} to take the bins out every Tuesday at 7pm”, “pay rent on the 1st of every month”, “call mom in 2 hours”.',
-    textHintAlone: 'למשל (באנגלית): “take the bins out every Tuesday at 7pm”, “pay rent on the 1st of every month”, “call mom in 2 hours”.',
+      'למשל (באנגלית): \u2066“remind {{name}} to take the bins out every Tuesday at 7pm”, “pay rent on the 1st of every month”, “call mom in 2 hours”\u2069.',
+    textHintAlone:
+      'למשל (באנגלית): \u2066“take the bins out every Tuesday at 7pm”, “pay rent on the 1st of every month”, “call mom in 2 hours”\u2069.',
     textRequired: 'צריך לכתוב על מה להזכיר, ומתי.',
     add: 'להוסיף תזכורת',
     visibility: 'מי רואה אותה',
