@@ -7,6 +7,7 @@ import * as R from '@csme/contracts/reminders';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
 import { newId } from '#core/ids.js';
+import { createSkillContext, findSkill, invokeSkill } from '#core/skill.js';
 import { createFamily } from '#modules/admin/index.js';
 import { createTestEnv, signedUpClient, TestClient, type TestEnv } from '#test/harness.js';
 
@@ -173,6 +174,42 @@ describe('contacts', () => {
     expect((await b.client.call(K.updateContact, { params: { contactId: c.id }, body: { stage: 'past' } })).status).toBe(404);
     expect((await a.client.call(K.createContact, { body: { name: 'X', emails: ['not-an-address'] } })).status).toBe(400);
     expect((await a.client.call(K.createContact, { body: { name: 'X', stage: 'friend' } })).status).toBe(400);
+  });
+});
+
+describe('contacts from mail', () => {
+  it('upserts the sender (or the people written to), skips machine mailboxes, moves last contact forward only, and makes one contact per address', async () => {
+    const a = await signedUpClient(await env.app(), { name: 'Noa Cohen' });
+    const skill = findSkill(env.deps.modules, 'contacts.upsert-from-mail')!;
+    expect(skill).toMatchObject({ kind: 'act', actionType: 'contacts.upsert', scopes: ['contacts:write'] });
+    const sctx = await createSkillContext(systemCtx(env.deps), { spaceId: a.spaceId, accountId: a.accountId });
+    const run = (input: unknown) =>
+      invokeSkill(skill, sctx, input) as Promise<{ contacts: Array<{ name: string; email: string; created: boolean }> }>;
+    const first = await run({ from: 'Dana Levi <Dana.Levi@acme-tools.com>', to: [a.email], date: '2026-03-09T10:00:00Z' });
+    expect(first.contacts).toEqual([{ id: expect.any(String), name: 'Dana Levi', email: 'dana.levi@acme-tools.com', created: true }]);
+    // The person wrote: the recipients are the contacts; machine mailboxes are not people.
+    const sent = await run({
+      from: { name: 'Noa', address: a.email },
+      to: ['yael.mizrahi@brightside.studio', { address: 'no-reply@shop.example' }],
+      cc: ['dana.levi@acme-tools.com'],
+      date: '2026-03-10T08:00:00Z',
+    });
+    expect(sent.contacts.map((c) => [c.name, c.created])).toEqual([
+      ['Yael Mizrahi', true],
+      ['Dana Levi', false],
+    ]);
+    await run({ from: 'dana.levi@acme-tools.com', date: '2026-03-01T10:00:00Z' });
+    await Promise.all([
+      run({ from: 'omer@example.com', date: '2026-03-09T10:00:00Z' }),
+      run({ from: 'Omer <omer@example.com>', date: '2026-03-09T11:00:00Z' }),
+    ]);
+    const list = (await a.client.ok(K.listContacts)).items;
+    expect(list.map((c) => [c.name, c.company, c.source, c.lastContactAt])).toEqual([
+      ['Dana Levi', 'Acme Tools', 'mail', '2026-03-10T08:00:00.000Z'],
+      ['Omer', 'Example', 'mail', '2026-03-09T11:00:00.000Z'],
+      ['Yael Mizrahi', 'Brightside', 'mail', '2026-03-10T08:00:00.000Z'],
+    ]);
+    await expect(run({ from: 'x', date: 'yesterday' })).rejects.toThrow(/date/);
   });
 });
 

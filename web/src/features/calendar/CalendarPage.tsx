@@ -10,11 +10,11 @@ import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, Sele
 import { intlLocale } from '../../ui/format';
 
 const DAY = 86_400_000;
-/** Monday 00:00 (the browser's zone) of the week `offset` weeks from now. */
-function weekStart(offset: number): Date {
+/** The first day, 00:00 (the browser's zone), of the week `offset` weeks from now: Sunday in Hebrew, Monday otherwise. */
+function weekStart(offset: number, firstDay: 0 | 1): Date {
   const d = new Date();
   d.setHours(0, 0, 0, 0);
-  d.setDate(d.getDate() - ((d.getDay() + 6) % 7) + offset * 7);
+  d.setDate(d.getDate() - ((d.getDay() - firstDay + 7) % 7) + offset * 7);
   return d;
 }
 const ymd = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
@@ -155,7 +155,7 @@ function EventItem({ e, byKey }: { e: AgendaItem; byKey: Map<string, AgendaItem>
     new Intl.DateTimeFormat(intlLocale(i18n.language), { hour: '2-digit', minute: '2-digit', timeZone: tz }).format(new Date(iso));
   return (
     <li className={`event${e.conflictsWith.length ? ' clash' : ''}`}>
-      <span className="when">{e.allDay ? t('allDay') : `${time(e.startsAt)}–${time(e.endsAt)}`}</span>
+      <span className="when">{e.allDay ? t('allDay') : <bdi dir="ltr">{`${time(e.startsAt)}–${time(e.endsAt)}`}</bdi>}</span>
       <span className="what" dir="auto">
         {e.title}
         {e.location ? <span className="muted"> · {e.location}</span> : null}
@@ -192,7 +192,8 @@ export function CalendarPage() {
   const { t, i18n } = useTranslation('calendar');
   const tz = useShellSession().account.timeZone;
   const [offset, setOffset] = useState(0);
-  const start = useMemo(() => weekStart(offset), [offset]);
+  const firstDay = i18n.language === 'he' ? 0 : 1;
+  const start = useMemo(() => weekStart(offset, firstDay), [offset, firstDay]);
   const end = new Date(start.getTime() + 7 * DAY);
   const q = useQuery({
     queryKey: ['agenda', start.toISOString()],
@@ -210,11 +211,11 @@ export function CalendarPage() {
       <PageHeader title={t('title')} description={t('lead')} />
       <div className="stack">
         <div className="toolbar" role="group" aria-label={t('weekOf', { date: fmtDay(start) })}>
-          <Button onClick={() => setOffset(offset - 1)}>← {t('prev')}</Button>
+          <Button onClick={() => setOffset(offset - 1)}>{t('prev')}</Button>
           <Button onClick={() => setOffset(0)} disabled={offset === 0}>
             {t('thisWeek')}
           </Button>
-          <Button onClick={() => setOffset(offset + 1)}>{t('next')} →</Button>
+          <Button onClick={() => setOffset(offset + 1)}>{t('next')}</Button>
         </div>
         <h2>{t('weekOf', { date: fmtDay(start) })}</h2>
         {q.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}

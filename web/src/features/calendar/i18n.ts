@@ -49,7 +49,7 @@ export const calendarMessages = {
     nothing: 'אין תוכניות.',
     emptyTitle: 'שבוע שקט',
     emptyHint: 'אפשר להוסיף אירוע למטה, או לחבר יומן (קישור ICS או CalDAV) בחשבונות מחוברים: האירועים שלו יופיעו כאן יחד עם שלך.',
-    clash: 'חופף ל{{other}}',
+    clash: 'חופף עם {{other}}',
     connected: 'יומן מחובר',
     own: 'שלך',
     repeats: 'חוזר',
