@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import * as Cal from '@csme/contracts/calendar';
 import * as C from '@csme/contracts/connectors';
 import * as D from '@csme/contracts/demo';
@@ -11,6 +13,7 @@ import { approveSuggestion, listSuggestions } from '@csme/contracts/suggestions'
 import { listTasks } from '@csme/contracts/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
+import { fromSources, generateKeysFile, keysAsEnv } from '#core/keys.js';
 import { setSpacePlan } from '#modules/admin/index.js';
 import { runSync } from '#modules/connectors/index.js';
 import { createTestEnv, eventually, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
@@ -19,11 +22,12 @@ import { createTestEnv, eventually, signedUpClient, type TestClient, type TestEn
 // local engine (no model): what each agent proposes or says, and what approving does.
 
 let env: TestEnv;
+const keysFile = generateKeysFile();
 const INBOX_SCOPES = ['email:read', 'email:write', 'calendar:read', 'tasks:read', 'tasks:write', 'contacts:read', 'notify'];
 const FAMILY_SCOPES = ['calendar:read', 'lists:read', 'lists:write', 'reminders:read', 'reminders:write', 'notify'];
 
 beforeAll(async () => {
-  env = await createTestEnv();
+  env = await createTestEnv({ keys: fromSources({}, keysFile) });
   await env.worker();
 });
 afterAll(() => env.close());
@@ -121,6 +125,26 @@ describe('the demo data', () => {
     await client.ok(D.deleteDemo);
     expect((await other.client.ok(D.getDemo)).present).toBe(true);
     expect(accountId).toBeTruthy();
+  });
+});
+
+describe('csme demo', () => {
+  it('fills a space named by its owner’s email from the command line, and removes the sample data with --remove', async () => {
+    const { client, email } = await signedUpClient(await env.app());
+    const keyEnv = Object.fromEntries(
+      keysAsEnv(keysFile)
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    const csme = (...args: string[]) =>
+      execFileSync(process.execPath, [join(resolve(import.meta.dirname, '../../../..'), 'server/bin/csme.js'), ...args], {
+        env: { ...process.env, ...keyEnv, DATABASE_URL: env.databaseUrl, LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+      });
+    expect(csme('demo', email)).toMatch(/^Added the sample data to space [0-9a-f-]+: .*10 mail_message, 6 calendar_event/m);
+    expect((await client.ok(D.getDemo)).present).toBe(true);
+    expect(csme('demo', email, '--remove')).toMatch(/^Removed the sample data from space/m);
+    expect((await client.ok(D.getDemo)).present).toBe(false);
   });
 });
 
