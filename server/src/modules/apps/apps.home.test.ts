@@ -116,6 +116,17 @@ describe('lists', () => {
     const list = await a.client.ok(L.createList, { body: { name: 'Hardware', kind: 'other' } });
     const empty = await a.client.call(L.addListItems, { params: { listId: list.id }, body: { text: '   ' } });
     expect(empty.status).toBe(400);
+    // Lists that are not for shopping take each line or part as written.
+    const todo = await a.client.ok(L.createList, { body: { name: 'Weekend', kind: 'todo' } });
+    const jobs = await a.client.ok(L.addListItems, {
+      params: { listId: todo.id },
+      body: { text: 'Call the Plumber, fix the 2 shelves\nwater plants' },
+    });
+    expect(jobs.items.map((i) => [i.name, i.quantity, i.category])).toEqual([
+      ['Call the Plumber', null, 'other'],
+      ['fix the 2 shelves', null, 'other'],
+      ['water plants', null, 'other'],
+    ]);
     const d = await a.client.ok(L.addListItems, { params: { listId: list.id }, body: { items: [{ name: 'screws' }] } });
     const itemId = d.items[0]!.id;
     expect((await b.client.call(L.getList, { params: { listId: list.id } })).status).toBe(404);

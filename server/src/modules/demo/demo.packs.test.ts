@@ -224,6 +224,11 @@ describe('Inbox & Day on the demo mailbox (Free: one pack, three agents)', () =>
     expect(brief.body).toContain('Dana Levi — Budget draft: your comments by Friday?');
     // Stand-up has nobody invited: no prep note for it.
     expect((await notifications(accountId)).some((n) => n.title === 'Soon: Team stand-up')).toBe(false);
+    // Removing the sample data dismisses what was proposed about its messages; proposed tasks stay.
+    await client.ok(D.deleteDemo);
+    const left = await pending(client);
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.every((x) => x.actionType === 'tasks.create')).toBe(true);
   }, 180_000);
 
   it('on Personal Pro, the task prioritiser proposes raising overdue tasks and names three to focus on', async () => {

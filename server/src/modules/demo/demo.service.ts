@@ -16,6 +16,7 @@ import {
   insertDemoFile,
 } from '#modules/connectors/index.js';
 import { raiseEvent } from '#modules/runs/index.js';
+import { dismissPendingAbout } from '#modules/suggestions/index.js';
 
 /** Whose space the sample data goes into, and in which zone "today" is. */
 export interface DemoTarget {
@@ -112,7 +113,7 @@ export async function seedDemo(ctx: Ctx, t: DemoTarget): Promise<DemoStatus> {
       createdByAccountId: t.accountId,
       demo: true,
     });
-    const list = { id: listId, space_id: t.spaceId, owner_account_id: t.accountId, visibility: shared };
+    const list = { id: listId, space_id: t.spaceId, owner_account_id: t.accountId, visibility: shared, kind: 'shopping' };
     await addItemsIn(
       c,
       db,
@@ -191,6 +192,20 @@ export async function seedDemo(ctx: Ctx, t: DemoTarget): Promise<DemoStatus> {
 export async function removeDemo(ctx: Ctx, spaceId: string, by: string | null): Promise<DemoStatus> {
   await ctx.deps.db.transaction().execute(async (tx) => {
     await sql`select pg_advisory_xact_lock(hashtext(${`demo:${spaceId}`}))`.execute(tx);
+    // Suggestions about sample objects would point at nothing: they are dismissed with them.
+    const about = await sql<{ id: string }>`
+      select m.id from mail_message m join connector c on c.id = m.connector_id where m.space_id = ${spaceId} and c.demo
+      union all select id from list where space_id = ${spaceId} and demo
+      union all select id from task where space_id = ${spaceId} and demo
+      union all select e.id from calendar_event e join connector c on c.id = e.connector_id where e.space_id = ${spaceId} and c.demo`.execute(
+      tx,
+    );
+    await dismissPendingAbout(
+      tx,
+      spaceId,
+      about.rows.map((r) => r.id),
+      ctx.now(),
+    );
     await deleteDemoAccounts(tx, spaceId);
     await deleteDemoFiles(tx, spaceId);
     // Children before parents: items and staples of a demo list go with it anyway.

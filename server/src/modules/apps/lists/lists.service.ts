@@ -113,7 +113,7 @@ async function categoryOf(name: string): Promise<Category> {
 export async function addItemsIn(
   ctx: Pick<Ctx, 'deps' | 'log'> & { now(): Date },
   db: Db,
-  list: Pick<ListRow, 'id' | 'space_id' | 'owner_account_id' | 'visibility'>,
+  list: Pick<ListRow, 'id' | 'space_id' | 'owner_account_id' | 'visibility' | 'kind'>,
   items: NewItem[],
   by: { accountId: string | null; agentId?: string | null; idempotencyKey?: string | null; demo?: boolean },
 ): Promise<{ added: string[]; merged: string[] }> {
@@ -125,12 +125,14 @@ export async function addItemsIn(
   const added: string[] = [];
   const merged: string[] = [];
   for (const [n, raw] of items.entries()) {
-    const name = normName(raw.name);
+    // Compared without case and spacing; shopping items lower-case (as shopping.parse names them),
+    // other lists' items kept as written ("Call the Plumber" on a to-do list).
+    const name = list.kind === 'shopping' ? normName(raw.name) : raw.name.trim().replace(/\s+/g, ' ');
     if (!name) continue;
     const unit = raw.unit?.trim().toLowerCase() || null;
     const quantity = raw.quantity ?? null;
     const category = raw.category ?? (await categoryOf(name));
-    const same = existing.filter((e) => normName(e.name) === name && (e.unit ?? null) === unit);
+    const same = existing.filter((e) => normName(e.name) === normName(name) && (e.unit ?? null) === unit);
     const open = same.find((e) => !e.done);
     if (open) {
       const q = num(open.quantity);
@@ -297,9 +299,20 @@ export async function addItems(
   listId: string,
   input: { text: string } | { items: NewItem[] },
 ): Promise<ListDetail & { added: string[]; merged: string[] }> {
-  const items = 'text' in input ? await parseItems(input.text) : input.items;
   return inSpace(ctx, async (c) => {
     const list = await getListRow(ctx, c.db, listId);
+    // Shopping lists read amounts and aisles; other lists take each line (or comma-separated part) as it is.
+    const items =
+      'text' in input
+        ? list.kind === 'shopping'
+          ? await parseItems(input.text)
+          : input.text
+              .split(/\n|,|;/)
+              .map((t) => t.trim())
+              .filter(Boolean)
+              .slice(0, 100)
+              .map((name) => ({ name: name.slice(0, 200), category: 'other' as const }))
+        : input.items;
     assertMayChangeItem(ctx.actor, list, 'add');
     const r = await addItemsIn(c, c.db, list, items, { accountId: ctx.actor.accountId });
     return { ...(await detail(ctx, c.db, listId)), ...r };
