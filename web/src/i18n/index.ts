@@ -38,6 +38,7 @@ const namespaces: Record<string, Namespace> = {
   demo: () => import('../features/demo/i18n').then((m) => m.demoMessages),
   activity: () => import('../features/activity/i18n').then((m) => m.activityMessages),
   connectors: () => import('../features/connectors/i18n').then((m) => m.connectorsMessages),
+  notifications: () => import('../features/notifications/i18n').then((m) => m.notificationsMessages),
 };
 
 /** An i18next backend that reads the namespaces given as loaders. */
