@@ -3,23 +3,12 @@ import { createNote, deleteNote, listNotes, updateNote } from '@csme/contracts/n
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import Markdown from 'react-markdown';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, TextArea, TextField } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
-
-/** Markdown as people wrote it, safely: raw HTML is dropped and only web and mail links are kept. */
-export function SafeMarkdown({ children }: { children: string }) {
-  return (
-    <div className="markdown" dir="auto">
-      <Markdown skipHtml urlTransform={(url) => (/^(https?:|mailto:|\/|#)/i.test(url) ? url : '')}>
-        {children}
-      </Markdown>
-    </div>
-  );
-}
+import { SafeMarkdown } from './SafeMarkdown';
 
 function useNotesChanged() {
   const qc = useQueryClient();
