@@ -269,6 +269,47 @@ admin
     });
   });
 
+program
+  .command('demo')
+  .description("fill a space with the sample data (SPACE: a space id or the owner's email), or remove it with --remove")
+  .argument('<space>')
+  .option('--remove', 'remove the sample data instead')
+  .action(async (space: string, o: { remove?: boolean }) => {
+    const [{ resolveSpace }, { removeDemo, seedDemo }] = await Promise.all([
+      import('#modules/admin/index.js'),
+      import('#modules/demo/index.js'),
+    ]);
+    await withCtx(async (ctx) => {
+      const s = await resolveSpace(ctx, space);
+      if (o.remove) {
+        await removeDemo(ctx, s.id, null);
+        say(`Removed the sample data from space ${s.id}.`);
+        return;
+      }
+      const owner = await ctx.db
+        .selectFrom('membership as m')
+        .innerJoin('account as a', 'a.id', 'm.account_id')
+        .select(['a.id', 'a.email', 'a.display_name', 'a.time_zone'])
+        .where('m.space_id', '=', s.id)
+        .where('m.role', '=', 'owner')
+        .executeTakeFirstOrThrow();
+      const r = await seedDemo(ctx, {
+        spaceId: s.id,
+        accountId: owner.id,
+        email: owner.email,
+        displayName: owner.display_name,
+        timeZone: owner.time_zone,
+        spaceKind: s.kind === 'family' ? 'family' : 'personal',
+      });
+      say(
+        `Added the sample data to space ${s.id}: ${Object.entries(r.counts)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}.`,
+      );
+    });
+  });
+
 const invoice = admin.command('invoice').description('invoices (offline payments)');
 invoice
   .command('pay')

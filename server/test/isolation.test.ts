@@ -1,3 +1,4 @@
+import { createDemo } from '@csme/contracts/demo';
 import * as P from '@csme/contracts/packs';
 import { runAgentNow } from '@csme/contracts/runs';
 import { createTask } from '@csme/contracts/tasks';
@@ -65,6 +66,8 @@ beforeAll(async () => {
     body: { settings: {}, grantedScopes: ['tasks:read', 'tasks:write', 'notify'] },
   });
   await a.client.ok(createTask, { body: { title: 'Alice private task' } });
+  // The sample data: a mailbox, a calendar, a list with items, tasks, a reminder, a note, a file.
+  await a.client.ok(createDemo);
   const welcome = inst.agents.find((x) => x.key === 'welcome-task')!;
   const run = await a.client.ok(runAgentNow, { params: { agentId: welcome.id }, body: {} });
   await eventually(
@@ -72,6 +75,7 @@ beforeAll(async () => {
     'the suggestion',
   );
   // B has a space of their own with the same kinds of objects.
+  await b.client.ok(createDemo);
   await b.client.ok(P.installPack, {
     params: { packId: 'starter' },
     body: { settings: {}, grantedScopes: ['tasks:read', 'tasks:write', 'notify'] },

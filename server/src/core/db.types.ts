@@ -24,6 +24,8 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type Numeric = ColumnType<string, number | string, number | string>;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface Account {
@@ -172,6 +174,29 @@ export interface BillingProfile {
   updated_at: Generated<Timestamp>;
 }
 
+export interface CalendarEntry {
+  all_day: Generated<boolean>;
+  attendees: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  demo: Generated<boolean>;
+  ends_at: Timestamp;
+  id: string;
+  idempotency_key: string | null;
+  location: Generated<string>;
+  notes: Generated<string>;
+  owner_account_id: string;
+  rrule: string | null;
+  space_id: string;
+  starts_at: Timestamp;
+  time_zone: string;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
 export interface CalendarEvent {
   all_day: Generated<boolean>;
   calendar_url: Generated<string>;
@@ -214,6 +239,7 @@ export interface Connector {
   created_at: Generated<Timestamp>;
   created_by: string | null;
   credentials: Buffer | null;
+  demo: Generated<boolean>;
   host: string | null;
   id: string;
   initial_synced_at: Timestamp | null;
@@ -236,6 +262,27 @@ export interface Connector {
   sync_phase: Generated<string>;
   sync_requested: Generated<boolean>;
   updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface Contact {
+  company: Generated<string>;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  demo: Generated<boolean>;
+  emails: Generated<string[]>;
+  id: string;
+  last_contact_at: Timestamp | null;
+  name: string;
+  next_follow_up_at: Timestamp | null;
+  notes: Generated<string>;
+  owner_account_id: string;
+  source: Generated<string>;
+  space_id: string;
+  stage: Generated<string>;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
   visibility: string;
 }
 
@@ -317,6 +364,55 @@ export interface Invoice {
   tax_basis_points: Generated<number>;
   total: number;
   voided_at: Timestamp | null;
+}
+
+export interface List {
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  demo: Generated<boolean>;
+  id: string;
+  kind: Generated<string>;
+  name: string;
+  owner_account_id: string;
+  space_id: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
+export interface ListItem {
+  added_by_account_id: string | null;
+  added_by_agent_id: string | null;
+  category: Generated<string>;
+  created_at: Generated<Timestamp>;
+  demo: Generated<boolean>;
+  done: Generated<boolean>;
+  done_at: Timestamp | null;
+  id: string;
+  idempotency_key: string | null;
+  list_id: string;
+  name: string;
+  owner_account_id: string;
+  quantity: Numeric | null;
+  space_id: string;
+  unit: string | null;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
+export interface ListStaple {
+  category: Generated<string>;
+  created_at: Generated<Timestamp>;
+  demo: Generated<boolean>;
+  id: string;
+  list_id: string;
+  name: string;
+  owner_account_id: string;
+  quantity: Numeric | null;
+  space_id: string;
+  unit: string | null;
+  visibility: string;
 }
 
 export interface MailFolder {
@@ -401,6 +497,22 @@ export interface ModelCredential {
   space_id: string;
   updated_at: Generated<Timestamp>;
   visibility: Generated<string>;
+}
+
+export interface Note {
+  body: Generated<string>;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  demo: Generated<boolean>;
+  id: string;
+  idempotency_key: string | null;
+  owner_account_id: string;
+  space_id: string;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
 }
 
 export interface Notification {
@@ -490,6 +602,30 @@ export interface RateLimit {
   count: number;
   key: string;
   window_start: Timestamp;
+}
+
+export interface Reminder {
+  assignee_account_id: string;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  demo: Generated<boolean>;
+  dtstart: string | null;
+  due_at: Timestamp;
+  fired_count: Generated<number>;
+  id: string;
+  idempotency_key: string | null;
+  last_fired_at: Timestamp | null;
+  notes: Generated<string>;
+  owner_account_id: string;
+  rrule: string | null;
+  space_id: string;
+  status: Generated<string>;
+  time_zone: string;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
 }
 
 export interface RunStep {
@@ -613,6 +749,7 @@ export interface Task {
   created_at: Generated<Timestamp>;
   created_by_account_id: string | null;
   created_by_agent_id: string | null;
+  demo: Generated<boolean>;
   due_at: Timestamp | null;
   id: string;
   idempotency_key: string | null;
@@ -631,6 +768,7 @@ export interface Task {
 export interface UploadedFile {
   content: Buffer;
   created_at: Generated<Timestamp>;
+  demo: Generated<boolean>;
   id: string;
   media_type: string;
   name: string;
@@ -676,19 +814,25 @@ export interface DB {
   billing_counter: BillingCounter;
   billing_event: BillingEvent;
   billing_profile: BillingProfile;
+  calendar_entry: CalendarEntry;
   calendar_event: CalendarEvent;
   calendar_occurrence: CalendarOccurrence;
   connector: Connector;
+  contact: Contact;
   data_key: DataKey;
   email_outbox: EmailOutbox;
   feed_item: FeedItem;
   instance_setting: InstanceSetting;
   invoice: Invoice;
+  list: List;
+  list_item: ListItem;
+  list_staple: ListStaple;
   mail_folder: MailFolder;
   mail_message: MailMessage;
   membership: Membership;
   model_call: ModelCall;
   model_credential: ModelCredential;
+  note: Note;
   notification: Notification;
   notification_preference: NotificationPreference;
   pack_installation: PackInstallation;
@@ -697,6 +841,7 @@ export interface DB {
   plan_version: PlanVersion;
   push_subscription: PushSubscription;
   rate_limit: RateLimit;
+  reminder: Reminder;
   run_step: RunStep;
   scheduled_change: ScheduledChange;
   session: Session;

@@ -7,6 +7,7 @@ import { agentsModule } from './agents/index.js';
 import { appsModule } from './apps/index.js';
 import { billingModule } from './billing/index.js';
 import { connectorsModule } from './connectors/index.js';
+import { demoModule } from './demo/index.js';
 import { modelsModule } from './models/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
@@ -32,4 +33,5 @@ export const modules: readonly ModuleDef[] = [
   billingModule,
   connectorsModule,
   adminModule,
+  demoModule,
 ];

@@ -28,6 +28,11 @@ export function navSections(s: SessionView): NavSection[] {
       items: [
         { to: '/suggestions', label: 'nav.inbox', badge: 'pendingSuggestions' },
         { to: '/tasks', label: 'nav.tasks' },
+        { to: '/calendar', label: 'nav.calendar' },
+        { to: '/lists', label: 'nav.lists' },
+        { to: '/reminders', label: 'nav.reminders' },
+        { to: '/notes', label: 'nav.notes' },
+        { to: '/contacts', label: 'nav.contacts' },
         { to: '/packs', label: 'nav.packs' },
         { to: '/agents', label: 'nav.agents' },
         { to: '/runs', label: 'nav.runs' },

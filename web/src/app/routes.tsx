@@ -92,13 +92,22 @@ export const routes: RouteObject[] = [
   {
     element: <Layout />,
     children: [
-      { path: '/', element: page(() => import('../features/home/HomePage').then((m) => m.HomePage), ['home']) },
+      { path: '/', element: page(() => import('../features/home/HomePage').then((m) => m.HomePage), ['home', 'demo']) },
       { path: '/suggestions', element: page(() => import('../features/suggestions/InboxPage').then((m) => m.InboxPage), ['suggestions']) },
       {
         path: '/notifications',
         element: page(() => import('../features/notifications/NotificationsPage').then((m) => m.NotificationsPage), ['notifications']),
       },
       { path: '/tasks', element: page(() => import('../features/tasks/TasksPage').then((m) => m.TasksPage), ['tasks']) },
+      { path: '/notes', element: page(() => import('../features/notes/NotesPage').then((m) => m.NotesPage), ['notes']) },
+      { path: '/lists', element: page(() => import('../features/lists/ListsPage').then((m) => m.ListsPage), ['lists']) },
+      { path: '/lists/:listId', element: page(() => import('../features/lists/ListPage').then((m) => m.ListPage), ['lists']) },
+      {
+        path: '/reminders',
+        element: page(() => import('../features/reminders/RemindersPage').then((m) => m.RemindersPage), ['reminders']),
+      },
+      { path: '/contacts', element: page(() => import('../features/contacts/ContactsPage').then((m) => m.ContactsPage), ['contacts']) },
+      { path: '/calendar', element: page(() => import('../features/calendar/CalendarPage').then((m) => m.CalendarPage), ['calendar']) },
       { path: '/packs', element: page(() => import('../features/packs/PacksPage').then((m) => m.PacksPage), ['packs', 'agents']) },
       {
         path: '/packs/:packId',

@@ -16,9 +16,17 @@ import { feedsListItems } from './feeds/skills.js';
 import { filesReadText } from './files/skills.js';
 import { httpGet, httpRequest } from './http/skills.js';
 
-export { type Occurrence, type ParsedCalendar, type ParsedEvent, parseCalendar } from './calendar/ical.js';
+export { attendeesOf, type Occurrence, type ParsedCalendar, type ParsedEvent, parseCalendar } from './calendar/ical.js';
 export { runSync } from './connectors.jobs.js';
-export { type CalendarOccurrenceRow, listCalendarOccurrences } from './connectors.repository.js';
+export { type CalendarOccurrenceRow, findCalendarEvent, listCalendarOccurrences, listWritableCalendars } from './connectors.repository.js';
+export {
+  countDemoIndex,
+  createDemoAccounts,
+  type DemoMessage,
+  deleteDemoAccounts,
+  deleteDemoFiles,
+  insertDemoFile,
+} from './connectors.service.js';
 
 export const connectorsModule: ModuleDef = {
   name: 'connectors',

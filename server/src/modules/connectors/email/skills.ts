@@ -11,6 +11,7 @@ import { AppError } from '#core/errors.js';
 import { defineSkill, type SkillContext } from '#core/skill.js';
 import type { ConnectorRow } from '../connectors.repository.js';
 import { connectorForSkill, logRead, readCredentials } from '../connectors.service.js';
+import { demoMessageId, demoMove, demoSetFlags } from './demo.js';
 import { connectionFailure, type EmailConfig, openImap, smtpTransport } from './imap.js';
 
 const Addr = z.object({ name: z.string(), address: z.string() });
@@ -71,6 +72,13 @@ async function messageRow(sctx: SkillContext, id: string): Promise<IndexRow> {
   );
   if (!r) throw new AppError('not_found', 'That message is not in the index (it may have been deleted or moved away).');
   return r as unknown as IndexRow;
+}
+
+/** The message when it belongs to the demo's sample mailbox (whose actions stay in the index), else null. */
+async function demoRow(sctx: SkillContext, id: string): Promise<IndexRow | null> {
+  const row = await messageRow(sctx, id);
+  const conn = await connectorForSkill(sctx, ['email'], row.connector_id);
+  return conn.demo ? row : null;
 }
 
 const emailSearch = defineSkill({
@@ -198,6 +206,8 @@ async function withMessage<T>(
 }
 
 async function setFlag(sctx: SkillContext, messageId: string, flag: string, on: boolean) {
+  const demo = await demoRow(sctx, messageId);
+  if (demo) return demoSetFlags(sctx, demo, flag, on);
   return withMessage(sctx, messageId, async ({ client, row, uid }) => {
     if (uid === null) throw new AppError('not_found', 'That message is no longer in its folder on the server.');
     if (on) await client.messageFlagsAdd(String(uid), [flag], { uid: true });
@@ -260,17 +270,23 @@ async function findFolder(client: ImapFlow, want: string): Promise<string> {
 
 const emailMove = defineSkill({
   id: 'email.move',
-  description: 'Moves a message to another folder (archive, trash, or a folder/label by name)',
+  description: 'Moves a message to another folder (archive, trash, or a folder/label by name; made on the server with createIfMissing)',
   kind: 'act',
   actionType: 'email.move',
   scopes: ['email:write'],
   costClass: 'free',
   pure: false,
-  input: z.strictObject({ messageId: z.uuid(), to: z.string().min(1).max(200) }),
+  input: z.strictObject({ messageId: z.uuid(), to: z.string().min(1).max(200), createIfMissing: z.boolean().default(false) }),
   output: z.object({ messageId: z.uuid(), folder: z.string() }),
   async run(sctx, input) {
+    const demo = await demoRow(sctx, input.messageId);
+    if (demo) return demoMove(sctx, demo, input.to);
     return withMessage(sctx, input.messageId, async ({ client, row, uid }) => {
-      const dest = await findFolder(client, input.to);
+      const dest = await findFolder(client, input.to).catch(async (e) => {
+        // A label the person approved that the mailbox does not have yet: made, then used.
+        if (!input.createIfMissing || !(e instanceof AppError) || e.code !== 'not_found') throw e;
+        return (await client.mailboxCreate(input.to)).path;
+      });
       if (dest === row.folder) return { messageId: row.id, folder: dest };
       let newUid: number | undefined;
       let destValidity: string | undefined;
@@ -360,6 +376,7 @@ const emailDraftReply = defineSkill({
     const key = sctx.idempotencyKey ?? `draft:${input.messageId}:${createHash('sha256').update(input.text).digest('hex')}`;
     const row = await messageRow(sctx, input.messageId);
     const conn = await connectorForSkill(sctx, ['email'], row.connector_id);
+    if (conn.demo) return { draftMessageId: demoMessageId(key), folder: 'Drafts' };
     const cfg = conn.config as unknown as EmailConfig;
     const client = await openImap(sctx.ctx.deps.egress, cfg, await readCredentials(sctx.ctx, conn));
     try {
@@ -431,6 +448,12 @@ const emailSend = defineSkill({
   output: SendOutput,
   async run(sctx, input) {
     const conn = await connectorForSkill(sctx, ['email'], input.connectorId);
+    if (conn.demo)
+      return {
+        messageId: demoMessageId(sctx.idempotencyKey ?? JSON.stringify(input)),
+        accepted: [...input.to, ...input.cc],
+        sentCopy: false,
+      };
     const cfg = conn.config as unknown as EmailConfig;
     const creds = await readCredentials(sctx.ctx, conn);
     const from = fromOf(conn);
@@ -490,6 +513,7 @@ const emailSend = defineSkill({
   },
   async reconcile(sctx, input, idempotencyKey) {
     const conn = await connectorForSkill(sctx, ['email'], input.connectorId);
+    if (conn.demo) return { state: 'done', result: { messageId: demoMessageId(idempotencyKey), accepted: [], sentCopy: false } };
     const messageId = keyedMessageId(idempotencyKey, fromOf(conn).address);
     if (await sentFolderHas(sctx, conn, messageId)) return { state: 'done', result: { messageId, accepted: [], sentCopy: true } };
     return { state: 'not_found' };
