@@ -24,6 +24,8 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type Numeric = ColumnType<string, number | string, number | string>;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface Account {
@@ -209,6 +211,92 @@ export interface CalendarOccurrence {
   visibility: string;
 }
 
+export interface Card {
+  answer: string;
+  choices: Json | null;
+  created_at: Generated<Timestamp>;
+  deck_id: string;
+  id: string;
+  kind: string;
+  owner_account_id: string;
+  question: string;
+  space_id: string;
+  visibility: string;
+}
+
+export interface CardDeck {
+  created_at: Generated<Timestamp>;
+  created_by_agent_id: string | null;
+  document_id: string | null;
+  id: string;
+  idempotency_key: string | null;
+  name: string;
+  owner_account_id: string;
+  space_id: string;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface CardState {
+  card_id: string;
+  difficulty: number;
+  due: Timestamp;
+  elapsed_days: number;
+  lapses: number;
+  last_review: Timestamp | null;
+  learning_steps: number;
+  owner_account_id: string;
+  reps: number;
+  scheduled_days: number;
+  space_id: string;
+  stability: number;
+  state: number;
+  visibility: Generated<string>;
+}
+
+export interface ClientInvoice {
+  client_contact_id: string | null;
+  client_details: Generated<string>;
+  client_email: Generated<string>;
+  client_name: string;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  currency: string;
+  discount: Int8;
+  discount_rate: Generated<Numeric>;
+  due_date: Timestamp | null;
+  id: string;
+  idempotency_key: string | null;
+  issue_date: Timestamp | null;
+  language: Generated<string>;
+  lines: Json;
+  notes: Generated<string>;
+  number: number | null;
+  overdue_at: Timestamp | null;
+  owner_account_id: string;
+  paid_at: Timestamp | null;
+  seller_details: Generated<string>;
+  seller_name: Generated<string>;
+  sent_at: Timestamp | null;
+  sent_message_id: string | null;
+  sent_to: string | null;
+  source_suggestion_id: string | null;
+  space_id: string;
+  status: Generated<string>;
+  subtotal: Int8;
+  tax: Int8;
+  tax_rate: Generated<Numeric>;
+  total: Int8;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface ClientInvoiceCounter {
+  last_number: number;
+  space_id: string;
+}
+
 export interface Connector {
   config: Generated<Json>;
   created_at: Generated<Timestamp>;
@@ -264,6 +352,28 @@ export interface EmailOutbox {
   to_address: string;
 }
 
+export interface Expense {
+  amount: Int8;
+  category: string;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  currency: string;
+  id: string;
+  idempotency_key: string | null;
+  merchant: string;
+  note: Generated<string>;
+  owner_account_id: string;
+  source: Generated<string>;
+  source_file_id: string | null;
+  source_message_id: string | null;
+  source_suggestion_id: string | null;
+  space_id: string;
+  spent_on: Timestamp;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
 export interface FeedItem {
   author: string | null;
   connector_id: string;
@@ -317,6 +427,20 @@ export interface Invoice {
   tax_basis_points: Generated<number>;
   total: number;
   voided_at: Timestamp | null;
+}
+
+export interface InvoiceProfile {
+  business_name: Generated<string>;
+  currency: Generated<string>;
+  details: Generated<string>;
+  email: Generated<string>;
+  language: Generated<string>;
+  owner_account_id: string;
+  payment_days: Generated<number>;
+  space_id: string;
+  tax_rate: Generated<Numeric>;
+  updated_at: Generated<Timestamp>;
+  visibility: Generated<string>;
 }
 
 export interface MailFolder {
@@ -552,6 +676,21 @@ export interface Space {
   updated_at: Generated<Timestamp>;
 }
 
+export interface StudyDocument {
+  created_at: Generated<Timestamp>;
+  created_by_agent_id: string | null;
+  exam_date: Timestamp | null;
+  file_id: string;
+  id: string;
+  key_phrases: Generated<Json>;
+  owner_account_id: string;
+  space_id: string;
+  summary: Generated<string>;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
 export interface Subscription {
   billing_interval: string | null;
   cancel_at_period_end: Generated<boolean>;
@@ -678,12 +817,19 @@ export interface DB {
   billing_profile: BillingProfile;
   calendar_event: CalendarEvent;
   calendar_occurrence: CalendarOccurrence;
+  card: Card;
+  card_deck: CardDeck;
+  card_state: CardState;
+  client_invoice: ClientInvoice;
+  client_invoice_counter: ClientInvoiceCounter;
   connector: Connector;
   data_key: DataKey;
   email_outbox: EmailOutbox;
+  expense: Expense;
   feed_item: FeedItem;
   instance_setting: InstanceSetting;
   invoice: Invoice;
+  invoice_profile: InvoiceProfile;
   mail_folder: MailFolder;
   mail_message: MailMessage;
   membership: Membership;
@@ -701,6 +847,7 @@ export interface DB {
   scheduled_change: ScheduledChange;
   session: Session;
   space: Space;
+  study_document: StudyDocument;
   subscription: Subscription;
   suggestion: Suggestion;
   task: Task;
