@@ -3,7 +3,8 @@ import { type Kysely, sql } from 'kysely';
 // The invoices app: the person's invoices to their own clients (not the platform's billing invoices,
 // which live in `invoice`). Numbers are per space and gapless: a counter row per space is incremented
 // in the issuing transaction, so a rolled-back issue gives its number back and concurrent issuers queue
-// on the row lock. Drafts have no number yet.
+// on the row lock. A draft gets its number when it is first issued or sent and keeps it from then on
+// (a numbered invoice cannot be deleted, so no number is ever lost).
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table client_invoice_counter (
@@ -68,7 +69,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       constraint client_invoice_status_check check (status in ('draft', 'sent', 'paid', 'overdue')),
       constraint client_invoice_language_check check (language in ('en', 'he')),
       constraint client_invoice_visibility_check check (visibility in ('shared', 'private')),
-      constraint client_invoice_issued_check check ((status = 'draft') = (number is null))
+      constraint client_invoice_issued_check check (status = 'draft' or number is not null)
     );
     create index client_invoice_space_idx on client_invoice (space_id, created_at desc);
     create index client_invoice_due_idx on client_invoice (status, due_date) where status = 'sent';

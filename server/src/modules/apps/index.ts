@@ -4,15 +4,21 @@
 // It does not run agents; its skills are how packs reach it.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ModuleDef } from '#core/module.js';
+import { markOverdueInvoicesJob } from './invoices/invoices.jobs.js';
+import { invoicesRoutes } from './invoices/invoices.routes.js';
+import { invoiceSkills } from './invoices/invoices.skills.js';
 import { tasksRoutes } from './tasks/tasks.routes.js';
 import { tasksComplete, tasksCreate, tasksDigest, tasksGet, tasksList } from './tasks/tasks.skills.js';
 
 const appsRoutes: FastifyPluginAsync = async (app) => {
   await app.register(tasksRoutes);
+  await app.register(invoicesRoutes);
 };
 
 export const appsModule: ModuleDef = {
   name: 'apps',
   routes: appsRoutes,
-  skills: [tasksList, tasksGet, tasksCreate, tasksComplete, tasksDigest],
+  skills: [tasksList, tasksGet, tasksCreate, tasksComplete, tasksDigest, ...invoiceSkills],
+  jobs: [markOverdueInvoicesJob],
+  cron: [{ job: markOverdueInvoicesJob, pattern: '7 * * * *', backfillMinutes: 120 }],
 };

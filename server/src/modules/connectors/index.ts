@@ -19,6 +19,7 @@ import { httpGet, httpRequest } from './http/skills.js';
 export { type Occurrence, type ParsedCalendar, type ParsedEvent, parseCalendar } from './calendar/ical.js';
 export { runSync } from './connectors.jobs.js';
 export { type CalendarOccurrenceRow, listCalendarOccurrences } from './connectors.repository.js';
+export { findSentMail, type MailAttachment, type OutgoingMail, sendMail } from './email/skills.js';
 
 export const connectorsModule: ModuleDef = {
   name: 'connectors',
