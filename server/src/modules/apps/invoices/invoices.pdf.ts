@@ -236,6 +236,9 @@ export async function renderInvoicePdf(inv: InvoicePdfData): Promise<Buffer> {
   const left = doc.page.margins.left;
   const width = doc.page.width - left - doc.page.margins.right;
   const money = (n: number) => formatMoney(n, inv.currency);
+  // A right-to-left invoice sets every paragraph's base direction; a left-to-right one lets each paragraph
+  // take its own from its first strong character, so a Hebrew line in an English invoice is right-aligned.
+  const text = (d: Direction) => (d === 'rtl' ? { dir: d } : { fallback: d });
 
   doc.font('Bold').fontSize(20);
   paragraph(doc, title, left, width, { dir });
@@ -249,7 +252,7 @@ export async function renderInvoicePdf(inv: InvoicePdfData): Promise<Buffer> {
     doc.font('Bold').fontSize(10);
     paragraph(doc, label, x, col, { dir });
     doc.font('Body');
-    for (const l of lines.filter(Boolean)) paragraph(doc, l, x, col, { fallback: dir });
+    for (const l of lines.filter(Boolean)) paragraph(doc, l, x, col, text(dir));
     return doc.y;
   };
   const startX = rtl ? left + col + 20 : left;
@@ -285,7 +288,7 @@ export async function renderInvoicePdf(inv: InvoicePdfData): Promise<Buffer> {
       const c = cols[i]!;
       doc.y = y;
       const pad = 6;
-      if (i === 0) paragraph(doc, cell, colX[i]! + pad, c.w - 2 * pad, { fallback: dir });
+      if (i === 0) paragraph(doc, cell, colX[i]! + pad, c.w - 2 * pad, text(dir));
       else {
         drawLine(doc, cell, colX[i]! + pad, y, c.w - 2 * pad, { dir, align: 'end' });
         doc.y = y + doc.currentLineHeight(true);
@@ -334,7 +337,7 @@ export async function renderInvoicePdf(inv: InvoicePdfData): Promise<Buffer> {
     doc.font('Bold').fontSize(10);
     paragraph(doc, L.notes, left, width, { dir });
     doc.font('Body');
-    paragraph(doc, inv.notes, left, width, { fallback: dir });
+    paragraph(doc, inv.notes, left, width, text(dir));
     doc.moveDown();
   }
   doc.font('Body').fontSize(8).fillColor('#555');
