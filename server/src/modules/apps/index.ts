@@ -4,6 +4,8 @@
 // It does not run agents; its skills are how packs reach it.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ModuleDef } from '#core/module.js';
+import { expensesRoutes } from './expenses/expenses.routes.js';
+import { expenseSkills } from './expenses/expenses.skills.js';
 import { markOverdueInvoicesJob } from './invoices/invoices.jobs.js';
 import { invoicesRoutes } from './invoices/invoices.routes.js';
 import { invoiceSkills } from './invoices/invoices.skills.js';
@@ -13,12 +15,13 @@ import { tasksComplete, tasksCreate, tasksDigest, tasksGet, tasksList } from './
 const appsRoutes: FastifyPluginAsync = async (app) => {
   await app.register(tasksRoutes);
   await app.register(invoicesRoutes);
+  await app.register(expensesRoutes);
 };
 
 export const appsModule: ModuleDef = {
   name: 'apps',
   routes: appsRoutes,
-  skills: [tasksList, tasksGet, tasksCreate, tasksComplete, tasksDigest, ...invoiceSkills],
+  skills: [tasksList, tasksGet, tasksCreate, tasksComplete, tasksDigest, ...invoiceSkills, ...expenseSkills],
   jobs: [markOverdueInvoicesJob],
   cron: [{ job: markOverdueInvoicesJob, pattern: '7 * * * *', backfillMinutes: 120 }],
 };
