@@ -19,6 +19,8 @@ import { invoiceSkills } from './invoices/invoices.skills.js';
 import { tasksRoutes } from './tasks/tasks.routes.js';
 import { tasksComplete, tasksCreate, tasksDigest, tasksGet, tasksList } from './tasks/tasks.skills.js';
 
+export { markOverdueInvoicesJob };
+
 const appsRoutes: FastifyPluginAsync = async (app) => {
   await app.register(tasksRoutes);
   await app.register(invoicesRoutes);

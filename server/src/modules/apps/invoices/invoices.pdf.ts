@@ -222,7 +222,13 @@ export async function renderInvoicePdf(inv: InvoicePdfData): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
     margin: 50,
-    info: { Title: title, Author: inv.seller.name || undefined, Subject: `${title} – ${inv.client.name}` },
+    // pdfkit reads every info value (undefined breaks it); a fixed creation date keeps re-renders identical.
+    info: {
+      Title: title,
+      Subject: `${title} – ${inv.client.name}`,
+      ...(inv.seller.name ? { Author: inv.seller.name } : {}),
+      CreationDate: new Date(`${inv.issueDate ?? '2000-01-01'}T00:00:00Z`),
+    },
     lang: inv.language,
   } as PDFKit.PDFDocumentOptions);
   const chunks: Buffer[] = [];
