@@ -19,7 +19,7 @@ import { invoiceSkills } from './invoices/invoices.skills.js';
 import { tasksRoutes } from './tasks/tasks.routes.js';
 import { tasksComplete, tasksCreate, tasksDigest, tasksGet, tasksList } from './tasks/tasks.skills.js';
 
-export { markOverdueInvoicesJob };
+export { cardsSetting, markOverdueInvoicesJob };
 
 const appsRoutes: FastifyPluginAsync = async (app) => {
   await app.register(tasksRoutes);
