@@ -28,6 +28,9 @@ export function navSections(s: SessionView): NavSection[] {
       items: [
         { to: '/suggestions', label: 'nav.inbox', badge: 'pendingSuggestions' },
         { to: '/tasks', label: 'nav.tasks' },
+        { to: '/invoices', label: 'nav.invoices' },
+        { to: '/expenses', label: 'nav.expenses' },
+        { to: '/study', label: 'nav.study' },
         { to: '/packs', label: 'nav.packs' },
         { to: '/agents', label: 'nav.agents' },
         { to: '/runs', label: 'nav.runs' },

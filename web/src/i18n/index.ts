@@ -32,6 +32,9 @@ const namespaces: Record<string, Namespace> = {
   tasks: () => import('../features/tasks/i18n').then((m) => m.tasksMessages),
   activity: () => import('../features/activity/i18n').then((m) => m.activityMessages),
   connectors: () => import('../features/connectors/i18n').then((m) => m.connectorsMessages),
+  invoices: () => import('../features/invoices/i18n').then((m) => m.invoicesMessages),
+  expenses: () => import('../features/expenses/i18n').then((m) => m.expensesMessages),
+  study: () => import('../features/study/i18n').then((m) => m.studyMessages),
 };
 
 /** An i18next backend that reads the namespaces given as loaders. */
