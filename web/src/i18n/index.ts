@@ -35,6 +35,7 @@ const namespaces: Record<string, Namespace> = {
   invoices: () => import('../features/invoices/i18n').then((m) => m.invoicesMessages),
   expenses: () => import('../features/expenses/i18n').then((m) => m.expensesMessages),
   study: () => import('../features/study/i18n').then((m) => m.studyMessages),
+  notifications: () => import('../features/notifications/i18n').then((m) => m.notificationsMessages),
 };
 
 /** An i18next backend that reads the namespaces given as loaders. */
