@@ -17,6 +17,8 @@ import { useShellSession } from '../../app/outlet';
 import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
 import { formatMoney, parseMoney } from '../invoices/money';
 
+// Agents change these records in the background: each page reads them fresh when it opens (staleTime 0).
+
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'ILS', 'CAD', 'AUD', 'CHF', 'JPY'];
 
 function useExpensesChanged() {
@@ -164,7 +166,11 @@ export function ExpensesPage() {
   const session = useShellSession();
   const [range, setRange] = useState({ from: '', to: '' });
   const query = { ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) };
-  const q = useQuery({ queryKey: ['expenses', query], queryFn: () => api(listExpenses, { query: { ...query, limit: 500 } }) });
+  const q = useQuery({
+    staleTime: 0,
+    queryKey: ['expenses', query],
+    queryFn: () => api(listExpenses, { query: { ...query, limit: 500 } }),
+  });
   const changed = useExpensesChanged();
   const remove = useMutation({ mutationFn: (id: string) => api(deleteExpense, { params: { expenseId: id } }), onSuccess: () => changed() });
   if (session.activeSpace.role === 'child')

@@ -24,6 +24,8 @@ import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, Sele
 import { bidi } from '../../ui/format';
 import { formatMoney, parseMoney } from './money';
 
+// Agents change these records in the background: each page reads them fresh when it opens (staleTime 0).
+
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'ILS', 'CAD', 'AUD', 'CHF', 'JPY'];
 const TONES = { draft: undefined, sent: 'info', paid: 'ok', overdue: 'danger' } as const;
 
@@ -253,7 +255,7 @@ function NewInvoice({ currency: defaultCurrency }: { currency: string }) {
 function Profile() {
   const { t } = useTranslation('invoices');
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ['invoices', 'profile'], queryFn: () => api(getInvoiceProfile) });
+  const q = useQuery({ staleTime: 0, queryKey: ['invoices', 'profile'], queryFn: () => api(getInvoiceProfile) });
   const [draft, setDraft] = useState<Record<string, string> | null>(null);
   const m = useMutation({
     mutationFn: (d: Record<string, string>) =>
@@ -454,7 +456,7 @@ function InvoiceItem({ inv }: { inv: InvoiceView }) {
 export function InvoicesPage() {
   const { t } = useTranslation('invoices');
   const session = useShellSession();
-  const q = useQuery({ queryKey: ['invoices', 'list'], queryFn: () => api(listClientInvoices, { query: { limit: 200 } }) });
+  const q = useQuery({ staleTime: 0, queryKey: ['invoices', 'list'], queryFn: () => api(listClientInvoices, { query: { limit: 200 } }) });
   const profile = useQuery({
     queryKey: ['invoices', 'profile'],
     queryFn: () => api(getInvoiceProfile),

@@ -17,6 +17,8 @@ import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, Spinner, TextField } from '../../ui';
 
+// Agents change these records in the background: each page reads them fresh when it opens (staleTime 0).
+
 function useStudyChanged() {
   const qc = useQueryClient();
   return () => Promise.all([qc.invalidateQueries({ queryKey: ['study'] }), qc.invalidateQueries({ queryKey: ['files'] })]);
@@ -250,8 +252,8 @@ function Decks({ decks }: { decks: DeckView[] }) {
 
 export function StudyPage() {
   const { t } = useTranslation('study');
-  const docs = useQuery({ queryKey: ['study', 'documents'], queryFn: () => api(listDocuments) });
-  const decks = useQuery({ queryKey: ['study', 'decks'], queryFn: () => api(listDecks) });
+  const docs = useQuery({ staleTime: 0, queryKey: ['study', 'documents'], queryFn: () => api(listDocuments) });
+  const decks = useQuery({ staleTime: 0, queryKey: ['study', 'decks'], queryFn: () => api(listDecks) });
   const due = (decks.data?.items ?? []).reduce((n, d) => n + d.dueCount + d.newCount, 0);
   return (
     <>
@@ -291,7 +293,11 @@ export function ReviewPage() {
   const { t } = useTranslation('study');
   const qc = useQueryClient();
   const deckId = new URLSearchParams(window.location.search).get('deck') ?? undefined;
-  const q = useQuery({ queryKey: ['study', 'queue', deckId], queryFn: () => api(reviewQueue, { query: { deckId, limit: 50 } }) });
+  const q = useQuery({
+    staleTime: 0,
+    queryKey: ['study', 'queue', deckId],
+    queryFn: () => api(reviewQueue, { query: { deckId, limit: 50 } }),
+  });
   const [shown, setShown] = useState(false);
   const [picked, setPicked] = useState<string | null>(null);
   const [done, setDone] = useState(0);
