@@ -13,7 +13,7 @@ const QuizItem = z.object({
 });
 
 /** Cards from a quiz (quiz.generate's output) into the deck of an uploaded file's study document. */
-export const cardsAdd = defineSkill({
+const cardsAdd = defineSkill({
   id: 'cards.add',
   description:
     'Adds study cards (quiz.generate items) to the deck of an uploaded file, making the file a study document if it is not one yet',
@@ -65,7 +65,7 @@ export const cardsAdd = defineSkill({
 });
 
 /** What is due for review today, with a short text for a notification. */
-export const cardsDue = defineSkill({
+const cardsDue = defineSkill({
   id: 'cards.due',
   description: 'How many study cards are due for review now (and new ones waiting), per deck, with a short reminder text',
   kind: 'read',

@@ -29,7 +29,7 @@ const out = (r: Parameters<typeof presentDocument>[0]): z.input<typeof DocOut> =
   };
 };
 
-export const documentsList = defineSkill({
+const documentsList = defineSkill({
   id: 'documents.list',
   description: 'Your study documents with their summaries, key phrases and exam dates (optionally only those with an exam ahead)',
   kind: 'read',
@@ -45,7 +45,7 @@ export const documentsList = defineSkill({
   },
 });
 
-export const documentsGet = defineSkill({
+const documentsGet = defineSkill({
   id: 'documents.get',
   description: 'One study document by id',
   kind: 'read',
@@ -60,7 +60,7 @@ export const documentsGet = defineSkill({
   },
 });
 
-export const documentsAdd = defineSkill({
+const documentsAdd = defineSkill({
   id: 'documents.add',
   description: 'Adds an uploaded file to your study documents, with its summary and key phrases (text.summarize); once per file',
   kind: 'act',

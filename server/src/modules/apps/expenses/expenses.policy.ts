@@ -4,7 +4,7 @@
 // else the mail's date, the merchant the sender's name or the first line, the category from keywords.
 import { currencyDigits, toMinor } from '../invoices/invoices.policy.js';
 
-export const CATEGORY_RULES: Array<[category: string, pattern: RegExp]> = [
+const CATEGORY_RULES: Array<[category: string, pattern: RegExp]> = [
   [
     'travel',
     /\b(uber|lyft|bolt|gett|taxi|cab|airline|airways|flight|el al|ryanair|easyjet|lufthansa|train|rail|amtrak|bus|metro|parking|fuel|gas station|petrol|shell|chevron|car rental|hertz|avis|toll)\b|רכבת|מונית|דלק|חניה/i,

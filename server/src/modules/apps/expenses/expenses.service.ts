@@ -226,7 +226,7 @@ export async function expenseFromReceipt(ctx: ActorCtx, src: { fileId: string } 
 }
 
 /** Minor units as a plain decimal for spreadsheets: 2340 USD -> "23.40" (exact, from the integer). */
-export function decimalAmount(minor: number, currency: string): string {
+function decimalAmount(minor: number, currency: string): string {
   const digits = currencyDigits(currency);
   if (!digits) return String(minor);
   const s = String(Math.abs(minor)).padStart(digits + 1, '0');

@@ -27,7 +27,7 @@ function label(r: Omit<z.input<typeof Reading>, 'label'>): string {
 }
 
 /** The receipt rules on a text the caller already has (pure: `csme skill run` works without an instance). */
-export const expensesParseReceipt = defineSkill({
+const expensesParseReceipt = defineSkill({
   id: 'expenses.parse-receipt',
   description: 'Reads a receipt text into amount (minor units), currency, date, merchant and category, on local rules',
   kind: 'compute',
@@ -50,7 +50,7 @@ export const expensesParseReceipt = defineSkill({
 });
 
 /** Reads an uploaded file or an indexed email as a receipt (through files.read-text / email.read, so each read is logged). */
-export const expensesReadReceipt = defineSkill({
+const expensesReadReceipt = defineSkill({
   id: 'expenses.read-receipt',
   description: 'Reads an uploaded file or an indexed email as a receipt: amount, currency, date, merchant, category',
   kind: 'read',
@@ -72,7 +72,7 @@ export const expensesReadReceipt = defineSkill({
   },
 });
 
-export const expensesAdd = defineSkill({
+const expensesAdd = defineSkill({
   id: 'expenses.add',
   description: 'Adds an expense to the ledger (once per receipt)',
   kind: 'act',
@@ -129,7 +129,7 @@ export const expensesAdd = defineSkill({
   },
 });
 
-export const expensesList = defineSkill({
+const expensesList = defineSkill({
   id: 'expenses.list',
   description: 'The expense ledger for a date range, newest first, with totals per currency',
   kind: 'read',

@@ -19,10 +19,10 @@ const STRONG_RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
 const CONTROLS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-export type Direction = 'ltr' | 'rtl';
+type Direction = 'ltr' | 'rtl';
 
 /** The paragraph's direction from its first strong character (UAX #9 P2-P3), or `fallback` when it has none. */
-export function paragraphDirection(text: string, fallback: Direction): Direction {
+function paragraphDirection(text: string, fallback: Direction): Direction {
   for (const ch of text) {
     const t = bidi.getBidiCharTypeName(ch);
     if (t === 'L') return 'ltr';
@@ -37,7 +37,7 @@ interface Run {
 }
 
 /** One line's level runs in visual order (left to right), each with its characters in the order to hand to pdfkit. */
-export function visualRuns(line: string, dir: Direction): Run[] {
+function visualRuns(line: string, dir: Direction): Run[] {
   if (!line) return [];
   const levels = bidi.getEmbeddingLevels(line, dir);
   const order = bidi.getReorderedIndices(line, levels);
@@ -81,14 +81,7 @@ function widthOf(doc: Doc, runs: Run[]): number {
 }
 
 /** Draws one line at `y` inside [x, x + width], aligned to its direction's start (or `align`). */
-export function drawLine(
-  doc: Doc,
-  line: string,
-  x: number,
-  y: number,
-  width: number,
-  o: { dir?: Direction; align?: 'start' | 'end' } = {},
-) {
+function drawLine(doc: Doc, line: string, x: number, y: number, width: number, o: { dir?: Direction; align?: 'start' | 'end' } = {}) {
   const dir = o.dir ?? paragraphDirection(line, 'ltr');
   const runs = visualRuns(line, dir);
   const w = widthOf(doc, runs);
@@ -101,7 +94,7 @@ export function drawLine(
 }
 
 /** Breaks a paragraph into lines that fit `width`, in logical order (bidi is applied per line afterwards, UAX #9 L1). */
-export function wrap(doc: Doc, text: string, width: number): string[] {
+function wrap(doc: Doc, text: string, width: number): string[] {
   const lines: string[] = [];
   for (const para of text.replace(/\r\n?/g, '\n').split('\n')) {
     const words = para.split(/(?<=\s)/);
@@ -128,13 +121,7 @@ export function wrap(doc: Doc, text: string, width: number): string[] {
 }
 
 /** Draws a paragraph (wrapped, each line in bidi order) and moves doc.y below it. */
-export function paragraph(
-  doc: Doc,
-  text: string,
-  x: number,
-  width: number,
-  o: { dir?: Direction; fallback?: Direction; gap?: number } = {},
-) {
+function paragraph(doc: Doc, text: string, x: number, width: number, o: { dir?: Direction; fallback?: Direction; gap?: number } = {}) {
   const lineHeight = doc.currentLineHeight(true);
   for (const line of wrap(doc, text, width)) {
     if (doc.y + lineHeight > doc.page.height - doc.page.margins.bottom) doc.addPage();

@@ -2,7 +2,7 @@
 // due in 14 days". Amounts are read as exact minor units from their text (never through floating
 // point); the due date comes from dates.extract (chrono-node + luxon), given here as its items.
 
-export interface DraftLine {
+interface DraftLine {
   description: string;
   quantity: string;
   unitPrice: number;

@@ -33,7 +33,7 @@ type Lines = Array<{ description: string; quantity: string; unitPrice: number; a
 const dateText = (d: Date | null) =>
   d ? `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}` : null;
 
-export const reference = (n: number | null) => (n === null ? null : `INV-${String(n).padStart(4, '0')}`);
+const reference = (n: number | null) => (n === null ? null : `INV-${String(n).padStart(4, '0')}`);
 
 /** Today's date in a time zone, YYYY-MM-DD. */
 export function localDay(now: Date, timeZone: string): string {
@@ -430,7 +430,7 @@ const REMINDER_TEXT = {
 };
 
 /** The key a send is made under: one per invoice for the invoice itself, one per action for each reminder. */
-export const sendKey = (invoiceId: string, reminderKey: string | null) =>
+const sendKey = (invoiceId: string, reminderKey: string | null) =>
   reminderKey ? `invoice:${invoiceId}:reminder:${reminderKey}` : `invoice:${invoiceId}`;
 
 /**

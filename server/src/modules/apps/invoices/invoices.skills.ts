@@ -70,7 +70,7 @@ function needsSpace(sctx: SkillContext) {
   if (!sctx.spaceId || !sctx.accountId) throw new AppError('internal', 'This skill needs a space.');
 }
 
-export const invoicesList = defineSkill({
+const invoicesList = defineSkill({
   id: 'invoices.list',
   description: 'Your invoices to clients, newest first, optionally by status (draft, sent, paid, overdue)',
   kind: 'read',
@@ -89,7 +89,7 @@ export const invoicesList = defineSkill({
   },
 });
 
-export const invoicesGet = defineSkill({
+const invoicesGet = defineSkill({
   id: 'invoices.get',
   description: 'One invoice by id: client, lines, totals, status and dates',
   kind: 'read',
@@ -106,7 +106,7 @@ export const invoicesGet = defineSkill({
 });
 
 /** Plain description -> draft fields, on the local engine (rules + dates.extract); nothing is stored. */
-export const invoicesDraftFromText = defineSkill({
+const invoicesDraftFromText = defineSkill({
   id: 'invoices.draft-from-text',
   description:
     'Reads a plain description ("2 hours of design for Acme at $80/h, due in 14 days") into a draft invoice, with its exact totals',
@@ -201,7 +201,7 @@ async function createFromDraft(sctx: SkillContext, d: z.output<typeof Draft>): P
   );
 }
 
-export const invoicesCreate = defineSkill({
+const invoicesCreate = defineSkill({
   id: 'invoices.create',
   description: 'Saves a draft invoice (nothing is sent; drafts have no number until issued)',
   kind: 'act',
@@ -238,7 +238,7 @@ const SendInput = z
   .refine((i) => Boolean(i.invoiceId) !== Boolean(i.draft), { message: 'give exactly one of invoiceId or draft' })
   .refine((i) => !(i.reminder && i.draft), { message: 'a reminder is for an invoice already sent' });
 
-export const invoicesSend = defineSkill({
+const invoicesSend = defineSkill({
   id: 'invoices.send',
   description:
     'Sends an invoice to the client by email with its PDF attached (or a payment reminder), at most once, through your email account',
