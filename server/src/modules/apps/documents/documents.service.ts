@@ -152,7 +152,10 @@ export async function addStudyDocumentIn(
   o: { spaceId: string; ownerAccountId: string; visibility: 'shared' | 'private'; fileId: string; title: string; text: string; now: Date },
 ): Promise<string> {
   const s = o.text.trim()
-    ? ((await runSkill(standaloneSkillContext({ now: o.now }), 'text.summarize', { text: o.text.slice(0, MAX_SUMMARY_INPUT), maxSentences: 5 })) as {
+    ? ((await runSkill(standaloneSkillContext({ now: o.now }), 'text.summarize', {
+        text: o.text.slice(0, MAX_SUMMARY_INPUT),
+        maxSentences: 5,
+      })) as {
         summary: string;
         keyPhrases: string[];
       })

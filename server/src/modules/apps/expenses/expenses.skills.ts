@@ -3,6 +3,7 @@ import { CurrencyCode, IsoDate } from '@csme/contracts/invoices';
 import { z } from 'zod';
 import { AppError } from '#core/errors.js';
 import { defineSkill } from '#core/skill.js';
+import { runSkill } from '#modules/skills/index.js';
 import { formatMoney } from '../invoices/invoices.pdf.js';
 import { readReceipt } from './expenses.policy.js';
 import { listExpenseRows, totalsByCurrency } from './expenses.repository.js';
@@ -43,8 +44,16 @@ const expensesParseReceipt = defineSkill({
     defaultCurrency: CurrencyCode.optional(),
   }),
   output: Reading,
-  async run(_sctx, input) {
-    const r = readReceipt({ ...input, defaultCurrency: input.defaultCurrency ?? null });
+  async run(sctx, input) {
+    const dates = (await runSkill(sctx, 'dates.extract', {
+      text: input.text.slice(0, 20_000),
+      now: sctx.now.toISOString(),
+      timeZone: sctx.timeZone,
+    })) as Array<{
+      text: string;
+      start: string;
+    }>;
+    const r = readReceipt({ ...input, dates, defaultCurrency: input.defaultCurrency ?? null });
     return { ...r, category: r.category as 'other', label: label(r as never) };
   },
 });
