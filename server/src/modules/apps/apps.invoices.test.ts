@@ -265,7 +265,7 @@ describe('invoices', () => {
       const uids = (await box.search({ subject: 'Invoice INV-0001' }, { uid: true })) || [];
       expect(uids).toHaveLength(1);
       const msg = await box.fetchOne(String(got[0]), { bodyStructure: true, source: true }, { uid: true });
-      const src = msg && msg.source ? msg.source.toString() : ''; // fetchOne answers false when the message is gone
+      const src = msg ? (msg.source?.toString() ?? '') : ''; // fetchOne answers false when the message is gone
       expect(src).toContain('application/pdf');
       expect(src).toContain('INV-0001.pdf');
       expect(src).toContain('Please find attached invoice INV-0001 for $120.00');

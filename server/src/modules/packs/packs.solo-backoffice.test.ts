@@ -84,7 +84,7 @@ async function inboxSubjects(m: { user: string; password: string }, subject: str
       const out: string[] = [];
       for (const uid of uids) {
         const msg = await c.fetchOne(String(uid), { source: true }, { uid: true });
-        out.push(msg && msg.source ? msg.source.toString() : '');
+        out.push(msg ? (msg.source?.toString() ?? '') : '');
       }
       return out;
     } finally {
