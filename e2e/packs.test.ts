@@ -121,6 +121,18 @@ describe('the prebuilt packs in the browser', () => {
     await openNav(page, 'Expenses');
     await page.getByRole('heading', { name: 'No expenses yet' }).waitFor();
     await check(page, 'packs-expenses-empty-mobile');
+
+    // The same pages in Hebrew, right to left.
+    await page.getByRole('button', { name: /^Menu/ }).click();
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('he');
+    await page.getByRole('navigation').getByRole('link', { name: 'חשבוניות' }).click();
+    await page.getByRole('heading', { name: 'חשבוניות', exact: true }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await check(page, 'packs-invoices-hebrew-mobile');
+    await page.getByRole('button', { name: /^תפריט/ }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'לימודים' }).click();
+    await page.getByRole('heading', { name: 'לימודים', exact: true }).waitFor();
+    await check(page, 'packs-study-hebrew-mobile');
     await context.close();
   });
 });
