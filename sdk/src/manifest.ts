@@ -54,6 +54,7 @@ export const SCOPES = [
   'expenses:read',
   'expenses:write',
   'documents:read',
+  'documents:write',
   'cards:read',
   'cards:write',
   'notify',

@@ -1,8 +1,13 @@
+import { addCard, createDeck } from '@csme/contracts/cards';
 import { createDemo } from '@csme/contracts/demo';
+import { addDocument, makeDocumentCards } from '@csme/contracts/documents';
+import { createExpense } from '@csme/contracts/expenses';
+import { createClientInvoice } from '@csme/contracts/invoices';
 import * as P from '@csme/contracts/packs';
 import { runAgentNow } from '@csme/contracts/runs';
 import { createTask } from '@csme/contracts/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadFile } from './apps.js';
 import { recordFigures } from './figures.js';
 import { createTestEnv, eventually, signedUpClient, type TestClient, type TestEnv } from './harness.js';
 
@@ -68,6 +73,16 @@ beforeAll(async () => {
   await a.client.ok(createTask, { body: { title: 'Alice private task' } });
   // The sample data: a mailbox, a calendar, a list with items, tasks, a reminder, a note, a file.
   await a.client.ok(createDemo);
+  // The back office and study apps: an invoice, an expense, a study document with a deck and a card.
+  await a.client.ok(createClientInvoice, {
+    body: { clientName: 'Alice client', lines: [{ description: 'Work', quantity: '1', unitPrice: 100 }] },
+  });
+  await a.client.ok(createExpense, { body: { spentOn: '2026-03-01', merchant: 'Alice shop', amount: 100, currency: 'USD' } });
+  const file = await uploadFile(a.client, 'alice-notes.txt', 'Alice studies the water cycle. Water evaporates. Clouds form. Rain falls.');
+  const studied = await a.client.ok(addDocument, { body: { fileId: file.id } });
+  await a.client.ok(makeDocumentCards, { params: { documentId: studied.id }, body: { count: 2 } });
+  const deck = await a.client.ok(createDeck, { body: { name: 'Alice deck' } });
+  await a.client.ok(addCard, { params: { deckId: deck.id }, body: { question: 'Alice question', answer: 'Alice answer' } });
   const welcome = inst.agents.find((x) => x.key === 'welcome-task')!;
   const run = await a.client.ok(runAgentNow, { params: { agentId: welcome.id }, body: {} });
   await eventually(

@@ -234,6 +234,92 @@ export interface CalendarOccurrence {
   visibility: string;
 }
 
+export interface Card {
+  answer: string;
+  choices: Json | null;
+  created_at: Generated<Timestamp>;
+  deck_id: string;
+  id: string;
+  kind: string;
+  owner_account_id: string;
+  question: string;
+  space_id: string;
+  visibility: string;
+}
+
+export interface CardDeck {
+  created_at: Generated<Timestamp>;
+  created_by_agent_id: string | null;
+  document_id: string | null;
+  id: string;
+  idempotency_key: string | null;
+  name: string;
+  owner_account_id: string;
+  space_id: string;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface CardState {
+  card_id: string;
+  difficulty: number;
+  due: Timestamp;
+  elapsed_days: number;
+  lapses: number;
+  last_review: Timestamp | null;
+  learning_steps: number;
+  owner_account_id: string;
+  reps: number;
+  scheduled_days: number;
+  space_id: string;
+  stability: number;
+  state: number;
+  visibility: Generated<string>;
+}
+
+export interface ClientInvoice {
+  client_contact_id: string | null;
+  client_details: Generated<string>;
+  client_email: Generated<string>;
+  client_name: string;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  currency: string;
+  discount: Int8;
+  discount_rate: Generated<Numeric>;
+  due_date: Timestamp | null;
+  id: string;
+  idempotency_key: string | null;
+  issue_date: Timestamp | null;
+  language: Generated<string>;
+  lines: Json;
+  notes: Generated<string>;
+  number: number | null;
+  overdue_at: Timestamp | null;
+  owner_account_id: string;
+  paid_at: Timestamp | null;
+  seller_details: Generated<string>;
+  seller_name: Generated<string>;
+  sent_at: Timestamp | null;
+  sent_message_id: string | null;
+  sent_to: string | null;
+  source_suggestion_id: string | null;
+  space_id: string;
+  status: Generated<string>;
+  subtotal: Int8;
+  tax: Int8;
+  tax_rate: Generated<Numeric>;
+  total: Int8;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface ClientInvoiceCounter {
+  last_number: number;
+  space_id: string;
+}
+
 export interface Connector {
   config: Generated<Json>;
   created_at: Generated<Timestamp>;
@@ -311,6 +397,28 @@ export interface EmailOutbox {
   to_address: string;
 }
 
+export interface Expense {
+  amount: Int8;
+  category: string;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  currency: string;
+  id: string;
+  idempotency_key: string | null;
+  merchant: string;
+  note: Generated<string>;
+  owner_account_id: string;
+  source: Generated<string>;
+  source_file_id: string | null;
+  source_message_id: string | null;
+  source_suggestion_id: string | null;
+  space_id: string;
+  spent_on: Timestamp;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
 export interface FeedItem {
   author: string | null;
   connector_id: string;
@@ -364,6 +472,20 @@ export interface Invoice {
   tax_basis_points: Generated<number>;
   total: number;
   voided_at: Timestamp | null;
+}
+
+export interface InvoiceProfile {
+  business_name: Generated<string>;
+  currency: Generated<string>;
+  details: Generated<string>;
+  email: Generated<string>;
+  language: Generated<string>;
+  owner_account_id: string;
+  payment_days: Generated<number>;
+  space_id: string;
+  tax_rate: Generated<Numeric>;
+  updated_at: Generated<Timestamp>;
+  visibility: Generated<string>;
 }
 
 export interface List {
@@ -688,6 +810,21 @@ export interface Space {
   updated_at: Generated<Timestamp>;
 }
 
+export interface StudyDocument {
+  created_at: Generated<Timestamp>;
+  created_by_agent_id: string | null;
+  exam_date: Timestamp | null;
+  file_id: string;
+  id: string;
+  key_phrases: Generated<Json>;
+  owner_account_id: string;
+  space_id: string;
+  summary: Generated<string>;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
 export interface Subscription {
   billing_interval: string | null;
   cancel_at_period_end: Generated<boolean>;
@@ -817,13 +954,20 @@ export interface DB {
   calendar_entry: CalendarEntry;
   calendar_event: CalendarEvent;
   calendar_occurrence: CalendarOccurrence;
+  card: Card;
+  card_deck: CardDeck;
+  card_state: CardState;
+  client_invoice: ClientInvoice;
+  client_invoice_counter: ClientInvoiceCounter;
   connector: Connector;
   contact: Contact;
   data_key: DataKey;
   email_outbox: EmailOutbox;
+  expense: Expense;
   feed_item: FeedItem;
   instance_setting: InstanceSetting;
   invoice: Invoice;
+  invoice_profile: InvoiceProfile;
   list: List;
   list_item: ListItem;
   list_staple: ListStaple;
@@ -846,6 +990,7 @@ export interface DB {
   scheduled_change: ScheduledChange;
   session: Session;
   space: Space;
+  study_document: StudyDocument;
   subscription: Subscription;
   suggestion: Suggestion;
   task: Task;

@@ -6,6 +6,10 @@ import * as m20261126T0400 from './20261126T0400_create_models.js';
 import * as m20261126T1100 from './20261126T1100_create_connectors.js';
 import * as m20261126T1200 from './20261126T1200_create_billing.js';
 import * as m20261126T1500 from './20261126T1500_create_home_apps.js';
+import * as m20261126T1600 from './20261126T1600_create_invoices.js';
+import * as m20261126T1610 from './20261126T1610_create_expenses.js';
+import * as m20261126T1620 from './20261126T1620_create_documents.js';
+import * as m20261126T1630 from './20261126T1630_create_cards.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so they load the same way
@@ -19,4 +23,8 @@ export const migrations: Record<string, Migration> = {
   '20261126T1200_create_billing': m20261126T1200,
   '20261126T1100_create_connectors': m20261126T1100,
   '20261126T1500_create_home_apps': m20261126T1500,
+  '20261126T1600_create_invoices': m20261126T1600,
+  '20261126T1610_create_expenses': m20261126T1610,
+  '20261126T1620_create_documents': m20261126T1620,
+  '20261126T1630_create_cards': m20261126T1630,
 };

@@ -38,6 +38,9 @@ const namespaces: Record<string, Namespace> = {
   demo: () => import('../features/demo/i18n').then((m) => m.demoMessages),
   activity: () => import('../features/activity/i18n').then((m) => m.activityMessages),
   connectors: () => import('../features/connectors/i18n').then((m) => m.connectorsMessages),
+  invoices: () => import('../features/invoices/i18n').then((m) => m.invoicesMessages),
+  expenses: () => import('../features/expenses/i18n').then((m) => m.expensesMessages),
+  study: () => import('../features/study/i18n').then((m) => m.studyMessages),
   notifications: () => import('../features/notifications/i18n').then((m) => m.notificationsMessages),
 };
 

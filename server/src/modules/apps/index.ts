@@ -8,8 +8,18 @@ import type { ModuleDef } from '#core/module.js';
 import { announceEventsJob } from './calendar/calendar.jobs.js';
 import { calendarRoutes } from './calendar/calendar.routes.js';
 import { calendarAppSkills } from './calendar/calendar.skills.js';
+import { cardsSetting } from './cards/cards.config.js';
+import { cardsRoutes } from './cards/cards.routes.js';
+import { cardSkills } from './cards/cards.skills.js';
 import { contactsRoutes } from './contacts/contacts.routes.js';
 import { contactsSkills } from './contacts/contacts.skills.js';
+import { documentsRoutes } from './documents/documents.routes.js';
+import { documentSkills } from './documents/documents.skills.js';
+import { expensesRoutes } from './expenses/expenses.routes.js';
+import { expenseSkills } from './expenses/expenses.skills.js';
+import { markOverdueInvoicesJob } from './invoices/invoices.jobs.js';
+import { invoicesRoutes } from './invoices/invoices.routes.js';
+import { invoiceSkills } from './invoices/invoices.skills.js';
 import { listsRoutes } from './lists/lists.routes.js';
 import { listsSkills } from './lists/lists.skills.js';
 import { notesRoutes } from './notes/notes.routes.js';
@@ -27,6 +37,8 @@ export { createNoteIn, type NewNote } from './notes/notes.service.js';
 export { createReminderIn, fireDueReminders, fireReminder, type NewReminder } from './reminders/reminders.service.js';
 export { createTaskIn, type NewTask } from './tasks/tasks.service.js';
 
+export { cardsSetting, markOverdueInvoicesJob };
+
 const appsRoutes: FastifyPluginAsync = async (app) => {
   await app.register(tasksRoutes);
   await app.register(notesRoutes);
@@ -34,16 +46,15 @@ const appsRoutes: FastifyPluginAsync = async (app) => {
   await app.register(remindersRoutes);
   await app.register(contactsRoutes);
   await app.register(calendarRoutes);
+  await app.register(invoicesRoutes);
+  await app.register(expensesRoutes);
+  await app.register(documentsRoutes);
+  await app.register(cardsRoutes);
 };
 
 export const appsModule: ModuleDef = {
   name: 'apps',
   routes: appsRoutes,
-  jobs: [fireReminderJob, sweepRemindersJob, announceEventsJob],
-  cron: [
-    { job: sweepRemindersJob, pattern: '*/5 * * * *' },
-    { job: announceEventsJob, pattern: '7 * * * *' },
-  ],
   skills: [
     tasksList,
     tasksGet,
@@ -56,5 +67,16 @@ export const appsModule: ModuleDef = {
     ...remindersSkills,
     ...contactsSkills,
     ...calendarAppSkills,
+    ...invoiceSkills,
+    ...expenseSkills,
+    ...documentSkills,
+    ...cardSkills,
+  ],
+  settings: [cardsSetting],
+  jobs: [fireReminderJob, sweepRemindersJob, announceEventsJob, markOverdueInvoicesJob],
+  cron: [
+    { job: sweepRemindersJob, pattern: '*/5 * * * *' },
+    { job: announceEventsJob, pattern: '7 * * * *' },
+    { job: markOverdueInvoicesJob, pattern: '7 * * * *', backfillMinutes: 120 },
   ],
 };

@@ -27,6 +27,7 @@ export {
   deleteDemoFiles,
   insertDemoFile,
 } from './connectors.service.js';
+export { findSentMail, type MailAttachment, type OutgoingMail, sendMail } from './email/skills.js';
 
 export const connectorsModule: ModuleDef = {
   name: 'connectors',

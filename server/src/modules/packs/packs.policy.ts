@@ -25,6 +25,7 @@ export const SCOPE_LABELS: Record<string, { label: string; risk: 'read' | 'write
   'expenses:read': { label: 'See your expenses', risk: 'read' },
   'expenses:write': { label: 'Record expenses', risk: 'write' },
   'documents:read': { label: 'Read your study documents', risk: 'read' },
+  'documents:write': { label: 'Add uploads to your study documents, with their summaries', risk: 'write' },
   'cards:read': { label: 'See your study cards', risk: 'read' },
   'cards:write': { label: 'Create study cards', risk: 'write' },
   notify: { label: 'Send you notifications', risk: 'write' },

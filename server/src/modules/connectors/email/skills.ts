@@ -337,8 +337,10 @@ async function compose(o: {
   inReplyTo?: string | null;
   references?: string[];
   date: Date;
+  attachments?: MailAttachment[];
 }): Promise<Buffer> {
   const mail = new MailComposer({
+    attachments: o.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
     from: o.from,
     to: o.to,
     cc: o.cc,
@@ -435,6 +437,97 @@ async function sentFolderHas(sctx: SkillContext, conn: ConnectorRow, messageId: 
   }
 }
 
+export interface MailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+}
+export interface OutgoingMail {
+  connectorId?: string;
+  to: string[];
+  cc?: string[];
+  subject: string;
+  text: string;
+  /** The indexed message this answers (threading headers are set from it). */
+  inReplyTo?: string;
+  attachments?: MailAttachment[];
+}
+
+/**
+ * Sends one message through an email connector's SMTP server and files a copy in Sent. The key becomes
+ * the Message-ID, so `findSentMail` can tell afterwards whether it went out; callers keep the key stable
+ * per action so that a retry never sends twice. Used by `email.send` and by apps that send (invoices).
+ */
+export async function sendMail(sctx: SkillContext, input: OutgoingMail, key: string): Promise<z.output<typeof SendOutput>> {
+  const conn = await connectorForSkill(sctx, ['email'], input.connectorId);
+  // Sample accounts never dial out: the message is accepted as if sent.
+  if (conn.demo) return { messageId: demoMessageId(key), accepted: [...input.to, ...(input.cc ?? [])], sentCopy: false };
+  const cfg = conn.config as unknown as EmailConfig;
+  const creds = await readCredentials(sctx.ctx, conn);
+  const from = fromOf(conn);
+  const messageId = keyedMessageId(key, from.address);
+  let reply: IndexRow | null = null;
+  if (input.inReplyTo) reply = await messageRow(sctx, input.inReplyTo);
+  const raw = await compose({
+    from,
+    to: input.to,
+    cc: input.cc ?? [],
+    attachments: input.attachments,
+    subject: input.subject,
+    text: input.text,
+    messageId,
+    inReplyTo: reply?.message_id,
+    references: reply ? [reply.thread_id, reply.message_id].filter((x): x is string => Boolean(x) && x!.startsWith('<')) : undefined,
+    date: sctx.now,
+  });
+  const target = await sctx.ctx.deps.egress.check(cfg.smtp.host, cfg.smtp.port, 'smtp');
+  const transport = smtpTransport(target, cfg, creds);
+  let accepted: string[];
+  try {
+    const info = await transport.sendMail({ envelope: { from: from.address, to: [...input.to, ...(input.cc ?? [])] }, raw });
+    accepted = ((info.accepted ?? []) as Array<string | { address: string }>).map((a) => (typeof a === 'string' ? a : a.address));
+  } catch (e) {
+    const err = e as { code?: string; command?: string; responseCode?: number; message?: string };
+    // Nothing reached the server: safe to try again later.
+    if (err.command === 'CONN' || err.code === 'ECONNECTION' || err.code === 'EDNS' || /ECONNREFUSED/.test(err.message ?? ''))
+      throw new AppError('unavailable', `The outgoing mail server ${target.host} could not be reached; the message was not sent.`);
+    if (err.code === 'EAUTH')
+      throw new AppError('forbidden', `The outgoing mail server ${target.host} did not accept the password; the message was not sent.`);
+    if (err.code === 'EENVELOPE' || err.code === 'EMESSAGE' || (err.responseCode && err.responseCode >= 500))
+      throw new AppError(
+        'invalid_input',
+        `The outgoing mail server refused the message (${err.responseCode ?? 'rejected'}); it was not sent.`,
+      );
+    // The connection broke while the message was on its way: its fate is unknown (reconcile decides).
+    throw new Error('the connection dropped while sending');
+  } finally {
+    transport.close();
+  }
+  let sentCopy = false;
+  try {
+    const client = await openImap(sctx.ctx.deps.egress, cfg, creds);
+    try {
+      const sent = await findFolder(client, 'sent');
+      // Some providers (Gmail) file a copy in Sent themselves: do not add a second one.
+      if (!(await hasMessageId(client, sent, messageId))) await client.append(sent, raw, ['\\Seen'], sctx.now);
+      sentCopy = true;
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+  } catch {
+    sentCopy = false;
+  }
+  return { messageId, accepted, sentCopy };
+}
+
+/** Whether the message sent under `key` is in the Sent folder (its Message-ID), for reconciling after a crash. */
+export async function findSentMail(sctx: SkillContext, connectorId: string | undefined, key: string): Promise<string | null> {
+  const conn = await connectorForSkill(sctx, ['email'], connectorId);
+  if (conn.demo) return demoMessageId(key);
+  const messageId = keyedMessageId(key, fromOf(conn).address);
+  return (await sentFolderHas(sctx, conn, messageId)) ? messageId : null;
+}
+
 const emailSend = defineSkill({
   id: 'email.send',
   description: 'Sends an email through the account’s SMTP server and keeps a copy in Sent',
@@ -446,77 +539,11 @@ const emailSend = defineSkill({
   pure: false,
   input: SendInput,
   output: SendOutput,
-  async run(sctx, input) {
-    const conn = await connectorForSkill(sctx, ['email'], input.connectorId);
-    if (conn.demo)
-      return {
-        messageId: demoMessageId(sctx.idempotencyKey ?? JSON.stringify(input)),
-        accepted: [...input.to, ...input.cc],
-        sentCopy: false,
-      };
-    const cfg = conn.config as unknown as EmailConfig;
-    const creds = await readCredentials(sctx.ctx, conn);
-    const from = fromOf(conn);
-    const key = sctx.idempotencyKey ?? `send:${createHash('sha256').update(JSON.stringify(input)).digest('hex')}`;
-    const messageId = keyedMessageId(key, from.address);
-    let reply: IndexRow | null = null;
-    if (input.inReplyTo) reply = await messageRow(sctx, input.inReplyTo);
-    const raw = await compose({
-      from,
-      to: input.to,
-      cc: input.cc,
-      subject: input.subject,
-      text: input.text,
-      messageId,
-      inReplyTo: reply?.message_id,
-      references: reply ? [reply.thread_id, reply.message_id].filter((x): x is string => Boolean(x) && x!.startsWith('<')) : undefined,
-      date: sctx.now,
-    });
-    const target = await sctx.ctx.deps.egress.check(cfg.smtp.host, cfg.smtp.port, 'smtp');
-    const transport = smtpTransport(target, cfg, creds);
-    let accepted: string[];
-    try {
-      const info = await transport.sendMail({ envelope: { from: from.address, to: [...input.to, ...input.cc] }, raw });
-      accepted = ((info.accepted ?? []) as Array<string | { address: string }>).map((a) => (typeof a === 'string' ? a : a.address));
-    } catch (e) {
-      const err = e as { code?: string; command?: string; responseCode?: number; message?: string };
-      // Nothing reached the server: safe to try again later.
-      if (err.command === 'CONN' || err.code === 'ECONNECTION' || err.code === 'EDNS' || /ECONNREFUSED/.test(err.message ?? ''))
-        throw new AppError('unavailable', `The outgoing mail server ${target.host} could not be reached; the message was not sent.`);
-      if (err.code === 'EAUTH')
-        throw new AppError('forbidden', `The outgoing mail server ${target.host} did not accept the password; the message was not sent.`);
-      if (err.code === 'EENVELOPE' || err.code === 'EMESSAGE' || (err.responseCode && err.responseCode >= 500))
-        throw new AppError(
-          'invalid_input',
-          `The outgoing mail server refused the message (${err.responseCode ?? 'rejected'}); it was not sent.`,
-        );
-      // The connection broke while the message was on its way: its fate is unknown (reconcile decides).
-      throw new Error('the connection dropped while sending');
-    } finally {
-      transport.close();
-    }
-    let sentCopy = false;
-    try {
-      const client = await openImap(sctx.ctx.deps.egress, cfg, creds);
-      try {
-        const sent = await findFolder(client, 'sent');
-        // Some providers (Gmail) file a copy in Sent themselves: do not add a second one.
-        if (!(await hasMessageId(client, sent, messageId))) await client.append(sent, raw, ['\\Seen'], sctx.now);
-        sentCopy = true;
-      } finally {
-        await client.logout().catch(() => client.close());
-      }
-    } catch {
-      sentCopy = false;
-    }
-    return { messageId, accepted, sentCopy };
-  },
+  run: (sctx, input) =>
+    sendMail(sctx, input, sctx.idempotencyKey ?? `send:${createHash('sha256').update(JSON.stringify(input)).digest('hex')}`),
   async reconcile(sctx, input, idempotencyKey) {
-    const conn = await connectorForSkill(sctx, ['email'], input.connectorId);
-    if (conn.demo) return { state: 'done', result: { messageId: demoMessageId(idempotencyKey), accepted: [], sentCopy: false } };
-    const messageId = keyedMessageId(idempotencyKey, fromOf(conn).address);
-    if (await sentFolderHas(sctx, conn, messageId)) return { state: 'done', result: { messageId, accepted: [], sentCopy: true } };
-    return { state: 'not_found' };
+    const messageId = await findSentMail(sctx, input.connectorId, idempotencyKey);
+    return messageId ? { state: 'done', result: { messageId, accepted: [], sentCopy: true } } : { state: 'not_found' };
   },
   preview: (input, locale) =>
     locale === 'he'
