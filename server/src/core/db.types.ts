@@ -143,6 +143,19 @@ export interface AgentRun {
   visibility: string;
 }
 
+export interface ApiToken {
+  account_id: string;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  id: string;
+  last_used_at: Timestamp | null;
+  name: string;
+  prefix: string;
+  revoked_at: Timestamp | null;
+  scopes: string[];
+  token_hash: Buffer;
+}
+
 export interface BillingCounter {
   key: string;
   value: Int8;
@@ -169,6 +182,16 @@ export interface BillingProfile {
   provider_customer_ref: string | null;
   space_id: string;
   trial_used_at: Timestamp | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface CreatorProfile {
+  account_id: string;
+  bio: Generated<string>;
+  created_at: Generated<Timestamp>;
+  display_name: string;
+  payout_details: Buffer | null;
+  payout_method: string | null;
   updated_at: Generated<Timestamp>;
 }
 
@@ -235,6 +258,57 @@ export interface Invoice {
   tax_basis_points: Generated<number>;
   total: number;
   voided_at: Timestamp | null;
+}
+
+export interface LedgerEntry {
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  creator_account_id: string;
+  creator_amount: number;
+  currency: string;
+  fee: Generated<number>;
+  gross: number;
+  id: string;
+  invoice_id: string | null;
+  kind: string;
+  occurred_at: Timestamp;
+  pack_id: string;
+  payout_id: string | null;
+  platform_amount: number;
+  provider: string;
+  provider_ref: string | null;
+  purchase_id: string | null;
+  reason: string | null;
+  sale_id: string | null;
+  tax: number;
+}
+
+export interface Listing {
+  categories: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string;
+  description_md: Generated<string>;
+  first_listed_at: Timestamp | null;
+  pack_id: string;
+  persona: string;
+  price_ils: Generated<number>;
+  price_model: Generated<string>;
+  price_usd: Generated<number>;
+  status: Generated<string>;
+  tagline: Generated<string>;
+  title: string;
+  unlisted_at: Timestamp | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ListingScreenshot {
+  bytes: Buffer;
+  caption: Generated<string>;
+  content_type: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  pack_id: string;
+  sort: Generated<number>;
 }
 
 export interface Membership {
@@ -320,6 +394,58 @@ export interface PackInstallation {
   visibility: string;
 }
 
+export interface PackPurchase {
+  account_id: string | null;
+  amount: number;
+  canceled_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  id: string;
+  invoice_id: string | null;
+  pack_id: string;
+  period_end: Timestamp | null;
+  price_model: string;
+  space_id: string;
+  status: Generated<string>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PackReview {
+  account_id: string;
+  body: Generated<string>;
+  created_at: Generated<Timestamp>;
+  hidden_at: Timestamp | null;
+  hidden_by: string | null;
+  hidden_reason: string | null;
+  id: string;
+  pack_id: string;
+  rating: number;
+  replied_at: Timestamp | null;
+  reply: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PackSubmission {
+  added_scopes: Generated<string[]>;
+  auto_approved: Generated<boolean>;
+  bundle_sha256: string;
+  changelog: Generated<string>;
+  checks: Generated<Json>;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string | null;
+  files: Json;
+  id: string;
+  manifest: Json;
+  origin: Generated<string>;
+  pack_id: string;
+  pack_version_id: string | null;
+  reasons: string | null;
+  reviewed_at: Timestamp | null;
+  reviewed_by: string | null;
+  status: Generated<string>;
+  version: string;
+}
+
 export interface PackVersion {
   bundle_sha256: string;
   created_at: Generated<Timestamp>;
@@ -331,6 +457,20 @@ export interface PackVersion {
   signature: string | null;
   source: string;
   version: string;
+}
+
+export interface Payout {
+  amount: number;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string;
+  currency: string;
+  entry_count: number;
+  id: string;
+  paid_at: Timestamp | null;
+  paid_by: string | null;
+  period: string;
+  reference: string | null;
+  status: Generated<string>;
 }
 
 export interface Plan {
@@ -506,6 +646,15 @@ export interface Task {
   visibility: string;
 }
 
+export interface UninstallFeedback {
+  created_at: Generated<Timestamp>;
+  id: string;
+  installation_id: string;
+  pack_id: string;
+  reason: string;
+  space_id: string;
+}
+
 export interface UsageCounter {
   base_limit: number;
   extra: Generated<number>;
@@ -535,20 +684,29 @@ export interface DB {
   agent: Agent;
   agent_event: AgentEvent;
   agent_run: AgentRun;
+  api_token: ApiToken;
   billing_counter: BillingCounter;
   billing_event: BillingEvent;
   billing_profile: BillingProfile;
+  creator_profile: CreatorProfile;
   data_key: DataKey;
   email_outbox: EmailOutbox;
   instance_setting: InstanceSetting;
   invoice: Invoice;
+  ledger_entry: LedgerEntry;
+  listing: Listing;
+  listing_screenshot: ListingScreenshot;
   membership: Membership;
   model_call: ModelCall;
   model_credential: ModelCredential;
   notification: Notification;
   notification_preference: NotificationPreference;
   pack_installation: PackInstallation;
+  pack_purchase: PackPurchase;
+  pack_review: PackReview;
+  pack_submission: PackSubmission;
   pack_version: PackVersion;
+  payout: Payout;
   plan: Plan;
   plan_version: PlanVersion;
   push_subscription: PushSubscription;
@@ -560,6 +718,7 @@ export interface DB {
   subscription: Subscription;
   suggestion: Suggestion;
   task: Task;
+  uninstall_feedback: UninstallFeedback;
   usage_counter: UsageCounter;
   worker_node: WorkerNode;
 }
