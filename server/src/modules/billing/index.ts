@@ -12,6 +12,8 @@ import { billingRoutes } from './billing.routes.js';
 export { exportInvoices, KEPT_BY_LAW } from './billing.privacy.js';
 // For `csme admin invoice pay|list`.
 export { listInvoicesAsOperator, payInvoice } from './billing.service.js';
+// For the marketplace: pack purchases and their refunds go through the same providers and invoices.
+export { checkoutSale, refundSale, type SaleCheckout } from './billing.service.js';
 
 export const billingModule: ModuleDef = {
   name: 'billing',
