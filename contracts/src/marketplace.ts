@@ -44,7 +44,10 @@ export const ListingQuery = z.strictObject({
   minRating: z.coerce.number().int().min(1).max(5).optional(),
   sort: z.enum(SORTS).default('popular'),
   limit: z.coerce.number().int().min(1).max(100).default(30),
-  cursor: z.string().regex(/^\d{1,6}$/, 'is not a cursor from this list').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,6}$/, 'is not a cursor from this list')
+    .optional(),
 });
 export const listListings = endpoint({
   method: 'GET',
@@ -138,7 +141,13 @@ export const purchaseListing = endpoint({
   summary: 'Buy a paid pack through the payment provider (an invoice offline, or Stripe Checkout)',
   tags,
   params: PackParams,
-  body: z.strictObject({ currency: Currency, country: z.string().regex(/^[A-Z]{2}$/).optional() }),
+  body: z.strictObject({
+    currency: Currency,
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .optional(),
+  }),
   response: PurchaseResult,
 });
 export const MarketplaceInstallInput = z.strictObject({
@@ -179,7 +188,12 @@ export const listReviews = endpoint({
   summary: 'Ratings and reviews of a pack, newest first',
   tags,
   params: PackParams,
-  query: z.strictObject({ cursor: z.string().regex(/^\d{1,6}$/).optional() }),
+  query: z.strictObject({
+    cursor: z
+      .string()
+      .regex(/^\d{1,6}$/)
+      .optional(),
+  }),
   response: z.object({ items: z.array(ReviewView), nextCursor: z.string().nullable() }),
 });
 export const putReview = endpoint({
@@ -298,7 +312,13 @@ export const submitPack = endpoint({
   path: '/api/v1/creator/submissions',
   summary: 'Publish a version: upload its bundle (base64 of the .tgz from `csme pack build`); it is checked, then reviewed',
   tags: studio,
-  body: z.strictObject({ bundle: z.string().max(3_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'), changelog: Text(4000).default('') }),
+  body: z.strictObject({
+    bundle: z
+      .string()
+      .max(3_000_000)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+    changelog: Text(4000).default(''),
+  }),
   response: SubmissionView,
   status: 201,
 });
@@ -337,7 +357,10 @@ export const ListingInput = z.strictObject({
   title: Text(80).pipe(z.string().min(2)),
   tagline: Text(160).default(''),
   descriptionMd: Text(20_000).default(''),
-  categories: z.array(Text(40).pipe(z.string().min(1))).max(8).default([]),
+  categories: z
+    .array(Text(40).pipe(z.string().min(1)))
+    .max(8)
+    .default([]),
   priceModel: PriceModel,
   /** Minor units (cents, agorot); both 0 for free, both at least 100 otherwise. */
   priceUsd: z.number().int().min(0).max(100_000_00).default(0),
@@ -361,7 +384,10 @@ export const addScreenshot = endpoint({
   params: PackParams,
   body: z.strictObject({
     contentType: z.enum(['image/png', 'image/jpeg', 'image/webp']),
-    data: z.string().max(1_400_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+    data: z
+      .string()
+      .max(1_400_000)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
     caption: Text(200).default(''),
   }),
   response: StudioPack,
@@ -470,7 +496,13 @@ export const getEarnings = endpoint({
   response: z.object({
     entries: z.array(LedgerEntryView),
     totals: z.array(
-      z.object({ currency: Currency, gross: z.number().int(), creator: z.number().int(), unpaid: z.number().int(), paid: z.number().int() }),
+      z.object({
+        currency: Currency,
+        gross: z.number().int(),
+        creator: z.number().int(),
+        unpaid: z.number().int(),
+        paid: z.number().int(),
+      }),
     ),
     payouts: z.array(PayoutView),
   }),
@@ -568,7 +600,12 @@ export const adminListPayouts = endpoint({
   path: '/api/v1/admin/marketplace/payouts',
   summary: 'Payouts of a month',
   tags: ops,
-  query: z.strictObject({ period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional() }),
+  query: z.strictObject({
+    period: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
+      .optional(),
+  }),
   response: z.object({ items: z.array(PayoutView.extend({ creator: z.string() })) }),
 });
 export const adminPayoutsCsv = endpoint({

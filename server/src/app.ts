@@ -109,7 +109,10 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
       // A personal API token: no cookie is read then (and so no CSRF applies); a bad token is a 401, never a fallback.
       const m = /^Bearer (\S+)$/.exec(authorization);
       req.actor = m?.[1] ? await resolveTokenActor(deps, m[1], deps.clock.now()) : null;
-      if (!req.actor) throw new AppError('unauthenticated', 'The API token is not valid: it may be expired, revoked or mistyped.', { reason: 'token_invalid' });
+      if (!req.actor)
+        throw new AppError('unauthenticated', 'The API token is not valid: it may be expired, revoked or mistyped.', {
+          reason: 'token_invalid',
+        });
     } else {
       const token = req.cookies[SESSION_COOKIE];
       if (token && req.url.startsWith('/api/')) req.actor = await resolveSessionActor(deps, token, deps.clock.now());

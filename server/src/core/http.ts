@@ -80,10 +80,14 @@ export function checkRouteAuth(req: FastifyRequest): void {
   if (scopes) {
     const needed = req.routeOptions.config.tokenScope;
     if (!needed || !scopes.includes(needed))
-      throw new AppError('forbidden', needed ? `This API token lacks the scope ${needed}.` : 'API tokens cannot be used here; sign in instead.', {
-        reason: 'token_scope',
-        ...(needed ? { scope: needed } : {}),
-      });
+      throw new AppError(
+        'forbidden',
+        needed ? `This API token lacks the scope ${needed}.` : 'API tokens cannot be used here; sign in instead.',
+        {
+          reason: 'token_scope',
+          ...(needed ? { scope: needed } : {}),
+        },
+      );
   }
   if (auth === 'operator' && !req.actor.isOperator) throw new AppError('forbidden', 'Only operators of this instance can do this.');
 }

@@ -6,6 +6,7 @@ import { adminModule } from './admin/index.js';
 import { agentsModule } from './agents/index.js';
 import { appsModule } from './apps/index.js';
 import { billingModule } from './billing/index.js';
+import { marketplaceModule } from './marketplace/index.js';
 import { modelsModule } from './models/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
@@ -27,5 +28,6 @@ export const modules: readonly ModuleDef[] = [
   suggestionsModule,
   appsModule,
   billingModule,
+  marketplaceModule,
   adminModule,
 ];

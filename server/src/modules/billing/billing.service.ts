@@ -1321,7 +1321,9 @@ export interface SaleCheckout {
 export async function checkoutSale(
   ctx: ActorCtx,
   sale: SaleCheckout,
-): Promise<{ kind: 'invoice'; invoice: { id: string; number: string; total: number; currency: 'USD' | 'ILS' } } | { kind: 'redirect'; url: string }> {
+): Promise<
+  { kind: 'invoice'; invoice: { id: string; number: string; total: number; currency: 'USD' | 'ILS' } } | { kind: 'redirect'; url: string }
+> {
   requireOwner(ctx);
   const spaceId = ctx.actor.spaceId;
   if (sale.country) await upsertProfile(ctx.db, spaceId, { country: sale.country }, ctx.now());
@@ -1373,7 +1375,8 @@ export async function refundSale(ctx: Ctx, invoiceId: string, amount: number, ke
   if (!inv || inv.kind !== 'sale') throw notFound('That sale invoice');
   if (inv.status !== 'paid') throw conflict(`Invoice ${inv.number} is not paid: there is nothing to refund.`);
   if (amount <= 0 || amount > inv.total) throw invalidInput(`body.amount: must be between 1 and ${inv.total}`);
-  if (inv.provider === 'stripe' && inv.provider_ref) return { providerRef: await refundCheckoutPayment(ctx, inv.provider_ref, amount, key) };
+  if (inv.provider === 'stripe' && inv.provider_ref)
+    return { providerRef: await refundCheckoutPayment(ctx, inv.provider_ref, amount, key) };
   return { providerRef: null };
 }
 
