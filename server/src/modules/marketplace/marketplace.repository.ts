@@ -55,6 +55,7 @@ export async function findLatestApproved(db: Db, packId: string) {
     .where('pack_id', '=', packId)
     .where('source', 'in', ['marketplace', 'import'])
     .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
 }
@@ -67,6 +68,7 @@ export async function listApprovedVersions(db: Db, packId: string) {
     .where('s.pack_id', '=', packId)
     .where('s.status', '=', 'approved')
     .orderBy('v.created_at', 'desc')
+    .orderBy('v.id', 'desc')
     .execute();
 }
 
@@ -98,10 +100,10 @@ export async function searchListings(db: Db, f: ListingFilter) {
       'l.price_ils',
       'l.first_listed_at',
       sql<string>`coalesce(p.display_name, c.display_name)`.as('creator'),
-      sql<unknown>`(select v.manifest from pack_version v where v.pack_id = l.pack_id and v.source in ('marketplace', 'import') order by v.created_at desc limit 1)`.as(
+      sql<unknown>`(select v.manifest from pack_version v where v.pack_id = l.pack_id and v.source in ('marketplace', 'import') order by v.created_at desc, v.id desc limit 1)`.as(
         'manifest',
       ),
-      sql<string>`(select v.version from pack_version v where v.pack_id = l.pack_id and v.source in ('marketplace', 'import') order by v.created_at desc limit 1)`.as(
+      sql<string>`(select v.version from pack_version v where v.pack_id = l.pack_id and v.source in ('marketplace', 'import') order by v.created_at desc, v.id desc limit 1)`.as(
         'version',
       ),
       sql<number | null>`(select avg(r.rating)::float8 from pack_review r where r.pack_id = l.pack_id and r.hidden_at is null)`.as(
@@ -200,6 +202,7 @@ export async function listSubmissionsOf(db: Db, creatorAccountId: string) {
     .selectAll()
     .where('creator_account_id', '=', creatorAccountId)
     .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
     .limit(200)
     .execute();
 }
@@ -211,7 +214,12 @@ export async function listSubmissionsForReview(db: Db, status: string | undefine
     .selectAll('s')
     .select('p.display_name as creator');
   if (status) q = q.where('s.status', '=', status);
-  return q.orderBy(sql`case when s.status = 'pending' then 0 else 1 end`).orderBy('s.created_at', 'desc').limit(200).execute();
+  return q
+    .orderBy(sql`case when s.status = 'pending' then 0 else 1 end`)
+    .orderBy('s.created_at', 'desc')
+    .orderBy('s.id', 'desc')
+    .limit(200)
+    .execute();
 }
 
 // ---------------------------------------------------------------- purchases (tenant rows)

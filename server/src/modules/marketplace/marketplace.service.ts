@@ -443,6 +443,7 @@ async function presentAdminSubmission(ctx: Ctx, s: SubmissionRow & { creator: st
     .where('status', '=', 'approved')
     .where('id', '<>', s.id)
     .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
     .executeTakeFirst();
   return {
     ...presentSubmission(s),
@@ -657,6 +658,7 @@ async function studioPack(ctx: Ctx, l: ListingRow): Promise<StudioPack> {
     .select(['version', 'status'])
     .where('pack_id', '=', l.pack_id)
     .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
     .executeTakeFirst();
   const stats = await listingStats(ctx.deps.db, l.pack_id);
   return {
@@ -986,27 +988,29 @@ export async function offerUpdate(ctx: Ctx, packId: string, versionId: string): 
   for (const i of await listInstallationsBehind(ctx.deps.db, packId, versionId)) {
     if (!isNewerVersion(v.version, i.version)) continue;
     const diff = scopeDiff(i.granted_scopes, manifest.scopes);
-    await inTenant(ctx.deps.db, { spaceId: i.space_id, accountId: i.owner_account_id }, async (tx) => {
-      const c = { ...ctx, db: tx };
-      if (diff.added.length === 0) {
-        await moveInstallationToVersion(c, {
-          spaceId: i.space_id,
-          installationId: i.id,
-          versionId,
-          grantedScopes: manifest.scopes,
-          actorAccountId: null,
-          timeZone: i.time_zone,
-        });
-      } else {
-        await notify(c, {
-          spaceId: i.space_id,
-          accountId: i.owner_account_id,
-          kind: 'marketplace.update',
-          title: `${manifest.name} ${v.version} asks for more`,
-          body: `It also asks to: ${diff.added.map((s) => scopeView(s).label.toLowerCase()).join('; ')}. Until you agree, version ${i.version} keeps running.`,
-          url: `/marketplace/${packId}?update=${i.id}`,
-        });
-      }
+    if (diff.added.length === 0) {
+      await inTenant(ctx.deps.db, { spaceId: i.space_id, accountId: i.owner_account_id }, (tx) =>
+        moveInstallationToVersion(
+          { ...ctx, db: tx },
+          {
+            spaceId: i.space_id,
+            installationId: i.id,
+            versionId,
+            grantedScopes: manifest.scopes,
+            actorAccountId: null,
+            timeZone: i.time_zone,
+          },
+        ),
+      );
+      continue;
+    }
+    await notify(ctx, {
+      spaceId: i.space_id,
+      accountId: i.owner_account_id,
+      kind: 'marketplace.update',
+      title: `${manifest.name} ${v.version} asks for more`,
+      body: `It also asks to: ${diff.added.map((s) => scopeView(s).label.toLowerCase()).join('; ')}. Until you agree, version ${i.version} keeps running.`,
+      url: `/marketplace/${packId}?update=${i.id}`,
     });
   }
 }
