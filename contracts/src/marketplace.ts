@@ -229,6 +229,8 @@ export const UpdateOffer = z.object({
   currentVersion: z.string(),
   latestVersion: z.string(),
   latestVersionId: Id,
+  /** Everything the new version asks for: consenting means granting exactly these. */
+  scopes: z.array(ScopeView),
   addedScopes: z.array(ScopeView),
   removedScopes: z.array(ScopeView),
   changelog: z.array(VersionView),

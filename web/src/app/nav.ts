@@ -17,11 +17,18 @@ export interface NavSection {
  */
 export function navSections(s: SessionView): NavSection[] {
   const sections: NavSection[] = [
-    { key: 'main', items: [{ to: '/', label: 'nav.home' }] },
+    {
+      key: 'main',
+      items: [
+        { to: '/', label: 'nav.home' },
+        { to: '/marketplace', label: 'nav.browse', ns: 'marketplace' },
+      ],
+    },
     {
       key: 'you',
       items: [
         { to: '/plans', label: 'nav.plans' },
+        { to: '/studio', label: 'nav.studio', ns: 'marketplace' },
         { to: '/settings', label: 'nav.settings' },
       ],
     },
@@ -33,6 +40,7 @@ export function navSections(s: SessionView): NavSection[] {
       items: [
         { to: '/admin/mailbox', label: 'nav.mailbox' },
         { to: '/admin/billing', label: 'admin.nav', ns: 'plans' },
+        { to: '/admin/marketplace', label: 'nav.review', ns: 'marketplace' },
         { to: '/api-docs', label: 'nav.apiDocs' },
       ],
     });

@@ -9,6 +9,10 @@ import { SignUpPage } from '../features/auth/SignUpPage';
 import { VerifyEmailPage } from '../features/auth/VerifyEmailPage';
 import { ApiDocsPage } from '../features/docs/ApiDocsPage';
 import { HomePage } from '../features/home/HomePage';
+import { AdminMarketplacePage } from '../features/marketplace/AdminMarketplacePage';
+import { ListingPage } from '../features/marketplace/ListingPage';
+import { MarketplacePage } from '../features/marketplace/MarketplacePage';
+import { StudioPage } from '../features/marketplace/StudioPage';
 import { AdminBillingPage } from '../features/plans/AdminBillingPage';
 import { PlansPage } from '../features/plans/PlansPage';
 import { EmptyState } from '../ui';
@@ -34,6 +38,10 @@ export const routes: RouteObject[] = [
     children: [
       { path: '/', element: <HomePage /> },
       { path: '/plans', element: <PlansPage /> },
+      { path: '/marketplace', element: <MarketplacePage /> },
+      { path: '/marketplace/:packId', element: <ListingPage /> },
+      { path: '/studio', element: <StudioPage /> },
+      { path: '/admin/marketplace', element: <AdminMarketplacePage /> },
       { path: '/settings', element: <SettingsPage /> },
       { path: '/admin/mailbox', element: <MailboxPage /> },
       { path: '/admin/billing', element: <AdminBillingPage /> },

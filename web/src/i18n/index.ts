@@ -5,6 +5,7 @@ import { adminMessages } from '../features/admin/i18n';
 import { authMessages } from '../features/auth/i18n';
 import { docsMessages } from '../features/docs/i18n';
 import { homeMessages } from '../features/home/i18n';
+import { marketplaceMessages } from '../features/marketplace/i18n';
 import { plansMessages } from '../features/plans/i18n';
 import { common } from './common';
 
@@ -23,6 +24,7 @@ const namespaces = {
   account: accountMessages,
   admin: adminMessages,
   docs: docsMessages,
+  marketplace: marketplaceMessages,
 };
 
 const STORAGE_KEY = 'csme.lang';

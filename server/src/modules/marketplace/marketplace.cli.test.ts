@@ -36,7 +36,7 @@ describe('csme pack init, test and publish', () => {
       join(dir, 'fixtures/wrong.json'),
       JSON.stringify({ agent: 'open-tasks', skills: { 'tasks.list': { tasks: [] } }, expect: { 'steps.count.output.open': 3 } }),
     );
-    const failing = await csme(['pack', 'test', dir]).catch((e) => e as { code: number; stdout: string });
+    const failing = (await csme(['pack', 'test', dir]).catch((e) => e)) as { code: number; stdout: string };
     expect(failing.code).toBe(1);
     expect(failing.stdout).toContain('✗ wrong.json');
     expect(failing.stdout).toContain('steps.count.output.open: expected 3, got 0');
@@ -52,14 +52,16 @@ describe('csme pack init, test and publish', () => {
     const pack = JSON.parse(readFileSync(join(dir, 'pack.json'), 'utf8'));
     writeFileSync(join(dir, 'pack.json'), JSON.stringify({ ...pack, version: '0.2.0' }));
     writeFileSync(join(dir, 'steps/count.js'), "async function main() { return require('fs').readFileSync('/etc/passwd', 'utf8'); }\n");
-    const refused = await csme(['pack', 'publish', dir, '--url', url], { CSME_TOKEN: token }).catch(
-      (e) => e as { code: number; stderr: string },
-    );
+    const refused = (await csme(['pack', 'publish', dir, '--url', url], { CSME_TOKEN: token }).catch((e) => e)) as {
+      code: number;
+      stderr: string;
+    };
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('sandbox_escape: steps/count.js uses require()');
-    const noToken = await csme(['pack', 'publish', dir, '--url', url], { CSME_TOKEN: '' }).catch(
-      (e) => e as { code: number; stderr: string },
-    );
+    const noToken = (await csme(['pack', 'publish', dir, '--url', url], { CSME_TOKEN: '' }).catch((e) => e)) as {
+      code: number;
+      stderr: string;
+    };
     expect(noToken.stderr).toContain('set CSME_TOKEN');
   }, 120_000);
 });

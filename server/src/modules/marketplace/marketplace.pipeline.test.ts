@@ -95,12 +95,12 @@ describe('publishing', () => {
     );
     expect(r.status).toBe(400);
     expect(r.error?.details).toMatchObject({ reason: 'checks_failed' });
-    const escape = (r.error?.details as { checks: Array<{ check: string; ok: boolean; message: string }> }).checks.find(
+    const escapeCheck = (r.error!.details as { checks: Array<{ check: string; ok: boolean; message: string }> }).checks.find(
       (c) => c.check === 'sandbox_escape',
     )!;
-    expect(escape.ok).toBe(false);
-    expect(escape.message).toContain('steps/plan.js uses the Function constructor');
-    expect(escape.message).toContain('require()');
+    expect(escapeCheck.ok).toBe(false);
+    expect(escapeCheck.message).toContain('steps/plan.js uses the Function constructor');
+    expect(escapeCheck.message).toContain('require()');
   });
 
   it('refuses a manifest that under-declares its scopes', async () => {

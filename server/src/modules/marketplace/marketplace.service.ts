@@ -953,6 +953,7 @@ export async function getUpdateOffer(ctx: ActorCtx, installationId: string): Pro
     currentVersion: row.version,
     latestVersion: latest.version,
     latestVersionId: latest.id,
+    scopes: (latest.manifest as PackManifest).scopes.map(scopeView),
     addedScopes: diff.added.map(scopeView),
     removedScopes: diff.removed.map(scopeView),
     changelog: versions.map((x) => ({ version: x.version, changelog: x.changelog, publishedAt: x.created_at.toISOString() })),
