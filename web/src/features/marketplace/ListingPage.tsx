@@ -53,7 +53,7 @@ export function ListingPage() {
         title={`${l.icon} ${l.title}`}
         description={
           <span className="row">
-            <span>{l.tagline}</span>
+            <span dir="auto">{l.tagline}</span>
             <span>{t('browse.by', { name: l.creator })}</span>
             <PriceTag price={l.price} />
             <Stars rating={l.rating} />
@@ -66,7 +66,7 @@ export function ListingPage() {
         <Acquire l={l} lang={i18n.language} />
         <Card title={t('listing.description')}>
           {/* biome-ignore lint/security/noDangerouslySetInnerHtml: rendered from Markdown and sanitised by the server with an allowlist (no script, no handlers, no javascript: links) */}
-          <div className="markdown" dangerouslySetInnerHTML={{ __html: l.descriptionHtml }} />
+          <div className="markdown" dir="auto" dangerouslySetInnerHTML={{ __html: l.descriptionHtml }} />
         </Card>
         {l.screenshots.length ? (
           <Card title={t('listing.screenshots')}>
@@ -120,6 +120,7 @@ function Acquire({ l, lang }: { l: ListingDetail; lang: string }) {
   const qc = useQueryClient();
   const [currency, setCurrency] = useState<'USD' | 'ILS'>(lang === 'he' ? 'ILS' : 'USD');
   const [result, setResult] = useState<PurchaseResult | null>(null);
+  const [justInstalled, setJustInstalled] = useState(false);
   const buy = useMutation({
     mutationFn: () => api(purchaseListing, { params: { packId: l.packId }, body: { currency } }),
     onSuccess: async (r) => {
@@ -146,13 +147,13 @@ function Acquire({ l, lang }: { l: ListingDetail; lang: string }) {
       ) : null}
       {mine.installationId ? (
         <>
-          <Alert tone="ok">{t('listing.alreadyInstalled')}</Alert>
+          <Alert tone="ok">{justInstalled ? t('listing.installed') : t('listing.alreadyInstalled')}</Alert>
           <UpdateOffer installationId={mine.installationId} packId={l.packId} />
         </>
       ) : mine.mayInstall || mine.isCreator ? (
         <>
           {paid && mine.purchase?.status === 'active' ? <p>{t('listing.bought')}</p> : null}
-          <InstallForm l={l} />
+          <InstallForm l={l} onInstalled={() => setJustInstalled(true)} />
         </>
       ) : paid && mine.purchase?.status === 'pending' ? (
         <p>{t('listing.pending')}</p>
@@ -181,16 +182,18 @@ function Acquire({ l, lang }: { l: ListingDetail; lang: string }) {
   );
 }
 
-function InstallForm({ l }: { l: ListingDetail }) {
+function InstallForm({ l, onInstalled }: { l: ListingDetail; onInstalled: () => void }) {
   const { t } = useTranslation('marketplace');
   const qc = useQueryClient();
   const [granted, setGranted] = useState<Set<string>>(new Set());
   const install = useMutation({
     mutationFn: () => api(installListing, { params: { packId: l.packId }, body: { grantedScopes: [...granted], settings: {} } }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['listing', l.packId] }),
+    onSuccess: async () => {
+      onInstalled();
+      await qc.invalidateQueries({ queryKey: ['listing', l.packId] });
+    },
   });
   const all = l.scopes.every((s) => granted.has(s.scope));
-  if (install.isSuccess) return <Alert tone="ok">{t('listing.installed')}</Alert>;
   return (
     <form
       className="stack consent"
@@ -364,7 +367,7 @@ function ReviewItem({ r, l, isOperator, lang }: { r: ReviewView; l: ListingDetai
         <span className="muted small">{new Date(r.createdAt).toLocaleDateString(lang)}</span>
         {r.hidden ? <span className="badge warn"> {t('listing.hidden')}</span> : null}
       </p>
-      {r.body ? <p>{r.body}</p> : null}
+      {r.body ? <p dir="auto">{r.body}</p> : null}
       {r.reply ? (
         <blockquote>
           <strong>{t('listing.reply')}:</strong> {r.reply}

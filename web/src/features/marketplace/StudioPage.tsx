@@ -359,7 +359,8 @@ function Analytics({ packId }: { packId: string }) {
   if (q.isError) return <ErrorNotice error={q.error} onRetry={() => q.refetch()} />;
   const a = q.data;
   const withheld = t('studio.withheld', { count: a.minSpaces });
-  const pct = (v: number | null) => (v === null ? withheld : `${Math.round(v * 100)}%`);
+  const pct = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)}%`);
+  const note = (v: number | null) => (v === null ? <span className="small muted">{t('studio.withheldShort')}</span> : null);
   const days = a.installsByDay.map((d) => d.day.slice(5));
   const currencies = [...new Set(a.revenueByDay.map((r) => r.currency))];
   return (
@@ -382,15 +383,18 @@ function Analytics({ packId }: { packId: string }) {
         </div>
         <div>
           <span className="small muted">{t('studio.runs')}</span>
-          <strong>{a.totals.runs ?? withheld}</strong>
+          <strong>{a.totals.runs ?? '—'}</strong>
+          {note(a.totals.runs)}
         </div>
         <div>
           <span className="small muted">{t('studio.successRate')}</span>
           <strong>{pct(a.totals.successRate)}</strong>
+          {note(a.totals.successRate)}
         </div>
         <div>
           <span className="small muted">{t('studio.approvalRate')}</span>
           <strong>{pct(a.totals.approvalRate)}</strong>
+          {note(a.totals.approvalRate)}
         </div>
       </div>
       <p className="small muted">{t('studio.thresholdNote', { count: a.minSpaces })}</p>
@@ -398,7 +402,7 @@ function Analytics({ packId }: { packId: string }) {
         title={t('studio.installsChart')}
         labels={days}
         withheld={withheld}
-        tableLabel={t('studio.cols.value')}
+        tableLabel={t('studio.asTable')}
         series={[
           { label: t('studio.installs'), values: a.installsByDay.map((d) => d.installs), tone: 'primary' },
           { label: t('studio.uninstalls'), values: a.installsByDay.map((d) => d.uninstalls), tone: 'muted' },
@@ -408,7 +412,7 @@ function Analytics({ packId }: { packId: string }) {
         title={t('studio.runsChart')}
         labels={days}
         withheld={withheld}
-        tableLabel={t('studio.cols.value')}
+        tableLabel={t('studio.asTable')}
         series={[{ label: t('studio.runs'), values: a.runsByDay.map((d) => d.runs), tone: 'ok' }]}
       />
       {currencies.map((c) => {
@@ -419,7 +423,7 @@ function Analytics({ packId }: { packId: string }) {
             title={t('studio.revenueChart', { currency: c })}
             labels={days}
             withheld={withheld}
-            tableLabel={t('studio.cols.value')}
+            tableLabel={t('studio.asTable')}
             format={(n) => formatMoney(n, c, i18n.language)}
             series={[
               { label: t('studio.gross'), values: days.map((d) => by.get(d)?.gross ?? 0), tone: 'primary' },
@@ -629,7 +633,7 @@ function Tokens() {
                   setScopes(next);
                 }}
               />
-              {t(`studio.tokenScopes.${s}`)}
+              {t(`studio.tokenScopes.${s.replace(':', '_')}`)}
             </label>
           ))}
         </fieldset>
@@ -649,7 +653,7 @@ function Tokens() {
         {(q.data?.items ?? []).map((k) => (
           <li key={k.id} className="row">
             <span>
-              {k.name} <code>{k.prefix}…</code> {k.scopes.map((s) => t(`studio.tokenScopes.${s}`)).join(', ')}{' '}
+              {k.name} <code>{k.prefix}…</code> {k.scopes.map((s) => t(`studio.tokenScopes.${s.replace(':', '_')}`)).join(', ')}{' '}
               <span className="muted small">
                 {k.revokedAt ? t('studio.revoked') : t('studio.expires', { date: new Date(k.expiresAt).toLocaleDateString(i18n.language) })}
               </span>
