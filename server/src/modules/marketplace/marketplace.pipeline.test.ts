@@ -2,9 +2,11 @@ import { gzipSync } from 'node:zlib';
 import * as M from '@csme/contracts/marketplace';
 import { installPack } from '@csme/contracts/packs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemCtx } from '#core/ctx.js';
 import { setSetting } from '#test/billing.js';
 import { createTestEnv, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
 import { bundleB64, creatorClient, publish, samplePack } from '#test/marketplace.js';
+import { checkImportedPack } from './index.js';
 import { reviewSetting } from './marketplace.config.js';
 
 let env: TestEnv;
@@ -234,5 +236,23 @@ describe('signature verification on install', () => {
       .set({ files: JSON.stringify(starter.files) })
       .where('id', '=', starter.id)
       .execute();
+  });
+});
+
+describe('packs arriving with csme import', () => {
+  it('are accepted when their hash matches a signed version here, and held for review otherwise', async () => {
+    const ctx = systemCtx(env.deps);
+    const same = await checkImportedPack(ctx, { files: samplePack(), importedByAccountId: null });
+    expect(same.status).toBe('verified');
+    const changed = samplePack({}, 'async function main() { return { changed: true }; }\n');
+    const held = await checkImportedPack(ctx, { files: changed, importedByAccountId: creator.accountId });
+    expect(held.status).toBe('held');
+    const again = await checkImportedPack(ctx, { files: changed, importedByAccountId: creator.accountId });
+    expect(again).toEqual(held);
+    const queue = await operator.ok(M.adminListSubmissions, { query: { status: 'pending' } });
+    expect(queue.items.find((s) => held.status === 'held' && s.id === held.submissionId)).toMatchObject({
+      origin: 'import',
+      packId: 'focus-helper',
+    });
   });
 });

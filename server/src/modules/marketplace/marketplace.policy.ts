@@ -6,7 +6,7 @@ import semver from 'semver';
 // (semver, secrets, sandbox escapes, denylists), Markdown made safe, the analytics threshold, CSV.
 
 /** The creator's share in basis points (PRODUCT.md: 70% creator / 30% platform, net of tax). */
-export const CREATOR_SHARE_BP = 7000n;
+const CREATOR_SHARE_BP = 7000n;
 /** No behaviour figure a creator sees is drawn from fewer spaces than this. */
 export const MIN_SPACES = 5;
 
@@ -22,7 +22,7 @@ export interface Split {
  * the rest net of tax 70% creator (rounded down) and the remainder to the platform, so
  * creator + platform + tax = gross exactly, in integer minor units. Every part is monotone in `gross`.
  */
-export function splitOf(sale: { gross: number; tax: number }, gross: number): Split {
+function splitOf(sale: { gross: number; tax: number }, gross: number): Split {
   if (!Number.isSafeInteger(gross) || gross < 0 || gross > sale.gross) throw new Error('gross must be within the sale');
   const tax = sale.gross === 0 ? 0 : Number((BigInt(sale.tax) * BigInt(gross)) / BigInt(sale.gross));
   const net = gross - tax;
@@ -182,7 +182,7 @@ export function imageTypeOf(bytes: Buffer): 'image/png' | 'image/jpeg' | 'image/
 export const thresholded = <T>(spaces: number, value: T): T | null => (spaces >= MIN_SPACES ? value : null);
 
 /** One CSV field (RFC 4180), with spreadsheet formula injection neutralised. */
-export function csvField(v: unknown): string {
+function csvField(v: unknown): string {
   let s = v === null || v === undefined ? '' : String(v);
   if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

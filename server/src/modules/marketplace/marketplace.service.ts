@@ -207,7 +207,7 @@ interface Check {
  * sandbox limits, safe code (no host access), no secrets, listing text against the denylist. Size
  * limits, safe paths and UTF-8 are enforced while unpacking (before any of this).
  */
-export async function checkBundle(ctx: Ctx, files: Record<string, string>, changelog: string) {
+async function checkBundle(ctx: Ctx, files: Record<string, string>, changelog: string) {
   const pack = packFromFiles(files);
   const m = pack.manifest;
   const checks: Check[] = [{ check: 'manifest', ok: true, message: `pack.json is valid: ${m.id}@${m.version}` }];
@@ -503,8 +503,8 @@ export async function checkImportedPack(
     .selectFrom('pack_submission')
     .select(['id'])
     .where('pack_id', '=', m.id)
-    .where('version', '=', m.version)
     .where('bundle_sha256', '=', pack.hash)
+    .where('origin', '=', 'import')
     .where('status', '=', 'pending')
     .executeTakeFirst();
   if (existing) return { status: 'held', submissionId: existing.id };

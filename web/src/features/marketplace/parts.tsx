@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { formatMoney } from '../plans/money';
 
 /** The price in the reader's currency (shekels in Hebrew, dollars otherwise). */
-export function priceText(t: (k: string, o?: Record<string, unknown>) => string, price: Price, lang: string): string {
+function priceText(t: (k: string, o?: Record<string, unknown>) => string, price: Price, lang: string): string {
   if (price.model === 'free') return t('price.free');
   const amount = lang === 'he' ? formatMoney(price.ils, 'ILS', lang) : formatMoney(price.usd, 'USD', lang);
   return t(`price.${price.model}`, { amount });
