@@ -1,7 +1,7 @@
 import { adminPayInvoice, checkout } from '@csme/contracts/billing';
 import { adminApproveSubmission, putCreatorProfile, submitPack } from '@csme/contracts/marketplace';
 import { packBundle } from '../src/modules/packs/index.js';
-import { operatorClient } from './billing.js';
+import { operatorClient, setSetting } from './billing.js';
 import { signedUpClient, type TestClient, type TestEnv } from './harness.js';
 
 /** A pack a creator would write: a manual agent that lists open tasks, plans in a code step and notifies. */
@@ -62,4 +62,11 @@ export async function publish(creator: TestClient, operator: TestClient, files: 
   const s = await creator.ok(submitPack, { body: { bundle: await bundleB64(files), changelog } });
   if (s.status === 'pending') await operator.ok(adminApproveSubmission, { params: { submissionId: s.id } });
   return s;
+}
+
+/** Sets an instance setting by its key (another module's setting, which tests reach through the modules). */
+export async function setSettingByKey(env: TestEnv, key: string, value: unknown): Promise<void> {
+  const def = env.deps.modules.flatMap((m) => m.settings ?? []).find((d) => d.key === key);
+  if (!def) throw new Error(`no setting ${key}`);
+  await setSetting(env, def, value as never);
 }

@@ -1,10 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import * as M from '@csme/contracts/marketplace';
 import { installPack } from '@csme/contracts/packs';
+import { runAgentNow } from '@csme/contracts/runs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
 import { setSetting } from '#test/billing.js';
-import { createTestEnv, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
+import { createTestEnv, eventually, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
 import { bundleB64, creatorClient, publish, samplePack } from '#test/marketplace.js';
 import { checkImportedPack } from './index.js';
 import { reviewSetting } from './marketplace.config.js';
@@ -216,10 +217,29 @@ describe('signature verification on install', () => {
     expect(r2.status).toBe(409);
     expect(r2.error?.message).toContain('signature does not verify');
     await env.deps.db.updateTable('pack_version').set({ signature: v.signature }).where('id', '=', v.id).execute();
-    expect(
-      (await person.client.call(M.installListing, { params: { packId: 'tamper-me' }, body: { grantedScopes: ['tasks:read', 'notify'] } }))
-        .status,
-    ).toBe(201);
+    const installed = await person.client.call(M.installListing, {
+      params: { packId: 'tamper-me' },
+      body: { grantedScopes: ['tasks:read', 'notify'] },
+    });
+    expect(installed.status).toBe(201);
+    // Changed after it was installed: it does not run either.
+    await env.worker();
+    await env.deps.db
+      .updateTable('pack_version')
+      .set({ files: JSON.stringify(files) })
+      .where('id', '=', v.id)
+      .execute();
+    const run = await person.client.ok(runAgentNow, { params: { agentId: installed.body.agents[0]!.id }, body: {} });
+    const failed = await eventually(async () => {
+      const r = await env.deps.db.selectFrom('agent_run').select(['status', 'error']).where('id', '=', run.id).executeTakeFirst();
+      return r?.status === 'failed' ? r : undefined;
+    }, 'the refused run');
+    expect(failed.error).toBe('The pack cannot run: its files do not match the hash recorded when it was published.');
+    await env.deps.db
+      .updateTable('pack_version')
+      .set({ files: JSON.stringify(v.files) })
+      .where('id', '=', v.id)
+      .execute();
     const starter = await env.deps.db.selectFrom('pack_version').selectAll().where('pack_id', '=', 'starter').executeTakeFirstOrThrow();
     await env.deps.db
       .updateTable('pack_version')

@@ -3,10 +3,9 @@ import * as M from '@csme/contracts/marketplace';
 import { getInstallation } from '@csme/contracts/packs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '#core/clock.js';
-import { taxSetting } from '#modules/billing/billing.config.js';
-import { longSessions, setSetting } from '#test/billing.js';
+import { longSessions } from '#test/billing.js';
 import { createTestEnv, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
-import { creatorClient, publish, samplePack } from '#test/marketplace.js';
+import { creatorClient, publish, samplePack, setSettingByKey } from '#test/marketplace.js';
 
 const clock = new ManualClock('2026-03-10T09:00:00Z');
 let env: TestEnv;
@@ -18,7 +17,7 @@ beforeAll(async () => {
   await longSessions(env);
   creator = await creatorClient(env);
   operator = creator.operator;
-  await setSetting(env, taxSetting, { rates: { IL: 1800 } });
+  await setSettingByKey(env, 'billing.taxes', { rates: { IL: 1800 } });
   await publish(creator.client, operator, samplePack({ id: 'paid-focus', name: 'Paid focus' }));
   await creator.client.ok(M.updateListing, {
     params: { packId: 'paid-focus' },

@@ -1,11 +1,10 @@
 import * as M from '@csme/contracts/marketplace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '#core/clock.js';
-import { providerSetting } from '#modules/billing/billing.config.js';
-import { longSessions, rows, setSetting } from '#test/billing.js';
+import { longSessions, rows } from '#test/billing.js';
 import { FakeStripe } from '#test/fake-stripe.js';
 import { createTestEnv, eventually, signedUpClient, type TestEnv } from '#test/harness.js';
-import { creatorClient, publish, samplePack } from '#test/marketplace.js';
+import { creatorClient, publish, samplePack, setSettingByKey } from '#test/marketplace.js';
 
 const SECRET = 'whsec_test_marketplace_secret';
 const clock = new ManualClock('2026-04-01T00:00:00Z');
@@ -23,7 +22,7 @@ beforeAll(async () => {
     params: { packId: 'card-pack' },
     body: { title: 'Card pack', priceModel: 'one_off', priceUsd: 999, priceIls: 3500 },
   });
-  await setSetting(env, providerSetting, {
+  await setSettingByKey(env, 'billing.provider', {
     provider: 'stripe',
     stripeSecretKey: 'sk_test_fake',
     stripeWebhookSecret: SECRET,
