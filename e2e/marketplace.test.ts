@@ -124,6 +124,9 @@ describe('the marketplace', () => {
     await signUp(bp, 'Boaz Buyer', uniqueEmail('boaz'));
     await bp.goto('/marketplace');
     await bp.getByLabel('Search').fill('morning');
+    await bp.getByRole('link', { name: /Morning focus/ }).waitFor();
+    expect(await seriousA11yViolations(bp)).toEqual([]);
+    await screenshot(bp, 'marketplace-browse-mobile');
     await bp.getByRole('link', { name: /Morning focus/ }).click();
     await bp.getByRole('heading', { name: /Morning focus/ }).waitFor();
     await bp.locator('.markdown strong', { hasText: 'Morning focus' }).waitFor();

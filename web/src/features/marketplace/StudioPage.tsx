@@ -296,9 +296,9 @@ function ListingForm({ p }: { p: StudioPack }) {
           value={priceModel}
           onChange={(e) => setModel(e.target.value as StudioPack['price']['model'])}
         >
-          <option value="free">{t('price.free')}</option>
-          <option value="one_off">{t('price.one_off', { amount: '' }).trim()}</option>
-          <option value="monthly">{t('price.monthly', { amount: '' }).replace('/', '').trim()}</option>
+          <option value="free">{t('studio.models.free')}</option>
+          <option value="one_off">{t('studio.models.one_off')}</option>
+          <option value="monthly">{t('studio.models.monthly')}</option>
         </SelectField>
         {priceModel !== 'free' ? (
           <div className="row">
