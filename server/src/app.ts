@@ -16,7 +16,7 @@ import { AppError } from '#core/errors.js';
 import { checkRouteAuth, installErrorHandler, installJsonParser } from '#core/http.js';
 import { newId } from '#core/ids.js';
 import type { Logger } from '#core/logger.js';
-import { CSRF_HEADER, checkCsrf, resolveSessionActor, SESSION_COOKIE } from '#modules/accounts/index.js';
+import { CSRF_HEADER, checkCsrf, resolveSessionActor, resolveTokenActor, SESSION_COOKIE } from '#modules/accounts/index.js';
 import type { Deps } from './deps.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -59,7 +59,12 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
         version: '1.0.0',
         description: 'The API of a connectsoft.me instance. Errors share one shape: `{ error: { code, message, details? } }`.',
       },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          token: { type: 'http', scheme: 'bearer', description: 'A personal API token, on the routes that accept its scope' },
+        },
+      },
       security: [{ session: [] }],
     },
     transform: jsonSchemaTransform,
@@ -99,8 +104,19 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
 
   // Who is calling, in which space; CSRF for cookie sessions; the route's auth rule. Before body parsing.
   app.addHook('onRequest', async (req) => {
-    const token = req.cookies[SESSION_COOKIE];
-    if (token && req.url.startsWith('/api/')) req.actor = await resolveSessionActor(deps, token, deps.clock.now());
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined && req.url.startsWith('/api/')) {
+      // A personal API token: no cookie is read then (and so no CSRF applies); a bad token is a 401, never a fallback.
+      const m = /^Bearer (\S+)$/.exec(authorization);
+      req.actor = m?.[1] ? await resolveTokenActor(deps, m[1], deps.clock.now()) : null;
+      if (!req.actor)
+        throw new AppError('unauthenticated', 'The API token is not valid: it may be expired, revoked or mistyped.', {
+          reason: 'token_invalid',
+        });
+    } else {
+      const token = req.cookies[SESSION_COOKIE];
+      if (token && req.url.startsWith('/api/')) req.actor = await resolveSessionActor(deps, token, deps.clock.now());
+    }
     req.ctx = req.actor ? actorCtx(deps, req.actor, req.log as Logger) : systemCtx(deps, req.log as Logger);
     const config = req.routeOptions.config;
     if (!req.routeOptions.url) return;

@@ -12,6 +12,8 @@ export interface Actor {
   readonly role: Role;
   readonly isOperator: boolean;
   readonly sessionId: string | null;
+  /** Set when the caller is a personal API token: only routes that accept one of these scopes let it in. */
+  readonly tokenScopes?: readonly string[];
   readonly locale: Locale;
   readonly timeZone: string;
   readonly email: string;

@@ -145,6 +145,19 @@ export interface AgentRun {
   visibility: string;
 }
 
+export interface ApiToken {
+  account_id: string;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  id: string;
+  last_used_at: Timestamp | null;
+  name: string;
+  prefix: string;
+  revoked_at: Timestamp | null;
+  scopes: string[];
+  token_hash: Buffer;
+}
+
 export interface BillingCounter {
   key: string;
   value: Int8;
@@ -372,6 +385,16 @@ export interface Contact {
   visibility: string;
 }
 
+export interface CreatorProfile {
+  account_id: string;
+  bio: Generated<string>;
+  created_at: Generated<Timestamp>;
+  display_name: string;
+  payout_details: Buffer | null;
+  payout_method: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface DataKey {
   created_at: Generated<Timestamp>;
   id: string;
@@ -488,6 +511,29 @@ export interface InvoiceProfile {
   visibility: Generated<string>;
 }
 
+export interface LedgerEntry {
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  creator_account_id: string;
+  creator_amount: number;
+  currency: string;
+  fee: Generated<number>;
+  gross: number;
+  id: string;
+  invoice_id: string | null;
+  kind: string;
+  occurred_at: Timestamp;
+  pack_id: string;
+  payout_id: string | null;
+  platform_amount: number;
+  provider: string;
+  provider_ref: string | null;
+  purchase_id: string | null;
+  reason: string | null;
+  sale_id: string | null;
+  tax: number;
+}
+
 export interface List {
   created_at: Generated<Timestamp>;
   created_by_account_id: string | null;
@@ -500,6 +546,34 @@ export interface List {
   updated_at: Generated<Timestamp>;
   updated_by: string | null;
   visibility: string;
+}
+
+export interface Listing {
+  categories: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string;
+  description_md: Generated<string>;
+  first_listed_at: Timestamp | null;
+  pack_id: string;
+  persona: string;
+  price_ils: Generated<number>;
+  price_model: Generated<string>;
+  price_usd: Generated<number>;
+  status: Generated<string>;
+  tagline: Generated<string>;
+  title: string;
+  unlisted_at: Timestamp | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ListingScreenshot {
+  bytes: Buffer;
+  caption: Generated<string>;
+  content_type: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  pack_id: string;
+  sort: Generated<number>;
 }
 
 export interface ListItem {
@@ -676,6 +750,58 @@ export interface PackInstallation {
   visibility: string;
 }
 
+export interface PackPurchase {
+  account_id: string | null;
+  amount: number;
+  canceled_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  id: string;
+  invoice_id: string | null;
+  pack_id: string;
+  period_end: Timestamp | null;
+  price_model: string;
+  space_id: string;
+  status: Generated<string>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PackReview {
+  account_id: string;
+  body: Generated<string>;
+  created_at: Generated<Timestamp>;
+  hidden_at: Timestamp | null;
+  hidden_by: string | null;
+  hidden_reason: string | null;
+  id: string;
+  pack_id: string;
+  rating: number;
+  replied_at: Timestamp | null;
+  reply: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PackSubmission {
+  added_scopes: Generated<string[]>;
+  auto_approved: Generated<boolean>;
+  bundle_sha256: string;
+  changelog: Generated<string>;
+  checks: Generated<Json>;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string | null;
+  files: Json;
+  id: string;
+  manifest: Json;
+  origin: Generated<string>;
+  pack_id: string;
+  pack_version_id: string | null;
+  reasons: string | null;
+  reviewed_at: Timestamp | null;
+  reviewed_by: string | null;
+  status: Generated<string>;
+  version: string;
+}
+
 export interface PackVersion {
   bundle_sha256: string;
   created_at: Generated<Timestamp>;
@@ -687,6 +813,20 @@ export interface PackVersion {
   signature: string | null;
   source: string;
   version: string;
+}
+
+export interface Payout {
+  amount: number;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string;
+  currency: string;
+  entry_count: number;
+  id: string;
+  paid_at: Timestamp | null;
+  paid_by: string | null;
+  period: string;
+  reference: string | null;
+  status: Generated<string>;
 }
 
 export interface Plan {
@@ -902,6 +1042,15 @@ export interface Task {
   visibility: string;
 }
 
+export interface UninstallFeedback {
+  created_at: Generated<Timestamp>;
+  id: string;
+  installation_id: string;
+  pack_id: string;
+  reason: string;
+  space_id: string;
+}
+
 export interface UploadedFile {
   content: Buffer;
   created_at: Generated<Timestamp>;
@@ -948,6 +1097,7 @@ export interface DB {
   agent: Agent;
   agent_event: AgentEvent;
   agent_run: AgentRun;
+  api_token: ApiToken;
   billing_counter: BillingCounter;
   billing_event: BillingEvent;
   billing_profile: BillingProfile;
@@ -961,6 +1111,7 @@ export interface DB {
   client_invoice_counter: ClientInvoiceCounter;
   connector: Connector;
   contact: Contact;
+  creator_profile: CreatorProfile;
   data_key: DataKey;
   email_outbox: EmailOutbox;
   expense: Expense;
@@ -968,9 +1119,12 @@ export interface DB {
   instance_setting: InstanceSetting;
   invoice: Invoice;
   invoice_profile: InvoiceProfile;
+  ledger_entry: LedgerEntry;
   list: List;
   list_item: ListItem;
   list_staple: ListStaple;
+  listing: Listing;
+  listing_screenshot: ListingScreenshot;
   mail_folder: MailFolder;
   mail_message: MailMessage;
   membership: Membership;
@@ -980,7 +1134,11 @@ export interface DB {
   notification: Notification;
   notification_preference: NotificationPreference;
   pack_installation: PackInstallation;
+  pack_purchase: PackPurchase;
+  pack_review: PackReview;
+  pack_submission: PackSubmission;
   pack_version: PackVersion;
+  payout: Payout;
   plan: Plan;
   plan_version: PlanVersion;
   push_subscription: PushSubscription;
@@ -994,6 +1152,7 @@ export interface DB {
   subscription: Subscription;
   suggestion: Suggestion;
   task: Task;
+  uninstall_feedback: UninstallFeedback;
   uploaded_file: UploadedFile;
   usage_counter: UsageCounter;
   worker_node: WorkerNode;

@@ -8,6 +8,7 @@ import { appsModule } from './apps/index.js';
 import { billingModule } from './billing/index.js';
 import { connectorsModule } from './connectors/index.js';
 import { demoModule } from './demo/index.js';
+import { marketplaceModule } from './marketplace/index.js';
 import { modelsModule } from './models/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
@@ -32,6 +33,7 @@ export const modules: readonly ModuleDef[] = [
   skillsModule,
   billingModule,
   connectorsModule,
+  marketplaceModule,
   adminModule,
   demoModule,
 ];

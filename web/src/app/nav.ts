@@ -21,7 +21,10 @@ export function navSections(s: SessionView): NavSection[] {
   const sections: NavSection[] = [
     {
       key: 'main',
-      items: [{ to: '/', label: 'nav.home' }],
+      items: [
+        { to: '/', label: 'nav.home' },
+        { to: '/marketplace', label: 'nav.browse' },
+      ],
     },
     {
       key: 'work',
@@ -49,6 +52,7 @@ export function navSections(s: SessionView): NavSection[] {
       items: [
         { to: '/notifications', label: 'nav.notifications' },
         { to: '/plans', label: 'nav.plans' },
+        { to: '/studio', label: 'nav.studio' },
         { to: '/settings', label: 'nav.settings' },
       ],
     },
@@ -60,6 +64,7 @@ export function navSections(s: SessionView): NavSection[] {
       items: [
         { to: '/admin/mailbox', label: 'nav.mailbox' },
         { to: '/admin/billing', label: 'nav.billing' },
+        { to: '/admin/marketplace', label: 'nav.review' },
         { to: '/api-docs', label: 'nav.apiDocs' },
       ],
     });

@@ -145,6 +145,19 @@ export const routes: RouteObject[] = [
         element: page(() => import('../features/plans/AdminBillingPage').then((m) => m.AdminBillingPage), ['plans']),
       },
       { path: '/api-docs', element: page(() => import('../features/docs/ApiDocsPage').then((m) => m.ApiDocsPage), ['docs']) },
+      {
+        path: '/marketplace',
+        element: page(() => import('../features/marketplace/MarketplacePage').then((m) => m.MarketplacePage), ['marketplace', 'packs']),
+      },
+      {
+        path: '/marketplace/:packId',
+        element: page(() => import('../features/marketplace/ListingPage').then((m) => m.ListingPage), ['marketplace', 'packs']),
+      },
+      { path: '/studio', element: page(() => import('../features/marketplace/StudioPage').then((m) => m.StudioPage), ['marketplace']) },
+      {
+        path: '/admin/marketplace',
+        element: page(() => import('../features/marketplace/AdminMarketplacePage').then((m) => m.AdminMarketplacePage), ['marketplace']),
+      },
       { path: '*', element: <NotFound /> },
     ],
   },

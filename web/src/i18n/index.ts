@@ -42,6 +42,7 @@ const namespaces: Record<string, Namespace> = {
   expenses: () => import('../features/expenses/i18n').then((m) => m.expensesMessages),
   study: () => import('../features/study/i18n').then((m) => m.studyMessages),
   notifications: () => import('../features/notifications/i18n').then((m) => m.notificationsMessages),
+  marketplace: () => import('../features/marketplace/i18n').then((m) => m.marketplaceMessages),
 };
 
 /** An i18next backend that reads the namespaces given as loaders. */

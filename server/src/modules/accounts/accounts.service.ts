@@ -1,4 +1,12 @@
-import type { ChangePasswordInput, SessionView, SignInInput, SignUpInput, UpdateAccountInput } from '@csme/contracts/accounts';
+import type {
+  ApiTokenView,
+  ChangePasswordInput,
+  CreateApiTokenInput,
+  SessionView,
+  SignInInput,
+  SignUpInput,
+  UpdateAccountInput,
+} from '@csme/contracts/accounts';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { sql } from 'kysely';
 import { generateSecret, generateURI, verifySync } from 'otplib';
@@ -11,8 +19,8 @@ import { isSmtpConfigured, queueEmail } from '#modules/notifications/index.js';
 import { createPersonalSpace, getMembership, listSpacesOf } from '#modules/spaces/index.js';
 import type { Deps } from '../../deps.js';
 import { authSetting } from './accounts.config.js';
-import { normalizeEmail, resetEmailKey, signInEmailKey, signInIpKey, TOUCH_INTERVAL_MS } from './accounts.policy.js';
-import { alreadyRegisteredMail, passwordResetMail, presentAccount, verifyEmailMail } from './accounts.presenter.js';
+import { API_TOKEN_PREFIX, normalizeEmail, resetEmailKey, signInEmailKey, signInIpKey, TOUCH_INTERVAL_MS } from './accounts.policy.js';
+import { alreadyRegisteredMail, passwordResetMail, presentAccount, presentApiToken, verifyEmailMail } from './accounts.presenter.js';
 import {
   anyAccountExists,
   clearRateLimit,
@@ -21,13 +29,18 @@ import {
   deleteSessionsOfAccount,
   findAccount,
   findAccountByEmail,
+  findApiTokenByHash,
   findRateLimit,
   findSessionByTokenHash,
   insertAccount,
+  insertApiToken,
   insertSession,
   insertToken,
   invalidateTokens,
+  listApiTokensOf,
   recordFailure,
+  revokeApiTokenRow,
+  touchApiToken,
   updateAccount as updateAccountRow,
   updateSession,
 } from './accounts.repository.js';
@@ -444,4 +457,61 @@ export async function createOperator(
 
 export async function findAccountIdByEmail(db: Db, email: string): Promise<string | undefined> {
   return (await findAccountByEmail(db, normalizeEmail(email)))?.id;
+}
+
+// ---------------------------------------------------------------- personal API tokens
+
+/** Creates a personal API token; the token is returned once, only its SHA-256 is stored. Sessions only (a token cannot make tokens). */
+export async function createApiToken(ctx: ActorCtx, input: CreateApiTokenInput): Promise<{ token: string; view: ApiTokenView }> {
+  if (!ctx.actor.sessionId) throw new AppError('forbidden', 'API tokens are created from a signed-in session, not with another token.');
+  const token = `${API_TOKEN_PREFIX}${randomToken(32)}`;
+  const now = ctx.now();
+  const row = await insertApiToken(ctx.db, {
+    id: newId(),
+    account_id: ctx.actor.accountId,
+    name: input.name,
+    token_hash: sha256(token),
+    prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
+    scopes: [...new Set(input.scopes)].sort(),
+    expires_at: new Date(now.getTime() + input.expiresInDays * 86_400_000),
+    created_at: now,
+  });
+  ctx.log.info({ accountId: ctx.actor.accountId, tokenId: row.id, scopes: row.scopes }, 'api token created');
+  return { token, view: presentApiToken(row) };
+}
+
+export async function listApiTokens(ctx: ActorCtx): Promise<ApiTokenView[]> {
+  return (await listApiTokensOf(ctx.db, ctx.actor.accountId)).map(presentApiToken);
+}
+
+/** Revokes one of the caller's own tokens (another account's token is not found). */
+export async function revokeApiToken(ctx: ActorCtx, id: string): Promise<ApiTokenView> {
+  if (!ctx.actor.sessionId) throw new AppError('forbidden', 'Revoke tokens from a signed-in session.');
+  const row = await revokeApiTokenRow(ctx.db, ctx.actor.accountId, id, ctx.now());
+  if (!row) throw new AppError('not_found', 'That token was not found.');
+  return presentApiToken(row);
+}
+
+/**
+ * The person behind `Authorization: Bearer csme_pat_…`: a live (not expired, not revoked) token of an
+ * account that is not suspended, acting in that account's personal space with the token's scopes only.
+ */
+export async function resolveTokenActor(deps: Deps, token: string, now: Date): Promise<Actor | null> {
+  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 120) return null;
+  const row = await findApiTokenByHash(deps.db, sha256(token), now);
+  if (!row || row.suspended_at || !row.personal_space_id || !row.role) return null;
+  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) await touchApiToken(deps.db, row.token_id, now);
+  return {
+    accountId: row.account_id,
+    spaceId: row.personal_space_id,
+    spaceKind: 'personal',
+    role: row.role as Actor['role'],
+    isOperator: false,
+    sessionId: null,
+    tokenScopes: row.scopes,
+    locale: row.locale as Actor['locale'],
+    timeZone: row.time_zone,
+    email: row.email,
+    displayName: row.display_name,
+  };
 }

@@ -40,6 +40,9 @@ export async function findAgentWithPack(db: Db, spaceId: string, agentId: string
       'v.manifest',
       'v.files',
       'v.version as pack_version',
+      'v.source as pack_source',
+      'v.bundle_sha256',
+      'v.signature',
     ])
     .where('a.space_id', '=', spaceId)
     .where('a.id', '=', agentId)

@@ -126,6 +126,8 @@ export const InvoiceAction = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('renewal'), subscriptionId: z.string(), periodStart: z.string(), periodEnd: z.string() }),
   z.object({ type: z.literal('extra_runs'), spaceId: z.string(), runs: z.number().int().positive() }),
+  /** A one-off sale of another module (a marketplace pack): paying it calls that module's `onSalePaid`. */
+  z.object({ type: z.literal('sale'), module: z.string(), ref: z.string() }),
   z.object({
     type: z.literal('start_addon'),
     spaceId: z.string(),

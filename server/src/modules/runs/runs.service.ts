@@ -20,6 +20,7 @@ import {
 } from '#modules/agents/index.js';
 import { getModelAccess } from '#modules/models/index.js';
 import { notify } from '#modules/notifications/index.js';
+import { integrityProblem } from '#modules/packs/index.js';
 import { type Entitlements, getEntitlements, limitError, takeRuns } from '#modules/plans/index.js';
 import { createSuggestion, recentRejections } from '#modules/suggestions/index.js';
 import { admitDelayedJob, dispatchEventJob, executeRunJob } from './runs.jobs.js';
@@ -555,6 +556,25 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
   const agent = await findAgentWithPack(ctx.db, spaceId, run.agent_id);
   const def = agent ? agentManifest(agent) : undefined;
   if (!agent || !def) return finishRun(ctx, { run }, 'failed', { error: 'This agent no longer exists in its pack.' });
+  // Supply chain: a marketplace version runs only while its files match the hash the platform signed.
+  const integrity =
+    agent.pack_source === 'builtin'
+      ? null
+      : integrityProblem(ctx.deps.keys.packSigning.publicKeyPem, {
+          pack_id: agent.pack_id,
+          version: agent.pack_version,
+          source: agent.pack_source,
+          files: agent.files,
+          bundle_sha256: agent.bundle_sha256,
+          signature: agent.signature,
+        });
+  if (integrity) {
+    ctx.log.error(
+      { runId, packId: agent.pack_id, version: agent.pack_version, problem: integrity },
+      'pack version failed its integrity check',
+    );
+    return finishRun(ctx, { run }, 'failed', { error: `The pack cannot run: ${integrity}.` });
+  }
   const previous = await listSteps(ctx.db, spaceId, runId);
   const done = new Map<string, unknown>();
   for (const s of previous) if (s.status === 'succeeded' || s.status === 'skipped') done.set(s.step_key, s.output);
