@@ -140,6 +140,7 @@ export interface AgentRun {
   trigger_data: Generated<Json>;
   trigger_key: string;
   trigger_kind: string;
+  variant: string | null;
   visibility: string;
 }
 
@@ -235,6 +236,20 @@ export interface Invoice {
   tax_basis_points: Generated<number>;
   total: number;
   voided_at: Timestamp | null;
+}
+
+export interface LabOptOut {
+  by_account_id: string | null;
+  opted_out_at: Timestamp;
+  space_id: string;
+}
+
+export interface LabWinner {
+  agent_key: string;
+  pack_id: string;
+  promoted_at: Timestamp;
+  promoted_by: string | null;
+  variant: string;
 }
 
 export interface Membership {
@@ -351,6 +366,26 @@ export interface PlanVersion {
   version: number;
 }
 
+export interface Promotion {
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  document: Json;
+  document_sha256: string;
+  endpoint: string | null;
+  id: string;
+  installation_id: string | null;
+  last_error: string | null;
+  owner_account_id: string;
+  pack_id: string;
+  pack_name: string;
+  remote_ref: string | null;
+  sent_at: Timestamp | null;
+  space_id: string;
+  state: string;
+  updated_at: Timestamp;
+  visibility: string;
+}
+
 export interface PushSubscription {
   account_id: string;
   auth: string;
@@ -413,6 +448,7 @@ export interface Session {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
   id: string;
+  impersonator_account_id: string | null;
   ip: string | null;
   last_seen_at: Generated<Timestamp>;
   token_hash: Buffer;
@@ -486,6 +522,14 @@ export interface Suggestion {
   visibility: string;
 }
 
+export interface SupportAccess {
+  account_id: string;
+  expires_at: Timestamp;
+  granted_at: Timestamp;
+  id: string;
+  revoked_at: Timestamp | null;
+}
+
 export interface Task {
   completed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
@@ -542,6 +586,8 @@ export interface DB {
   email_outbox: EmailOutbox;
   instance_setting: InstanceSetting;
   invoice: Invoice;
+  lab_opt_out: LabOptOut;
+  lab_winner: LabWinner;
   membership: Membership;
   model_call: ModelCall;
   model_credential: ModelCredential;
@@ -551,6 +597,7 @@ export interface DB {
   pack_version: PackVersion;
   plan: Plan;
   plan_version: PlanVersion;
+  promotion: Promotion;
   push_subscription: PushSubscription;
   rate_limit: RateLimit;
   run_step: RunStep;
@@ -559,6 +606,7 @@ export interface DB {
   space: Space;
   subscription: Subscription;
   suggestion: Suggestion;
+  support_access: SupportAccess;
   task: Task;
   usage_counter: UsageCounter;
   worker_node: WorkerNode;

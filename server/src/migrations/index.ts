@@ -4,6 +4,7 @@ import * as m20261126T0210 from './20261126T0210_seed_plans.js';
 import * as m20261126T0300 from './20261126T0300_create_runtime.js';
 import * as m20261126T0400 from './20261126T0400_create_models.js';
 import * as m20261126T1200 from './20261126T1200_create_billing.js';
+import * as m20261126T1400 from './20261126T1400_create_operators.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so they load the same way
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '20261126T0300_create_runtime': m20261126T0300,
   '20261126T0400_create_models': m20261126T0400,
   '20261126T1200_create_billing': m20261126T1200,
+  '20261126T1400_create_operators': m20261126T1400,
 };
