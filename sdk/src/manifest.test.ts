@@ -65,10 +65,10 @@ describe('agent variants (the experimentation lab)', () => {
 
   it('accepts alternative step lists and setting overrides, with an even split by default', () => {
     const m = definePack(
-      withVariants(
-        [{ id: 'control' }, { id: 'short', steps: shortPrompt }, { id: 'formal', settings: { tone: 'formal' }, weight: 2 }],
-        { type: 'object', properties: { tone: { type: 'string' } } },
-      ) as never,
+      withVariants([{ id: 'control' }, { id: 'short', steps: shortPrompt }, { id: 'formal', settings: { tone: 'formal' }, weight: 2 }], {
+        type: 'object',
+        properties: { tone: { type: 'string' } },
+      }) as never,
     );
     expect(m.agents[0]!.variants!.map((v) => [v.id, v.weight])).toEqual([
       ['control', 1],
@@ -89,7 +89,10 @@ describe('agent variants (the experimentation lab)', () => {
       'step id "say" is used twice in variant b',
     );
     expect(
-      problems([{ id: 'a' }, { id: 'b', settings: { colour: 'red' } }], { type: 'object', properties: { tone: { type: 'string' } } }).join(),
+      problems([{ id: 'a' }, { id: 'b', settings: { colour: 'red' } }], {
+        type: 'object',
+        properties: { tone: { type: 'string' } },
+      }).join(),
     ).toContain('agents[0].variants[1].settings.colour: "colour" is not a setting of this pack');
   });
 

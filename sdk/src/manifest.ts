@@ -257,7 +257,7 @@ export const PackManifest = z
           });
         stepIds.add(s.id);
       });
-      variantProblems(a, m.settings).forEach((p) => ctx.addIssue({ code: 'custom', path: ['agents', i, ...p.path], message: p.message }));
+      for (const p of variantProblems(a, m.settings)) ctx.addIssue({ code: 'custom', path: ['agents', i, ...p.path], message: p.message });
     });
     if (m.settings.type !== undefined && m.settings.type !== 'object')
       ctx.addIssue({ code: 'custom', path: ['settings', 'type'], message: 'the settings schema must be of type object' });
@@ -280,8 +280,7 @@ function variantProblems(a: AgentManifest, settings: Record<string, unknown>): A
       out.push({ path: at, message: 'only one variant may be the agent as declared (no steps and no settings)' });
     const stepIds = new Set<string>();
     (v.steps ?? []).forEach((s, j) => {
-      if (stepIds.has(s.id))
-        out.push({ path: [...at, 'steps', j, 'id'], message: `step id "${s.id}" is used twice in variant ${v.id}` });
+      if (stepIds.has(s.id)) out.push({ path: [...at, 'steps', j, 'id'], message: `step id "${s.id}" is used twice in variant ${v.id}` });
       stepIds.add(s.id);
     });
     for (const key of Object.keys(v.settings ?? {}))

@@ -44,7 +44,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     create index model_call_run_idx on model_call (run_id) where run_id is not null;
     create index invoice_paid_idx on invoice (paid_at) where status = 'paid';
 
-    -- An installed pack promoted to an organisational workflow: the document, and where sending it stands.
+    -- An installed pack promoted to an organisational workflow: the document (json: kept byte for byte, as hashed and sent), and where sending it stands.
     create table promotion (
       id uuid primary key,
       space_id uuid not null references space (id) on delete cascade,
@@ -53,7 +53,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       installation_id uuid references pack_installation (id) on delete set null,
       pack_id text not null,
       pack_name text not null,
-      document jsonb not null,
+      document json not null,
       document_sha256 text not null,
       state text not null,
       endpoint text,

@@ -6,10 +6,14 @@ import { adminModule } from './admin/index.js';
 import { agentsModule } from './agents/index.js';
 import { appsModule } from './apps/index.js';
 import { billingModule } from './billing/index.js';
+import { costsModule } from './costs/index.js';
+import { flagsModule } from './flags/index.js';
+import { labModule } from './lab/index.js';
 import { modelsModule } from './models/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
 import { plansModule } from './plans/index.js';
+import { promoteModule } from './promote/index.js';
 import { runsModule } from './runs/index.js';
 import { spacesModule } from './spaces/index.js';
 import { suggestionsModule } from './suggestions/index.js';
@@ -28,4 +32,8 @@ export const modules: readonly ModuleDef[] = [
   appsModule,
   billingModule,
   adminModule,
+  flagsModule,
+  costsModule,
+  labModule,
+  promoteModule,
 ];
