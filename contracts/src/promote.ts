@@ -9,6 +9,8 @@ export const ORG_WORKFLOW_VERSION = 1 as const;
 export const ORG_WORKFLOW_SCHEMA_ID = 'https://connectsoft.me/schemas/org-workflow-1.json';
 
 const Key = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+/** Any UUID (the published schema stays free of example ids). */
+const Uuid = z.guid();
 const JsonObject = z.record(z.string(), z.json());
 const Condition = z.strictObject({
   path: z.string(),
@@ -84,7 +86,7 @@ export const OrgConnector = z.strictObject({
 export const OrgWorkflow = z.strictObject({
   format: z.literal(ORG_WORKFLOW_FORMAT),
   formatVersion: z.literal(ORG_WORKFLOW_VERSION),
-  id: Id,
+  id: Uuid,
   name: z.string().min(1),
   description: z.string(),
   persona: z.string(),
@@ -113,7 +115,7 @@ export const OrgWorkflow = z.strictObject({
       bundleSha256: z.string(),
     }),
     installation: z.strictObject({
-      id: Id,
+      id: Uuid,
       visibility: z.enum(['shared', 'private']),
       installedAt: IsoDateTime,
       localOnly: z.boolean(),
