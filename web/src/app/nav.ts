@@ -22,6 +22,7 @@ export function navSections(s: SessionView): NavSection[] {
       key: 'you',
       items: [
         { to: '/plans', label: 'nav.plans' },
+        { to: '/promote', label: 'nav', ns: 'promote' },
         { to: '/settings', label: 'nav.settings' },
       ],
     },
@@ -31,6 +32,12 @@ export function navSections(s: SessionView): NavSection[] {
       key: 'operator',
       title: 'nav.admin',
       items: [
+        { to: '/admin', label: 'nav.console', ns: 'operators' },
+        { to: '/admin/people', label: 'nav.people', ns: 'operators' },
+        { to: '/admin/plans', label: 'nav.plans', ns: 'operators' },
+        { to: '/admin/costs', label: 'nav.costs', ns: 'operators' },
+        { to: '/admin/lab', label: 'nav.lab', ns: 'operators' },
+        { to: '/admin/settings', label: 'nav.settings', ns: 'operators' },
         { to: '/admin/mailbox', label: 'nav.mailbox' },
         { to: '/admin/billing', label: 'admin.nav', ns: 'plans' },
         { to: '/api-docs', label: 'nav.apiDocs' },

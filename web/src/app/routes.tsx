@@ -9,8 +9,16 @@ import { SignUpPage } from '../features/auth/SignUpPage';
 import { VerifyEmailPage } from '../features/auth/VerifyEmailPage';
 import { ApiDocsPage } from '../features/docs/ApiDocsPage';
 import { HomePage } from '../features/home/HomePage';
+import { ConsolePage } from '../features/operators/ConsolePage';
+import { CostsPage } from '../features/operators/CostsPage';
+import { LabPage } from '../features/operators/LabPage';
+import { PeoplePage } from '../features/operators/PeoplePage';
+import { PersonPage, SpacePage } from '../features/operators/PersonPage';
+import { PlansAdminPage } from '../features/operators/PlansAdminPage';
+import { SettingsAdminPage } from '../features/operators/SettingsAdminPage';
 import { AdminBillingPage } from '../features/plans/AdminBillingPage';
 import { PlansPage } from '../features/plans/PlansPage';
+import { PromotePage } from '../features/promote/PromotePage';
 import { EmptyState } from '../ui';
 import { Layout } from './Layout';
 
@@ -37,6 +45,15 @@ export const routes: RouteObject[] = [
       { path: '/settings', element: <SettingsPage /> },
       { path: '/admin/mailbox', element: <MailboxPage /> },
       { path: '/admin/billing', element: <AdminBillingPage /> },
+      { path: '/admin', element: <ConsolePage /> },
+      { path: '/admin/people', element: <PeoplePage /> },
+      { path: '/admin/people/:accountId', element: <PersonPage /> },
+      { path: '/admin/spaces/:spaceId', element: <SpacePage /> },
+      { path: '/admin/plans', element: <PlansAdminPage /> },
+      { path: '/admin/costs', element: <CostsPage /> },
+      { path: '/admin/lab', element: <LabPage /> },
+      { path: '/admin/settings', element: <SettingsAdminPage /> },
+      { path: '/promote', element: <PromotePage /> },
       { path: '/api-docs', element: <ApiDocsPage /> },
       { path: '*', element: <NotFound /> },
     ],

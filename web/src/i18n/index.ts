@@ -3,9 +3,12 @@ import { initReactI18next } from 'react-i18next';
 import { accountMessages } from '../features/account/i18n';
 import { adminMessages } from '../features/admin/i18n';
 import { authMessages } from '../features/auth/i18n';
+import { consentMessages } from '../features/consent/i18n';
 import { docsMessages } from '../features/docs/i18n';
 import { homeMessages } from '../features/home/i18n';
+import { operatorsMessages } from '../features/operators/i18n';
 import { plansMessages } from '../features/plans/i18n';
+import { promoteMessages } from '../features/promote/i18n';
 import { common } from './common';
 
 export const LANGUAGES = [
@@ -23,6 +26,9 @@ const namespaces = {
   account: accountMessages,
   admin: adminMessages,
   docs: docsMessages,
+  operators: operatorsMessages,
+  consent: consentMessages,
+  promote: promoteMessages,
 };
 
 const STORAGE_KEY = 'csme.lang';
