@@ -121,10 +121,31 @@ describe('an operator', () => {
     await op.getByRole('button', { name: 'Search', exact: true }).click();
     await op.getByRole('link', { name: 'Avi Levi' }).click();
     await op.getByRole('heading', { name: 'Avi Levi', level: 1 }).waitFor();
+    const personPage = op.url();
     await op.getByText('Personal Pro (version 1)').first().waitFor();
     await op.getByText('Avi Levi has not allowed operator access.', { exact: false }).waitFor();
     expect(await seriousA11yViolations(op)).toEqual([]);
     await screenshot(op, 'operators-person-desktop');
+
+    // The lab (too few spaces yet: every figure says how many more it needs) and the plan versions.
+    await op.getByRole('navigation').getByRole('link', { name: 'Lab' }).click();
+    await op.getByRole('heading', { name: 'Experimentation lab' }).waitFor();
+    await op
+      .getByText(/Needs 4 more spaces/)
+      .first()
+      .waitFor();
+    expect(await seriousA11yViolations(op)).toEqual([]);
+    await screenshot(op, 'operators-lab-desktop');
+    await op.getByRole('navigation').getByRole('link', { name: 'Plan versions' }).click();
+    await op.getByRole('heading', { name: 'Plans and versions' }).waitFor();
+    await op.getByRole('button', { name: 'New version of Personal Pro' }).click();
+    await op.getByLabel('Runs a month').fill('4000');
+    await op.getByLabel('Why (kept with the version)').fill('From the quota advisor');
+    await op.getByRole('button', { name: 'Create the version' }).click();
+    await op.getByText('Personal Pro version 2 is now what new subscribers get.').waitFor();
+    await op.getByText('1 subscriber is on an older version.').waitFor();
+    expect(await seriousA11yViolations(op)).toEqual([]);
+    await screenshot(op, 'operators-plans-desktop');
 
     // The person promotes their pack to an organisational workflow and downloads it.
     await page.goto('/promote');
@@ -151,7 +172,7 @@ describe('an operator', () => {
       .first()
       .waitFor();
     await screenshot(page, 'operators-consent-mobile');
-    await op.reload();
+    await op.goto(personPage);
     await op.getByRole('button', { name: 'Act as Avi Levi' }).click();
     await op.getByText(/You are acting as Avi Levi with their consent, until/).waitFor();
     expect(await op.getByRole('heading', { name: 'Hello, Avi Levi' }).isVisible()).toBe(true);
