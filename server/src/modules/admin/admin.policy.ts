@@ -1,5 +1,5 @@
 /** The longest an operator acts as a person in one go, whatever the consent allows. */
-export const IMPERSONATION_MAX_MS = 2 * 3_600_000;
+const IMPERSONATION_MAX_MS = 2 * 3_600_000;
 
 /** When an impersonation session ends: with the consent, or after IMPERSONATION_MAX_MS, whichever is first. */
 export function impersonationEnds(now: Date, consentEnds: Date): Date {

@@ -59,7 +59,6 @@ export async function searchAccounts(
     .limit(a.limit + 1)
     .execute();
 }
-export type AccountRow = Awaited<ReturnType<typeof searchAccounts>>[number];
 
 export async function searchSpaces(db: Db, a: { q?: string; limit: number; before?: { at: Date; id: string } }) {
   let q = db

@@ -13,7 +13,7 @@ export function divRound(n: bigint, d: bigint): bigint {
 }
 
 /** floor(n / d) for d > 0 (BigInt division truncates toward zero). */
-export function divFloor(n: bigint, d: bigint): bigint {
+function divFloor(n: bigint, d: bigint): bigint {
   const q = n / d;
   return n % d !== 0n && n < 0n ? q - 1n : q;
 }
@@ -76,7 +76,7 @@ export interface AdvisorInput {
 }
 
 /** Why a proposal is missing or tentative (the console words them). */
-export type AdvisorNote = 'no_price' | 'no_target' | 'no_runs' | 'few_spaces' | 'free_runs';
+type AdvisorNote = 'no_price' | 'no_target' | 'no_runs' | 'few_spaces' | 'free_runs';
 
 export interface AdvisorResult {
   allowedCostMicros: number | null;

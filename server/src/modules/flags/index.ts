@@ -4,6 +4,6 @@ import type { ModuleDef } from '#core/module.js';
 import { featureFlagsSetting } from './flags.config.js';
 import { flagsRoutes } from './flags.routes.js';
 
-export { getFlags, isEnabled } from './flags.service.js';
+export { isEnabled } from './flags.service.js';
 
 export const flagsModule: ModuleDef = { name: 'flags', routes: flagsRoutes, settings: [featureFlagsSetting] };
