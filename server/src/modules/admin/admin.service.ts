@@ -205,7 +205,9 @@ export async function getSpace(ctx: Ctx, spaceId: string): Promise<AdminSpaceVie
   const usage: AdminSpaceView['usage'] = [{ key: 'runs', used: runs?.used ?? 0, limit: ent.limits.runsPerMonth + (runs?.extra ?? 0) }];
   for (const key of ['packs', 'agents', 'connectors', 'members'] as const) {
     const meter = ctx.deps.usageMeters[key];
-    if (meter) usage.push({ key, used: await meter(db, spaceId), limit: ((ent.limits as Record<string, unknown>)[key] as number) ?? null });
+    // A count limit; connectors are limited by kind ("basic" or "all"), not by a number.
+    const limit = (ent.limits as Record<string, unknown>)[key];
+    if (meter) usage.push({ key, used: await meter(db, spaceId), limit: typeof limit === 'number' ? limit : null });
   }
   const cost = await costOfSpace(ctx, spaceId, ent.quota.start, ent.quota.end);
   return {
