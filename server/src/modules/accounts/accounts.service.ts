@@ -490,8 +490,3 @@ export async function suspendAccount(db: Db, accountId: string, now: Date): Prom
 export async function restoreAccount(db: Db, accountId: string, now: Date): Promise<void> {
   await updateAccountRow(db, accountId, { suspended_at: null, updated_at: now });
 }
-
-/** True when the account is suspended (system lookup: admission and the executor ask it for an agent's owner). */
-export async function isAccountSuspended(db: Db, accountId: string): Promise<boolean> {
-  return Boolean((await findAccount(db, accountId))?.suspended_at);
-}

@@ -11,7 +11,6 @@ export {
   createOperator,
   endImpersonationSessions,
   findAccountIdByEmail,
-  isAccountSuspended,
   type NewSession,
   openImpersonationSession,
   type RequestMeta,

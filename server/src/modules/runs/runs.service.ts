@@ -10,7 +10,6 @@ import { newId } from '#core/ids.js';
 import type { JobHelpers } from '#core/jobs.js';
 import { addJob } from '#core/jobs.js';
 import { createSkillContext, findSkill, invokeSkill, type SkillContext, type SkillDef } from '#core/skill.js';
-import { isAccountSuspended } from '#modules/accounts/index.js';
 import {
   type AgentSchedule,
   type AgentWithPack,
@@ -237,9 +236,7 @@ export async function admitRun(ctx: Ctx, t: TriggerInput): Promise<Admission> {
       ctx.deps.metrics.runsRefused.inc({ reason });
       return { status: 'refused', runId: id, reason, message, offers };
     };
-    // On this transaction's connection: a second one per admission would starve the pool under a burst of triggers.
-    if (await isAccountSuspended(tx, agent.owner_account_id))
-      return refuse('paused', 'Did not run: the account this agent belongs to is suspended.', []);
+    if (agent.owner_suspended_at) return refuse('paused', 'Did not run: the account this agent belongs to is suspended.', []);
     if (agent.installation_status !== 'active') {
       const why =
         agent.paused_reason === 'plan_limit'
@@ -554,8 +551,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
   const agent = await findAgentWithPack(ctx.db, spaceId, run.agent_id);
   const def = agent ? agentManifest(agent) : undefined;
   if (!agent || !def) return finishRun(ctx, { run }, 'failed', { error: 'This agent no longer exists in its pack.' });
-  if (await isAccountSuspended(ctx.db, agent.owner_account_id))
-    return finishRun(ctx, { run }, 'cancelled', { error: 'The account this agent belongs to was suspended.' });
+  if (agent.owner_suspended_at) return finishRun(ctx, { run }, 'cancelled', { error: 'The account this agent belongs to was suspended.' });
   // The lab: the variant this space runs (a retried run keeps the one it started with).
   const variant =
     run.variant ??
