@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { Text } from './common.js';
 import { Month } from './costs.js';
 import { endpoint } from './http.js';
 
@@ -73,7 +72,6 @@ export const PromoteVariantInput = z.strictObject({
   packId: z.string().regex(/^[a-z][a-z0-9-]{1,63}$/),
   agentKey: z.string().regex(/^[a-z][a-z0-9-]{1,63}$/),
   variant: z.string().regex(/^[a-z][a-z0-9-]{1,63}$/),
-  note: Text(300).optional(),
 });
 export const adminPromoteVariant = endpoint({
   method: 'POST',

@@ -330,6 +330,7 @@ async function requirePassword(db: Db, accountId: string, password: string) {
 }
 
 export async function changePassword(ctx: ActorCtx, input: ChangePasswordInput): Promise<void> {
+  notImpersonating(ctx);
   await requirePassword(ctx.db, ctx.actor.accountId, input.currentPassword);
   const passwordHash = await hashPassword(input.newPassword);
   await ctx.db.transaction().execute(async (tx) => {
@@ -338,7 +339,13 @@ export async function changePassword(ctx: ActorCtx, input: ChangePasswordInput):
   });
 }
 
+/** How a person signs in is theirs alone: an operator acting as them (with consent) cannot change it. */
+function notImpersonating(ctx: ActorCtx): void {
+  if (ctx.actor.impersonatorAccountId) throw new AppError('forbidden', 'An operator acting as this person cannot change how they sign in.');
+}
+
 export async function startTotpSetup(ctx: ActorCtx): Promise<{ secret: string; otpauthUrl: string }> {
+  notImpersonating(ctx);
   const account = await findAccount(ctx.db, ctx.actor.accountId);
   if (!account) throw new AppError('unauthenticated', 'Sign in to continue.');
   if (account.totp_secret) throw new AppError('conflict', 'The second factor is already on. Turn it off first to set up a new one.');
@@ -349,6 +356,7 @@ export async function startTotpSetup(ctx: ActorCtx): Promise<{ secret: string; o
 }
 
 export async function enableTotp(ctx: ActorCtx, code: string): Promise<void> {
+  notImpersonating(ctx);
   const account = await findAccount(ctx.db, ctx.actor.accountId);
   if (!account?.totp_pending_secret) throw new AppError('conflict', 'Start the second-factor setup first.');
   const secret = await ctx.deps.vault.decryptString(
@@ -367,6 +375,7 @@ export async function enableTotp(ctx: ActorCtx, code: string): Promise<void> {
 }
 
 export async function disableTotp(ctx: ActorCtx, password: string, code: string): Promise<void> {
+  notImpersonating(ctx);
   const account = await requirePassword(ctx.db, ctx.actor.accountId, password);
   if (!account.totp_secret) throw new AppError('conflict', 'The second factor is not on.');
   const secret = await ctx.deps.vault.decryptString({ spaceId: null, purpose: 'account.totp', recordId: account.id }, account.totp_secret);

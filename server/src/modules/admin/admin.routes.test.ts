@@ -1,4 +1,4 @@
-import { getSession, signIn } from '@csme/contracts/accounts';
+import { changePassword, getSession, signIn, startTotpSetup } from '@csme/contracts/accounts';
 import { listActivity } from '@csme/contracts/activity';
 import * as A from '@csme/contracts/admin';
 import { adminCreatePlanVersion, adminListPlanVersions, adminMigratePlan } from '@csme/contracts/billing';
@@ -252,9 +252,13 @@ describe('acting as a person (impersonation)', () => {
     const asPerson = await opBrowser.ok(getSession);
     expect(asPerson.account.id).toBe(p.accountId);
     expect(asPerson.account.isOperator).toBe(false);
-    // In that session, operator routes are closed, and the consent cannot be changed.
+    // In that session, operator routes are closed, and neither the consent nor how the person signs in can be changed.
     expect((await opBrowser.call(A.adminListAccounts)).status).toBe(403);
     expect((await opBrowser.call(A.grantSupportAccess, { body: { hours: 72 } })).status).toBe(403);
+    expect((await opBrowser.call(startTotpSetup, { body: {} })).status).toBe(403);
+    expect(
+      (await opBrowser.call(changePassword, { body: { currentPassword: PASSWORD, newPassword: 'an operator took over' } })).status,
+    ).toBe(403);
     const acting = await opBrowser.ok(A.getSupportAccess);
     expect(acting.actingAs).toEqual({ accountName: 'Noa Consent', operatorName: 'Olga Operator', expiresAt: started.expiresAt });
 
