@@ -142,6 +142,7 @@ export interface AgentRun {
   trigger_data: Generated<Json>;
   trigger_key: string;
   trigger_kind: string;
+  variant: string | null;
   visibility: string;
 }
 
@@ -511,6 +512,20 @@ export interface InvoiceProfile {
   visibility: Generated<string>;
 }
 
+export interface LabOptOut {
+  by_account_id: string | null;
+  opted_out_at: Timestamp;
+  space_id: string;
+}
+
+export interface LabWinner {
+  agent_key: string;
+  pack_id: string;
+  promoted_at: Timestamp;
+  promoted_by: string | null;
+  variant: string;
+}
+
 export interface LedgerEntry {
   created_at: Generated<Timestamp>;
   created_by: string | null;
@@ -847,6 +862,26 @@ export interface PlanVersion {
   version: number;
 }
 
+export interface Promotion {
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  document: Json;
+  document_sha256: string;
+  endpoint: string | null;
+  id: string;
+  installation_id: string | null;
+  last_error: string | null;
+  owner_account_id: string;
+  pack_id: string;
+  pack_name: string;
+  remote_ref: string | null;
+  sent_at: Timestamp | null;
+  space_id: string;
+  state: string;
+  updated_at: Timestamp;
+  visibility: string;
+}
+
 export interface PushSubscription {
   account_id: string;
   auth: string;
@@ -933,6 +968,7 @@ export interface Session {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
   id: string;
+  impersonator_account_id: string | null;
   ip: string | null;
   last_seen_at: Generated<Timestamp>;
   token_hash: Buffer;
@@ -1019,6 +1055,14 @@ export interface Suggestion {
   title: string;
   updated_at: Generated<Timestamp>;
   visibility: string;
+}
+
+export interface SupportAccess {
+  account_id: string;
+  expires_at: Timestamp;
+  granted_at: Timestamp;
+  id: string;
+  revoked_at: Timestamp | null;
 }
 
 export interface Task {
@@ -1119,6 +1163,8 @@ export interface DB {
   instance_setting: InstanceSetting;
   invoice: Invoice;
   invoice_profile: InvoiceProfile;
+  lab_opt_out: LabOptOut;
+  lab_winner: LabWinner;
   ledger_entry: LedgerEntry;
   list: List;
   list_item: ListItem;
@@ -1141,6 +1187,7 @@ export interface DB {
   payout: Payout;
   plan: Plan;
   plan_version: PlanVersion;
+  promotion: Promotion;
   push_subscription: PushSubscription;
   rate_limit: RateLimit;
   reminder: Reminder;
@@ -1151,6 +1198,7 @@ export interface DB {
   study_document: StudyDocument;
   subscription: Subscription;
   suggestion: Suggestion;
+  support_access: SupportAccess;
   task: Task;
   uninstall_feedback: UninstallFeedback;
   uploaded_file: UploadedFile;

@@ -89,7 +89,20 @@ export function checkRouteAuth(req: FastifyRequest): void {
         },
       );
   }
-  if (auth === 'operator' && !req.actor.isOperator) throw new AppError('forbidden', 'Only operators of this instance can do this.');
+  if (auth === 'operator' && !req.actor.isOperator) {
+    // Every refused attempt at an operator route is logged (who, which route), and counted.
+    req.log.warn(
+      {
+        accountId: req.actor.accountId,
+        impersonatorAccountId: req.actor.impersonatorAccountId ?? null,
+        method: req.method,
+        route: req.routeOptions.url,
+      },
+      'operator route refused to a non-operator',
+    );
+    req.ctx?.deps.metrics.operatorDenied.inc({ route: req.routeOptions.url ?? 'unmatched' });
+    throw new AppError('forbidden', 'Only operators of this instance can do this.');
+  }
 }
 
 const MAX_JSON_DEPTH = 64;

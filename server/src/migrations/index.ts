@@ -5,8 +5,10 @@ import * as m20261126T0300 from './20261126T0300_create_runtime.js';
 import * as m20261126T0400 from './20261126T0400_create_models.js';
 import * as m20261126T1100 from './20261126T1100_create_connectors.js';
 import * as m20261126T1200 from './20261126T1200_create_billing.js';
+
 import * as m20261126T1300 from './20261126T1300_create_api_tokens.js';
 import * as m20261126T1310 from './20261126T1310_create_marketplace.js';
+import * as m20261126T1400 from './20261126T1400_create_operators.js';
 import * as m20261126T1500 from './20261126T1500_create_home_apps.js';
 import * as m20261126T1600 from './20261126T1600_create_invoices.js';
 import * as m20261126T1610 from './20261126T1610_create_expenses.js';
@@ -31,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '20261126T1630_create_cards': m20261126T1630,
   '20261126T1300_create_api_tokens': m20261126T1300,
   '20261126T1310_create_marketplace': m20261126T1310,
+  '20261126T1400_create_operators': m20261126T1400,
 };

@@ -158,6 +158,42 @@ export const routes: RouteObject[] = [
         path: '/admin/marketplace',
         element: page(() => import('../features/marketplace/AdminMarketplacePage').then((m) => m.AdminMarketplacePage), ['marketplace']),
       },
+      {
+        path: '/admin',
+        element: page(() => import('../features/operators/ConsolePage').then((m) => m.ConsolePage), ['operators']),
+      },
+      {
+        path: '/admin/people',
+        element: page(() => import('../features/operators/PeoplePage').then((m) => m.PeoplePage), ['operators']),
+      },
+      {
+        path: '/admin/people/:accountId',
+        element: page(() => import('../features/operators/PersonPage').then((m) => m.PersonPage), ['operators']),
+      },
+      {
+        path: '/admin/spaces/:spaceId',
+        element: page(() => import('../features/operators/PersonPage').then((m) => m.SpacePage), ['operators']),
+      },
+      {
+        path: '/admin/plans',
+        element: page(() => import('../features/operators/PlansAdminPage').then((m) => m.PlansAdminPage), ['operators', 'plans']),
+      },
+      {
+        path: '/admin/costs',
+        element: page(() => import('../features/operators/CostsPage').then((m) => m.CostsPage), ['operators']),
+      },
+      {
+        path: '/admin/lab',
+        element: page(() => import('../features/operators/LabPage').then((m) => m.LabPage), ['operators']),
+      },
+      {
+        path: '/admin/settings',
+        element: page(() => import('../features/operators/SettingsAdminPage').then((m) => m.SettingsAdminPage), ['operators']),
+      },
+      {
+        path: '/promote',
+        element: page(() => import('../features/promote/PromotePage').then((m) => m.PromotePage), ['promote']),
+      },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -1,6 +1,7 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { authMessages } from '../features/auth/i18n';
+import { consentMessages } from '../features/consent/i18n';
 import { common } from './common';
 
 export const LANGUAGES = [
@@ -43,6 +44,10 @@ const namespaces: Record<string, Namespace> = {
   study: () => import('../features/study/i18n').then((m) => m.studyMessages),
   notifications: () => import('../features/notifications/i18n').then((m) => m.notificationsMessages),
   marketplace: () => import('../features/marketplace/i18n').then((m) => m.marketplaceMessages),
+  // The banner shown while an operator acts as the person is in the layout: its messages come first.
+  consent: consentMessages,
+  operators: () => import('../features/operators/i18n').then((m) => m.operatorsMessages),
+  promote: () => import('../features/promote/i18n').then((m) => m.promoteMessages),
 };
 
 /** An i18next backend that reads the namespaces given as loaders. */

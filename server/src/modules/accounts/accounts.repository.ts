@@ -38,6 +38,7 @@ export async function findSessionByTokenHash(db: Db, tokenHash: Buffer, now: Dat
       's.id as session_id',
       's.active_space_id',
       's.last_seen_at',
+      's.impersonator_account_id',
       'a.id as account_id',
       'a.email',
       'a.display_name',

@@ -67,11 +67,17 @@ const badCredentials = () => new AppError('unauthenticated', 'Email or password 
 
 export const csrfTokenFor = (deps: Deps, sessionId: string) => hmacB64(deps.keys.csrf, `csrf:${sessionId}`);
 
-async function createSession(ctx: Ctx, accountId: string, spaceId: string, meta: RequestMeta): Promise<NewSession> {
+async function createSession(
+  ctx: Ctx,
+  accountId: string,
+  spaceId: string,
+  meta: RequestMeta,
+  opts: { impersonatorAccountId?: string; expiresAt?: Date } = {},
+): Promise<NewSession> {
   const auth = await ctx.deps.settings.get(authSetting);
   const token = randomToken(32);
   const id = newId();
-  const expiresAt = new Date(ctx.now().getTime() + auth.sessionDays * 86_400_000);
+  const expiresAt = opts.expiresAt ?? new Date(ctx.now().getTime() + auth.sessionDays * 86_400_000);
   await insertSession(ctx.db, {
     id,
     token_hash: sha256(token),
@@ -80,6 +86,8 @@ async function createSession(ctx: Ctx, accountId: string, spaceId: string, meta:
     expires_at: expiresAt,
     ip: meta.ip.slice(0, 64),
     user_agent: meta.userAgent?.slice(0, 300) ?? null,
+    impersonator_account_id: opts.impersonatorAccountId ?? null,
+    created_at: ctx.now(),
   });
   return { token, expiresAt, view: await sessionView(ctx, accountId, spaceId, id) };
 }
@@ -335,6 +343,7 @@ async function requirePassword(db: Db, accountId: string, password: string) {
 }
 
 export async function changePassword(ctx: ActorCtx, input: ChangePasswordInput): Promise<void> {
+  notImpersonating(ctx);
   await requirePassword(ctx.db, ctx.actor.accountId, input.currentPassword);
   const passwordHash = await hashPassword(input.newPassword);
   await ctx.db.transaction().execute(async (tx) => {
@@ -343,7 +352,13 @@ export async function changePassword(ctx: ActorCtx, input: ChangePasswordInput):
   });
 }
 
+/** How a person signs in is theirs alone: an operator acting as them (with consent) cannot change it. */
+function notImpersonating(ctx: ActorCtx): void {
+  if (ctx.actor.impersonatorAccountId) throw new AppError('forbidden', 'An operator acting as this person cannot change how they sign in.');
+}
+
 export async function startTotpSetup(ctx: ActorCtx): Promise<{ secret: string; otpauthUrl: string }> {
+  notImpersonating(ctx);
   const account = await findAccount(ctx.db, ctx.actor.accountId);
   if (!account) throw new AppError('unauthenticated', 'Sign in to continue.');
   if (account.totp_secret) throw new AppError('conflict', 'The second factor is already on. Turn it off first to set up a new one.');
@@ -354,6 +369,7 @@ export async function startTotpSetup(ctx: ActorCtx): Promise<{ secret: string; o
 }
 
 export async function enableTotp(ctx: ActorCtx, code: string): Promise<void> {
+  notImpersonating(ctx);
   const account = await findAccount(ctx.db, ctx.actor.accountId);
   if (!account?.totp_pending_secret) throw new AppError('conflict', 'Start the second-factor setup first.');
   const secret = await ctx.deps.vault.decryptString(
@@ -372,6 +388,7 @@ export async function enableTotp(ctx: ActorCtx, code: string): Promise<void> {
 }
 
 export async function disableTotp(ctx: ActorCtx, password: string, code: string): Promise<void> {
+  notImpersonating(ctx);
   const account = await requirePassword(ctx.db, ctx.actor.accountId, password);
   if (!account.totp_secret) throw new AppError('conflict', 'The second factor is not on.');
   const secret = await ctx.deps.vault.decryptString({ spaceId: null, purpose: 'account.totp', recordId: account.id }, account.totp_secret);
@@ -413,8 +430,9 @@ export async function resolveSessionActor(deps: Deps, token: string, now: Date):
     spaceId,
     spaceKind: spaceKind as Actor['spaceKind'],
     role: role as Actor['role'],
-    isOperator: row.is_operator,
+    isOperator: row.is_operator && !row.impersonator_account_id,
     sessionId: row.session_id,
+    impersonatorAccountId: row.impersonator_account_id,
     locale: row.locale as Actor['locale'],
     timeZone: row.time_zone,
     email: row.email,
@@ -514,4 +532,40 @@ export async function resolveTokenActor(deps: Deps, token: string, now: Date): P
     email: row.email,
     displayName: row.display_name,
   };
+}
+
+/**
+ * A session an operator opens as a person who consented (admin checks the consent), in the person's
+ * personal space, ending at `expiresAt`. The caller sets the cookie; the person sees it while it lasts.
+ */
+export async function openImpersonationSession(
+  ctx: Ctx,
+  a: { accountId: string; impersonatorAccountId: string; expiresAt: Date; meta: RequestMeta },
+): Promise<NewSession> {
+  const account = await findAccount(ctx.db, a.accountId);
+  if (!account?.personal_space_id) throw new AppError('not_found', 'That account was not found.');
+  return createSession(ctx, account.id, account.personal_space_id, a.meta, {
+    impersonatorAccountId: a.impersonatorAccountId,
+    expiresAt: a.expiresAt,
+  });
+}
+
+/** Ends the sessions operators opened as this person (when they withdraw consent, or the operator stops). */
+export async function endImpersonationSessions(db: Db, accountId: string): Promise<number> {
+  const r = await db
+    .deleteFrom('session')
+    .where('account_id', '=', accountId)
+    .where('impersonator_account_id', 'is not', null)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Suspends an account: it cannot sign in, its sessions end at once, and its agents stop (runs refuse them). */
+export async function suspendAccount(db: Db, accountId: string, now: Date): Promise<void> {
+  await updateAccountRow(db, accountId, { suspended_at: now, updated_at: now });
+  await deleteSessionsOfAccount(db, accountId);
+}
+
+export async function restoreAccount(db: Db, accountId: string, now: Date): Promise<void> {
+  await updateAccountRow(db, accountId, { suspended_at: null, updated_at: now });
 }

@@ -6,6 +6,18 @@ import { accountsRoutes } from './accounts.routes.js';
 
 export { CSRF_HEADER, SESSION_COOKIE } from './accounts.policy.js';
 export { sessionCookieOptions } from './accounts.routes.js';
-export { checkCsrf, createOperator, findAccountIdByEmail, resolveSessionActor, resolveTokenActor } from './accounts.service.js';
+export {
+  checkCsrf,
+  createOperator,
+  endImpersonationSessions,
+  findAccountIdByEmail,
+  type NewSession,
+  openImpersonationSession,
+  type RequestMeta,
+  resolveSessionActor,
+  resolveTokenActor,
+  restoreAccount,
+  suspendAccount,
+} from './accounts.service.js';
 
 export const accountsModule: ModuleDef = { name: 'accounts', routes: accountsRoutes, settings: [authSetting] };

@@ -10,12 +10,13 @@ export async function updateAgent(db: Db, spaceId: string, id: string, set: Upda
   await db.updateTable('agent').set(set).where('space_id', '=', spaceId).where('id', '=', id).execute();
 }
 
-/** An agent with its installation and pack version: what admission and the executor need. */
+/** An agent with its installation, pack version and whether its owner is suspended: what admission and the executor need (system reads). */
 export async function findAgentWithPack(db: Db, spaceId: string, agentId: string) {
   return db
     .selectFrom('agent as a')
     .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
     .innerJoin('pack_version as v', 'v.id', 'i.pack_version_id')
+    .innerJoin('account as o', 'o.id', 'a.owner_account_id')
     .select([
       'a.id',
       'a.space_id',
@@ -43,6 +44,7 @@ export async function findAgentWithPack(db: Db, spaceId: string, agentId: string
       'v.source as pack_source',
       'v.bundle_sha256',
       'v.signature',
+      'o.suspended_at as owner_suspended_at',
     ])
     .where('a.space_id', '=', spaceId)
     .where('a.id', '=', agentId)
