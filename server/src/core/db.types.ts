@@ -76,6 +76,15 @@ export interface Activity {
   visibility: string;
 }
 
+export interface ActivityCheckpoint {
+  created_at: Generated<Timestamp>;
+  hash: string;
+  purged_before: Timestamp;
+  seq: Int8;
+  signature: string;
+  space_id: string;
+}
+
 export interface ActivityHead {
   hash: string;
   seq: Int8;
@@ -529,7 +538,7 @@ export interface LabWinner {
 export interface LedgerEntry {
   created_at: Generated<Timestamp>;
   created_by: string | null;
-  creator_account_id: string;
+  creator_account_id: string | null;
   creator_amount: number;
   currency: string;
   fee: Generated<number>;
@@ -833,7 +842,7 @@ export interface PackVersion {
 export interface Payout {
   amount: number;
   created_at: Generated<Timestamp>;
-  creator_account_id: string;
+  creator_account_id: string | null;
   currency: string;
   entry_count: number;
   id: string;
@@ -860,6 +869,49 @@ export interface PlanVersion {
   plan_id: string;
   prices: Json;
   version: number;
+}
+
+export interface PrivacyDeletion {
+  account_id: string;
+  cancelled_at: Timestamp | null;
+  execute_after: Timestamp;
+  finished_at: Timestamp | null;
+  id: string;
+  report: Json | null;
+  report_token_hash: Buffer | null;
+  requested_at: Timestamp;
+  started_at: Timestamp | null;
+  status: string;
+  steps_done: Generated<string[]>;
+}
+
+export interface PrivacyExport {
+  account_id: string;
+  counts: Generated<Json>;
+  created_at: Generated<Timestamp>;
+  downloaded_at: Timestamp | null;
+  error: string | null;
+  expires_at: Timestamp | null;
+  file_name: string | null;
+  finished_at: Timestamp | null;
+  id: string;
+  link_expires_at: Timestamp | null;
+  link_hash: Buffer | null;
+  progress_done: Generated<number>;
+  progress_total: Generated<number>;
+  size_bytes: Int8 | null;
+  started_at: Timestamp | null;
+  status: Generated<string>;
+}
+
+export interface PrivacyRedaction {
+  created_at: Generated<Timestamp>;
+  id: string;
+  label: string;
+  owner_account_id: string;
+  pattern: string;
+  space_id: string;
+  visibility: Generated<string>;
 }
 
 export interface Promotion {
@@ -1137,6 +1189,7 @@ export interface DB {
   account: Account;
   account_token: AccountToken;
   activity: Activity;
+  activity_checkpoint: ActivityCheckpoint;
   activity_head: ActivityHead;
   agent: Agent;
   agent_event: AgentEvent;
@@ -1187,6 +1240,9 @@ export interface DB {
   payout: Payout;
   plan: Plan;
   plan_version: PlanVersion;
+  privacy_deletion: PrivacyDeletion;
+  privacy_export: PrivacyExport;
+  privacy_redaction: PrivacyRedaction;
   promotion: Promotion;
   push_subscription: PushSubscription;
   rate_limit: RateLimit;
