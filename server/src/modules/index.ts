@@ -16,6 +16,7 @@ import { modelsModule } from './models/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
 import { plansModule } from './plans/index.js';
+import { privacyModule } from './privacy/index.js';
 import { promoteModule } from './promote/index.js';
 import { runsModule } from './runs/index.js';
 import { skillsModule } from './skills/index.js';
@@ -44,4 +45,5 @@ export const modules: readonly ModuleDef[] = [
   costsModule,
   labModule,
   promoteModule,
+  privacyModule,
 ];

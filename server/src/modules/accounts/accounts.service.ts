@@ -342,6 +342,12 @@ async function requirePassword(db: Db, accountId: string, password: string) {
   return account;
 }
 
+/** Re-authentication before something that cannot be undone (for the privacy module's account deletion). */
+export async function confirmPassword(ctx: ActorCtx, password: string): Promise<void> {
+  notImpersonating(ctx);
+  await requirePassword(ctx.db, ctx.actor.accountId, password);
+}
+
 export async function changePassword(ctx: ActorCtx, input: ChangePasswordInput): Promise<void> {
   notImpersonating(ctx);
   await requirePassword(ctx.db, ctx.actor.accountId, input.currentPassword);

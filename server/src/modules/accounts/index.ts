@@ -8,6 +8,7 @@ export { CSRF_HEADER, SESSION_COOKIE } from './accounts.policy.js';
 export { sessionCookieOptions } from './accounts.routes.js';
 export {
   checkCsrf,
+  confirmPassword,
   createOperator,
   endImpersonationSessions,
   findAccountIdByEmail,

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ActivityEntry } from '@csme/contracts/activity';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace } from '#core/ctx.js';
@@ -98,6 +99,18 @@ export async function verifyChain(ctx: Ctx, spaceId: string): Promise<ChainRepor
   let prev = GENESIS;
   let expectSeq = 1;
   let n = 0;
+  // After retention purged the oldest entries, the chain verifies from a checkpoint signed with the
+  // instance's activity key: a forged or edited checkpoint fails like a broken link.
+  const cp = await ctx.deps.db.selectFrom('activity_checkpoint').selectAll().where('space_id', '=', spaceId).executeTakeFirst();
+  if (cp) {
+    const want = Buffer.from(checkpointSignature(ctx.deps.keys.activity, spaceId, Number(cp.seq), cp.hash), 'hex');
+    const got = Buffer.from(cp.signature, 'hex');
+    if (want.length !== got.length || !timingSafeEqual(want, got))
+      return { entries: 0, valid: false, brokenAtSeq: Number(cp.seq), headHash: null };
+    prev = cp.hash;
+    expectSeq = Number(cp.seq) + 1;
+    n = Number(cp.seq);
+  }
   for await (const r of streamEntries(ctx.deps.db, spaceId)) {
     const seq = Number(r.seq);
     const ok = seq === expectSeq && r.prev_hash === prev && entryHash(prev, { ...r, seq, data: r.data, at: r.at }) === r.hash;
@@ -110,4 +123,52 @@ export async function verifyChain(ctx: Ctx, spaceId: string): Promise<ChainRepor
   if (head && (Number(head.seq) !== n || head.hash !== (n ? prev : GENESIS)))
     return { entries: n, valid: false, brokenAtSeq: n + 1, headHash: head.hash };
   return { entries: n, valid: true, brokenAtSeq: null, headHash: n ? prev : null };
+}
+
+function checkpointSignature(key: Buffer, spaceId: string, seq: number, hash: string): string {
+  return createHmac('sha256', key).update(`activity-checkpoint|${spaceId}|${seq}|${hash}`).digest('hex');
+}
+
+/**
+ * Retention: removes a space's entries older than `before` and records a signed checkpoint (the seq
+ * and hash of the last removed entry), so the rest of the chain still verifies. System work.
+ */
+export async function purgeActivityBefore(ctx: Ctx, spaceId: string, before: Date): Promise<number> {
+  return ctx.deps.db.transaction().execute(async (tx) => {
+    await lockHead(tx, spaceId);
+    const last = await tx
+      .selectFrom('activity')
+      .select(['seq', 'hash'])
+      .where('space_id', '=', spaceId)
+      .where('at', '<', before)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!last) return 0;
+    const seq = Number(last.seq);
+    const signature = checkpointSignature(ctx.deps.keys.activity, spaceId, seq, last.hash);
+    await tx
+      .insertInto('activity_checkpoint')
+      .values({ space_id: spaceId, seq: String(seq), hash: last.hash, signature, purged_before: before, created_at: ctx.now() })
+      .onConflict((oc) =>
+        oc.column('space_id').doUpdateSet({ seq: String(seq), hash: last.hash, signature, purged_before: before, created_at: ctx.now() }),
+      )
+      .execute();
+    const r = await tx
+      .deleteFrom('activity')
+      .where('space_id', '=', spaceId)
+      .where('seq', '<=', String(seq) as never)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  });
+}
+
+/** `csme import`: the checkpoint of an imported chain, signed again with this instance's key. */
+export async function restoreCheckpoint(ctx: Ctx, spaceId: string, seq: number, hash: string, purgedBefore: Date): Promise<void> {
+  const signature = checkpointSignature(ctx.deps.keys.activity, spaceId, seq, hash);
+  await ctx.deps.db
+    .insertInto('activity_checkpoint')
+    .values({ space_id: spaceId, seq: String(seq), hash, signature, purged_before: purgedBefore, created_at: ctx.now() })
+    .onConflict((oc) => oc.column('space_id').doUpdateSet({ seq: String(seq), hash, signature, purged_before: purgedBefore }))
+    .execute();
 }

@@ -3,6 +3,13 @@
 import type { ModuleDef } from '#core/module.js';
 import { activityRoutes } from './activity.routes.js';
 
-export { type ActivityInput, type ChainReport, logActivity, verifyChain } from './activity.service.js';
+export {
+  type ActivityInput,
+  type ChainReport,
+  logActivity,
+  purgeActivityBefore,
+  restoreCheckpoint,
+  verifyChain,
+} from './activity.service.js';
 
 export const activityModule: ModuleDef = { name: 'activity', routes: activityRoutes };

@@ -38,6 +38,8 @@ export { createReminderIn, fireDueReminders, fireReminder, type NewReminder } fr
 export { createTaskIn, type NewTask } from './tasks/tasks.service.js';
 
 export { cardsSetting, markOverdueInvoicesJob };
+// For the privacy export: an invoice's generated PDF.
+export { invoicePdfOfRow } from './invoices/invoices.service.js';
 
 const appsRoutes: FastifyPluginAsync = async (app) => {
   await app.register(tasksRoutes);

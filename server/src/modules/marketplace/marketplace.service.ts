@@ -189,8 +189,9 @@ export async function putCreatorProfile(
 }
 
 /** The payout details of a creator, for the operator's payout report only. */
-async function payoutDetailsOf(ctx: Ctx, accountId: string, enc: Buffer | null): Promise<string> {
-  if (!enc) return '';
+async function payoutDetailsOf(ctx: Ctx, accountId: string | null, enc: Buffer | null): Promise<string> {
+  // A deleted creator's payout is kept by law, anonymised: no account, no details.
+  if (!enc || !accountId) return '';
   return ctx.deps.vault.decryptString({ spaceId: null, purpose: PAYOUT_PURPOSE, recordId: accountId }, enc);
 }
 
@@ -1293,12 +1294,13 @@ export async function markPayoutPaid(ctx: ActorCtx, id: string, reference: strin
   const row = (await listPayouts(ctx.deps.db, {})).find((p) => p.id === id);
   if (!row) throw new AppError('not_found', 'That payout was not found.');
   if (!r.numUpdatedRows) throw new AppError('conflict', 'This payout is marked paid already.');
-  await tellCreator(
-    ctx,
-    row.creator_account_id,
-    `Payout for ${row.period} sent`,
-    `${(row.amount / 100).toFixed(2)} ${row.currency} is on its way.`,
-  );
+  if (row.creator_account_id)
+    await tellCreator(
+      ctx,
+      row.creator_account_id,
+      `Payout for ${row.period} sent`,
+      `${(row.amount / 100).toFixed(2)} ${row.currency} is on its way.`,
+    );
   return presentPayoutRow(row);
 }
 

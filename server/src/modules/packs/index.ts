@@ -31,6 +31,7 @@ export {
   skillProblems,
   syncBuiltinPacks,
   unpackBundle,
+  updateInstallation,
   validateSettings,
 } from './packs.service.js';
 

@@ -416,6 +416,11 @@ export async function invoicePdf(ctx: ActorCtx, id: string): Promise<{ pdf: Buff
   return { pdf: await renderInvoicePdf(pdfData(row)), filename: fileName(row) };
 }
 
+/** For the privacy export: the PDF of an invoice row read by the caller (in its own snapshot). */
+export async function invoicePdfOfRow(row: InvoiceRow): Promise<{ pdf: Buffer; filename: string }> {
+  return { pdf: await renderInvoicePdf(pdfData(row)), filename: fileName(row) };
+}
+
 const EMAIL_TEXT = {
   en: (r: InvoiceRow, seller: string) =>
     `Hello ${r.client_name},\n\nPlease find attached invoice ${reference(r.number)} for ${formatMoney(Number(r.total), r.currency)}, due ${dateText(r.due_date)}.\n\nThank you,\n${seller}`,
