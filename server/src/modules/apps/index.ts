@@ -32,14 +32,13 @@ import { tasksComplete, tasksCreate, tasksDigest, tasksGet, tasksList, tasksUpda
 
 export { agendaIn, createEntryIn, type NewEntry } from './calendar/calendar.service.js';
 export { upsertFromMailIn } from './contacts/contacts.service.js';
+// For the privacy export: an invoice's generated PDF.
+export { invoicePdfOfRow } from './invoices/invoices.service.js';
 export { addItemsIn, addStapleIn, createListIn, type NewItem } from './lists/lists.service.js';
 export { createNoteIn, type NewNote } from './notes/notes.service.js';
 export { createReminderIn, fireDueReminders, fireReminder, type NewReminder } from './reminders/reminders.service.js';
 export { createTaskIn, type NewTask } from './tasks/tasks.service.js';
-
 export { cardsSetting, markOverdueInvoicesJob };
-// For the privacy export: an invoice's generated PDF.
-export { invoicePdfOfRow } from './invoices/invoices.service.js';
 
 const appsRoutes: FastifyPluginAsync = async (app) => {
   await app.register(tasksRoutes);

@@ -17,8 +17,8 @@ export async function discoverTables(db: Db): Promise<TableInfo[]> {
     where c.contype = 'f' and c.connamespace = 'public'::regnamespace and c.confrelid = 'public.account'::regclass`.execute(db);
   const byTable = new Map<string, { columns: Map<string, string>; accountFks: { column: string; onDelete: string }[] }>();
   for (const r of cols.rows) {
-    let t = byTable.get(r.table_name);
-    if (!t) byTable.set(r.table_name, (t = { columns: new Map(), accountFks: [] }));
+    const t = byTable.get(r.table_name) ?? { columns: new Map<string, string>(), accountFks: [] };
+    byTable.set(r.table_name, t);
     t.columns.set(r.column_name, r.data_type);
   }
   for (const f of fks.rows) byTable.get(f.tbl.replace(/^public\./, ''))?.accountFks.push({ column: f.col, onDelete: f.deltype });

@@ -293,6 +293,8 @@ class RunCancelled extends Error {}
 
 interface RunState {
   run: NonNullable<Awaited<ReturnType<typeof claimRun>>>;
+  /** The person's and operator's redaction patterns (privacy module), loaded at the first stored step. */
+  redactions?: RegExp[];
   agent: AgentWithPack;
   def: AgentManifest;
   data: {
@@ -466,6 +468,11 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
   const kind = 'skill' in step ? 'skill' : 'code' in step ? 'code' : 'model';
   const name = step.name ?? ('skill' in step ? step.skill : 'code' in step ? step.code : 'model');
   const record = async (status: 'succeeded' | 'failed' | 'skipped', input: unknown, output: unknown, error: string | null) => {
+    if (state.agent.store_payloads && !state.redactions) {
+      // Imported when used: privacy reads every module's tables, so a static import would be a cycle.
+      const { redactionPatternsFor } = await import('#modules/privacy/index.js');
+      state.redactions = await redactionPatternsFor(ctx, state.run.space_id, state.run.owner_account_id);
+    }
     await insertStep(ctx.db, {
       run_id: state.run.id,
       idx,
@@ -476,8 +483,8 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
       kind,
       name,
       status,
-      input: state.agent.store_payloads ? JSON.stringify(storedPayload(input)) : null,
-      output: state.agent.store_payloads ? JSON.stringify(storedPayload(output)) : null,
+      input: state.agent.store_payloads ? JSON.stringify(storedPayload(input, state.redactions)) : null,
+      output: state.agent.store_payloads ? JSON.stringify(storedPayload(output, state.redactions)) : null,
       error,
       started_at: startedAt,
       finished_at: ctx.now(),
