@@ -7,7 +7,9 @@ export function presentExport(r: Selectable<PrivacyExport>) {
     status: r.status as 'queued',
     progress: { done: r.progress_done, total: r.progress_total },
     sizeBytes: r.size_bytes === null ? null : Number(r.size_bytes),
-    counts: (r.counts ?? {}) as Record<string, number>,
+    counts: Object.fromEntries(
+      Object.entries((r.counts ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === 'number'),
+    ) as Record<string, number>,
     error: r.error,
     createdAt: r.created_at.toISOString(),
     finishedAt: r.finished_at?.toISOString() ?? null,

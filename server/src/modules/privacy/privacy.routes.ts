@@ -14,9 +14,9 @@ export const privacyRoutes: FastifyPluginAsync = async (app) => {
       .header('content-type', 'application/zip')
       .header('content-length', String(d.size))
       .header('content-disposition', `attachment; filename="${d.name}"`)
-      .header('cache-control', 'private, no-store')
-      .send(d.stream);
-    return undefined as never;
+      .header('cache-control', 'private, no-store');
+    // Returned, not sent: route() would otherwise answer again before the stream has ended.
+    return d.stream as never;
   });
   route(app, C.getDeletion, 'signed_in', (ctx) => S.getDeletionState(ctx));
   route(app, C.requestDeletion, 'signed_in', (ctx, { body }) => S.requestDeletion(ctx, body));

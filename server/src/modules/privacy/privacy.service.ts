@@ -196,8 +196,13 @@ export async function buildExport(ctx: Ctx, exportId: string): Promise<void> {
           p,
         )}`.execute(tx);
         for (const inv of invoices.rows) {
-          const { pdf, filename } = await invoicePdfOfRow(inv as never);
-          await addFile(zip, `files/client_invoice/${inv.id}/${safeName(filename)}`, pdf);
+          // A record the PDF cannot be made from is still in data/client_invoice.jsonl; the manifest counts it.
+          const made = await invoicePdfOfRow(inv as never).catch(() => null);
+          if (!made) {
+            fileCounts.client_invoice_pdf_failed = (fileCounts.client_invoice_pdf_failed ?? 0) + 1;
+            continue;
+          }
+          await addFile(zip, `files/client_invoice/${inv.id}/${safeName(made.filename)}`, made.pdf);
           fileCounts.client_invoice_pdf = (fileCounts.client_invoice_pdf ?? 0) + 1;
         }
         await progress();
