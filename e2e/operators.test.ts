@@ -185,7 +185,7 @@ describe('an operator', () => {
     await op.goto(personPage);
     await op.getByRole('button', { name: 'Act as Avi Levi' }).click();
     await op.getByText(/You are acting as Avi Levi with their consent, until/).waitFor();
-    expect(await op.getByRole('heading', { name: 'Hello, Avi Levi' }).isVisible()).toBe(true);
+    await op.getByRole('heading', { name: 'Hello, Avi Levi' }).waitFor();
     expect(await op.getByRole('link', { name: 'Costs' }).count()).toBe(0);
     await screenshot(op, 'operators-acting-as-desktop');
     await page.reload();

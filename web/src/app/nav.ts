@@ -63,12 +63,6 @@ export function navSections(s: SessionView): NavSection[] {
       key: 'operator',
       title: 'nav.admin',
       items: [
-        { to: '/admin', label: 'nav.console', ns: 'operators' },
-        { to: '/admin/people', label: 'nav.people', ns: 'operators' },
-        { to: '/admin/plans', label: 'nav.plans', ns: 'operators' },
-        { to: '/admin/costs', label: 'nav.costs', ns: 'operators' },
-        { to: '/admin/lab', label: 'nav.lab', ns: 'operators' },
-        { to: '/admin/settings', label: 'nav.settings', ns: 'operators' },
         { to: '/admin', label: 'nav.console' },
         { to: '/admin/people', label: 'nav.people' },
         { to: '/admin/plans', label: 'nav.planVersions' },

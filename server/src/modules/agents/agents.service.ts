@@ -15,7 +15,7 @@ import { countEnabledAgents, insertAgents, listAgentsWithPack, setNextRunAt, upd
 
 function scheduleFor(def: AgentManifest, settings: Record<string, unknown>, personTimeZone: string): AgentSchedule | null {
   const t = def.triggers.find((x) => x.type === 'schedule');
-  if (!t || t.type !== 'schedule') return null;
+  if (t?.type !== 'schedule') return null;
   const timeZone = t.timeZone === 'person' ? personTimeZone : t.timeZone;
   const hhmm = t.timeSetting ? settings[t.timeSetting] : undefined;
   if (t.cron) return { cron: cronAt(t.cron, typeof hhmm === 'string' ? hhmm : undefined), timeZone };

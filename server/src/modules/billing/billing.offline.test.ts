@@ -177,7 +177,7 @@ describe('buying a plan offline', () => {
     await setSetting(env, trialSetting, { enabled: true, days: 14 });
     try {
       at('2026-06-10T12:00:00Z');
-      const { client, spaceId } = await signedUpClient(await env.app());
+      const { client } = await signedUpClient(await env.app());
       expect((await client.ok(getBilling)).trial).toEqual({ enabled: true, days: 14, available: true });
       const q = await client.ok(quoteBilling, { body: { action: 'change_plan', planId: 'pro' } });
       expect(q).toMatchObject({ timing: 'now', trialDays: 14, charge: null });
@@ -411,7 +411,7 @@ describe('past due', () => {
 describe('add-ons', () => {
   it('sells the Creator add-on on its own interval, moves it to yearly with a credit, and cancels it at its period end', async () => {
     at('2026-04-01T00:00:00Z');
-    const { client, spaceId, email } = await signedUpClient(await env.app());
+    const { client, email } = await signedUpClient(await env.app());
     const r = await client.ok(checkout, { body: { action: 'addon', interval: 'month' } });
     if (r.status !== 'invoice_open') throw new Error(r.status);
     expect(r.invoice).toMatchObject({ kind: 'addon', total: 1000 });

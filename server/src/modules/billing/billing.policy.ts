@@ -90,7 +90,7 @@ export function classifyChange(
 export function nextPeriodEnd(start: Date, end: Date, interval: 'month' | 'year'): Date {
   const s = DateTime.fromJSDate(start, { zone: 'utc' });
   const e = DateTime.fromJSDate(end, { zone: 'utc' });
-  const anchorDay = e.day < s.day ? s.day : e.day;
+  const anchorDay = Math.max(e.day, s.day);
   const next = e.plus(interval === 'year' ? { years: 1 } : { months: 1 });
   return next.set({ day: Math.min(anchorDay, next.daysInMonth ?? 28) }).toJSDate();
 }

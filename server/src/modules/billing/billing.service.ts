@@ -1372,7 +1372,7 @@ export async function checkoutSale(
  */
 export async function refundSale(ctx: Ctx, invoiceId: string, amount: number, key: string): Promise<{ providerRef: string | null }> {
   const inv = await ctx.deps.db.selectFrom('invoice').selectAll().where('id', '=', invoiceId).executeTakeFirst();
-  if (!inv || inv.kind !== 'sale') throw notFound('That sale invoice');
+  if (inv?.kind !== 'sale') throw notFound('That sale invoice');
   if (inv.status !== 'paid') throw conflict(`Invoice ${inv.number} is not paid: there is nothing to refund.`);
   if (amount <= 0 || amount > inv.total) throw invalidInput(`body.amount: must be between 1 and ${inv.total}`);
   if (inv.provider === 'stripe' && inv.provider_ref)
@@ -1654,7 +1654,7 @@ async function handleCheckoutSession(ctx: Ctx, sessionId: string): Promise<void>
 /** Stripe's paid invoice as one of ours: numbered here, kept, shown with the others (once per Stripe invoice). */
 async function mirrorStripeInvoice(ctx: Ctx, invoiceId: string): Promise<void> {
   const inv = await fetchInvoice(ctx, invoiceId);
-  if (!inv || inv.status !== 'paid') return;
+  if (inv?.status !== 'paid') return;
   if (await findInvoiceByProviderRef(ctx.deps.db, 'stripe', inv.id)) return;
   // The subscription may not be known yet (invoice.paid before customer.subscription.created).
   if (inv.subscriptionId) await reconcileStripeSubscription(ctx, inv.subscriptionId);

@@ -575,7 +575,7 @@ function licensed(
   now: Date,
 ): boolean {
   if (l.price_model === 'free') return l.status === 'listed';
-  if (!purchase || purchase.status !== 'active') return false;
+  if (purchase?.status !== 'active') return false;
   return purchase.price_model === 'one_off' || (purchase.period_end !== null && purchase.period_end > now);
 }
 
@@ -772,7 +772,7 @@ export async function purchaseListing(
   input: { currency: 'USD' | 'ILS'; country?: string },
 ): Promise<PurchaseResult> {
   const l = await findListing(ctx.deps.db, packId);
-  if (!l || l.status !== 'listed') throw new AppError('not_found', 'That pack was not found in the marketplace.');
+  if (l?.status !== 'listed') throw new AppError('not_found', 'That pack was not found in the marketplace.');
   if (l.price_model === 'free') throw new AppError('conflict', 'This pack is free: install it directly.', { reason: 'free' });
   if (l.creator_account_id === ctx.actor.accountId) throw new AppError('conflict', 'This is your own pack: install it without buying it.');
   const amount = input.currency === 'USD' ? l.price_usd : l.price_ils;

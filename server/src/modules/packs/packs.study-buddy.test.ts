@@ -3,7 +3,7 @@ import * as K from '@csme/contracts/cards';
 import * as D from '@csme/contracts/documents';
 import { listNotifications } from '@csme/contracts/inbox';
 import * as P from '@csme/contracts/packs';
-import { runAgentNow } from '@csme/contracts/runs';
+import { getRun, runAgentNow } from '@csme/contracts/runs';
 import { approveSuggestion, getSuggestion, listSuggestions, type SuggestionView } from '@csme/contracts/suggestions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardsSetting } from '#modules/apps/index.js';
@@ -105,7 +105,12 @@ describe('Study Buddy', () => {
     const doc = (await person.client.ok(D.listDocuments)).items[0]!;
     await person.client.ok(updateAccount, { body: { timeZone: 'Europe/Berlin' } });
     await person.client.ok(D.updateDocument, { params: { documentId: doc.id }, body: { examDate: '2026-03-31' } });
-    await person.client.ok(runAgentNow, { params: { agentId: agents['learning-plan']! }, body: {} });
+    const run = await person.client.ok(runAgentNow, { params: { agentId: agents['learning-plan']! }, body: {} });
+    // The run proposes its sessions one by one: read them once it has finished.
+    await eventually(
+      async () => (await person.client.ok(getRun, { params: { runId: run.id } })).status === 'succeeded',
+      'the learning plan run to finish',
+    );
     const sessions = await pending(person.client, agents['learning-plan']!, 'calendar.create-event');
     const times = sessions.map((s) => (s.action as { startsAt: string }).startsAt).sort();
     // Three sessions, on the 3rd, 2nd and 1st day before the exam, at 17:00 in Berlin: summer time starts on the 29th.

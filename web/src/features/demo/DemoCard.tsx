@@ -19,8 +19,20 @@ export function DemoCard({ offer }: { offer: boolean }) {
   const [said, setSaid] = useState<'added' | 'removed' | null>(null);
   const status = useQuery({ queryKey: ['demo'], queryFn: () => api(getDemo), enabled: session.activeSpace.role !== 'child' });
   const refresh = () => qc.invalidateQueries();
-  const add = useMutation({ mutationFn: () => api(createDemo), onSuccess: async () => (setSaid('added'), await refresh()) });
-  const remove = useMutation({ mutationFn: () => api(deleteDemo), onSuccess: async () => (setSaid('removed'), await refresh()) });
+  const add = useMutation({
+    mutationFn: () => api(createDemo),
+    onSuccess: async () => {
+      setSaid('added');
+      await refresh();
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => api(deleteDemo),
+    onSuccess: async () => {
+      setSaid('removed');
+      await refresh();
+    },
+  });
   if (!status.data) return null;
   if (status.data.present)
     return (
