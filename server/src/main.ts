@@ -345,12 +345,19 @@ program
   .option('--password-stdin', 'read the new password of the imported account from standard input (otherwise CSME_IMPORT_PASSWORD)')
   .action(async (file: string, opts: { passwordStdin?: boolean }) => {
     const password = opts.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : process.env.CSME_IMPORT_PASSWORD;
-    if (!password || password.length < 10) fail('give the new password (10 characters or more) with --password-stdin or CSME_IMPORT_PASSWORD', 2);
+    if (!password || password.length < 10)
+      fail('give the new password (10 characters or more) with --password-stdin or CSME_IMPORT_PASSWORD', 2);
     if (!existsSync(file)) fail(`there is no file ${file}`, 2);
     const { importArchive } = await import('#modules/privacy/index.js');
     await withCtx(async (ctx) => {
       const r = await importArchive(ctx, resolve(file), { password: password! });
-      say(`Imported ${r.email} (space ${r.spaceId}): ${Object.entries(r.imported).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing'}.`);
+      say(
+        `Imported ${r.email} (space ${r.spaceId}): ${
+          Object.entries(r.imported)
+            .map(([k, n]) => `${n} ${k}`)
+            .join(', ') || 'nothing'
+        }.`,
+      );
       if (r.heldPacks.length) say(`Held for the operator's review (not verified on this instance): ${r.heldPacks.join(', ')}.`);
     });
   });

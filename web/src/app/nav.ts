@@ -54,6 +54,7 @@ export function navSections(s: SessionView): NavSection[] {
         { to: '/plans', label: 'nav.plans' },
         { to: '/studio', label: 'nav.studio' },
         { to: '/promote', label: 'nav.promote' },
+        { to: '/privacy', label: 'nav.privacy' },
         { to: '/settings', label: 'nav.settings' },
       ],
     },

@@ -89,6 +89,11 @@ export const routes: RouteObject[] = [
   { path: '/sign-up', element: <SignUpPage /> },
   { path: '/reset-password', element: <ResetPasswordPage /> },
   { path: '/verify-email', element: <VerifyEmailPage /> },
+  // Readable signed out: by the time it is complete, the account it reports on is gone.
+  {
+    path: '/deletion-report/:token',
+    element: page(() => import('../features/privacy/DeletionReportPage').then((m) => m.DeletionReportPage), ['privacy']),
+  },
   {
     element: <Layout />,
     children: [
@@ -193,6 +198,10 @@ export const routes: RouteObject[] = [
       {
         path: '/promote',
         element: page(() => import('../features/promote/PromotePage').then((m) => m.PromotePage), ['promote']),
+      },
+      {
+        path: '/privacy',
+        element: page(() => import('../features/privacy/PrivacyPage').then((m) => m.PrivacyPage), ['privacy', 'packs']),
       },
       { path: '*', element: <NotFound /> },
     ],
