@@ -21,7 +21,8 @@ export function DeletionReportPage() {
       {q.isError && !(q.error instanceof ApiError && q.error.code === 'not_found') ? (
         <ErrorNotice error={q.error} onRetry={() => q.refetch()} />
       ) : null}
-      {r && !r.report ? <p>{t('report.pending', { status: t(`report.status.${r.status}`) })}</p> : null}
+      {r?.status === 'cancelled' ? <p>{t('report.cancelled')}</p> : null}
+      {r && !r.report && r.status !== 'cancelled' ? <p>{t('report.pending', { status: t(`report.status.${r.status}`) })}</p> : null}
       {r?.report ? (
         <>
           {r.finishedAt ? <p>{t('report.done', { date: formatDateTime(r.finishedAt, i18n.language, undefined, true) })}</p> : null}

@@ -325,7 +325,16 @@ function ExportsCard() {
     refetchInterval: (s) => (s.state.data?.items.some((e) => e.status === 'queued' || e.status === 'running') ? 1000 : false),
   });
   const refresh = () => qc.invalidateQueries({ queryKey: EXPORTS });
-  const request = useMutation({ mutationFn: () => api(P.requestExport), onSuccess: refresh });
+  const request = useMutation({
+    mutationFn: () => api(P.requestExport),
+    onSuccess: (e) => {
+      // Shown at once (with its progress), before the list is asked again.
+      qc.setQueryData(EXPORTS, (old: { items: P.Export[] } | undefined) => ({
+        items: [e, ...(old?.items ?? []).filter((x) => x.id !== e.id)],
+      }));
+      return refresh();
+    },
+  });
   const download = useMutation({
     mutationFn: (exportId: string) => api(P.createDownloadLink, { params: { exportId } }),
     onSuccess: (link) => {
