@@ -197,8 +197,12 @@ export async function recentlyEndedHistoryDays(db: Db, spaceId: string, since: D
 
 export async function purgeRuns(db: Db, spaceId: string, before: Date, agentId?: string): Promise<{ runs: number; suggestions: number }> {
   const agent = agentId ? sql`and agent_id = ${agentId}` : sql``;
-  const s =
-    await sql`delete from suggestion where space_id = ${spaceId} and status <> 'pending' and created_at < ${before} ${agent}`.execute(db);
+  // A settled suggestion goes with its run's history (its created_at is stamped by the database clock,
+  // the run's times by the application's), or by its own age when no run made it.
+  const s = await sql`delete from suggestion where space_id = ${spaceId} and status <> 'pending' ${agent}
+      and (created_at < ${before} or run_id in (
+        select id from agent_run where space_id = ${spaceId} and coalesce(finished_at, queued_at) < ${before}
+          and status in ('succeeded', 'failed', 'cancelled', 'refused') ${agent}))`.execute(db);
   await sql`delete from run_step where space_id = ${spaceId} and run_id in (
       select id from agent_run where space_id = ${spaceId} and coalesce(finished_at, queued_at) < ${before}
         and status in ('succeeded', 'failed', 'cancelled', 'refused') ${agent})`.execute(db);
