@@ -10,11 +10,13 @@ import * as AD from '@csme/contracts/admin';
 import * as C from '@csme/contracts/connectors';
 import * as M from '@csme/contracts/models';
 import * as P from '@csme/contracts/packs';
+import * as PV from '@csme/contracts/privacy';
 import * as R from '@csme/contracts/runs';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { generateSync } from 'otplib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import yauzl from 'yauzl';
 import { systemCtx } from '#core/ctx.js';
 import { createDatabase } from '#core/db.js';
 import { egressSetting } from '#core/egress.js';
@@ -508,7 +510,58 @@ describe('key rotation', () => {
   }, 180_000);
 });
 
+/** Every entry of a ZIP archive, inflated: name -> bytes. */
+async function unzipAll(buf: Buffer): Promise<Map<string, Buffer>> {
+  const zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.fromBuffer(buf, { lazyEntries: true }, (e, z) => (e ? rej(e) : res(z))));
+  const out = new Map<string, Buffer>();
+  await new Promise<void>((res, rej) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      zip.openReadStream(entry, async (err, stream) => {
+        if (err) return rej(err);
+        const chunks: Buffer[] = [];
+        for await (const c of stream) chunks.push(c as Buffer);
+        out.set(entry.fileName, Buffer.concat(chunks));
+        zip.readEntry();
+      });
+    });
+    zip.on('end', () => res());
+    zip.on('error', rej);
+    zip.readEntry();
+  });
+  return out;
+}
+
 describe('after every failure path', () => {
+  it('finds no secret in the export archives of the person, another member and the operator', async () => {
+    const found: string[] = [];
+    let entries = 0;
+    for (const [who, client] of [
+      ['person', person.client],
+      ['other', other.client],
+      ['operator', operator],
+    ] as const) {
+      const e = await client.ok(PV.requestExport);
+      await eventually(
+        async () => (await client.ok(PV.listExports)).items.find((x) => x.id === e.id && (x.status === 'ready' || x.status === 'failed')),
+        `${who}'s export`,
+        60_000,
+      );
+      const link = await client.ok(PV.createDownloadLink, { params: { exportId: e.id } });
+      const res = await app.inject({ method: 'GET', url: link.url, headers: { cookie: client.cookie! } });
+      expect(res.statusCode).toBe(200);
+      const files = await unzipAll(res.rawPayload);
+      expect(files.has('manifest.json')).toBe(true);
+      for (const [name, bytes] of files) {
+        entries++;
+        found.push(...hits(bytes.toString('utf8'), `${who}'s export ${name}`));
+        found.push(...hits(bytes.toString('latin1'), `${who}'s export ${name} (bytes)`));
+      }
+    }
+    expect(entries).toBeGreaterThan(10);
+    expect(found).toEqual([]);
+    console.log(`secrets suite: 3 export archives, ${entries} entries scanned, ${found.length} hits`);
+  });
+
   it('finds no secret in the logs, the API answers, the job payloads or the database', async () => {
     const found: string[] = [];
     found.push(...hits(env.logs.join('\n'), 'log'));
