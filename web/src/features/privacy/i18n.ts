@@ -87,7 +87,7 @@ export const privacyMessages = {
     },
     redaction: {
       title: 'Redaction',
-      lead: 'Runs mask passwords, tokens and card numbers in what they store. Add your own patterns (regular expressions): what matches is stored as [redacted].',
+      lead: 'Runs mask passwords, tokens and card numbers in what they store. Add your own patterns (regular expressions): what matches is stored as [masked].',
       none: 'No patterns of your own',
       noneHint: 'For example, an ID number: label “ID number”, pattern \\b\\d{9}\\b. Patterns apply to step details stored from now on.',
       label: 'What it hides',
@@ -205,7 +205,7 @@ export const privacyMessages = {
     },
     redaction: {
       title: 'השחרה',
-      lead: 'ההרצות מסתירות סיסמאות, טוקנים ומספרי כרטיס במה שהן שומרות. הוסיפו תבניות משלכם (ביטויים רגולריים): מה שמתאים נשמר כ־[redacted].',
+      lead: 'ההרצות מסתירות סיסמאות, טוקנים ומספרי כרטיס במה שהן שומרות. הוסיפו תבניות משלכם (ביטויים רגולריים): מה שמתאים נשמר כ־[masked].',
       none: 'אין תבניות משלכם',
       noneHint: 'לדוגמה, מספר תעודת זהות: תווית „תעודת זהות”, תבנית \\b\\d{9}\\b. התבניות חלות על פרטי שלבים שיישמרו מעכשיו.',
       label: 'מה היא מסתירה',
