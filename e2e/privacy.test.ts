@@ -142,4 +142,78 @@ describe('privacy in the browser', () => {
     await check(page, 'privacy-hebrew-mobile');
     await context.close();
   });
+  it('a person sees what a pack may do, keeps it local, takes its permissions back and gives them again, and adds a redaction pattern', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto('/sign-up');
+    await page.getByLabel('Your name').fill('Ari Private');
+    await page.getByLabel('Email').fill(uniqueEmail('ari'));
+    await page.getByLabel('Password').fill('a long private password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Hello, Ari Private' }).waitFor();
+    await page.getByRole('button', { name: /^Menu/ }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Packs' }).click();
+    await page.getByRole('link', { name: 'See and install Getting started' }).click();
+    await page.getByRole('button', { name: 'Allow and install' }).click();
+    await page.getByText('Getting started is installed.').waitFor();
+
+    await page.getByRole('button', { name: /^Menu/ }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Privacy', exact: true }).click();
+    const card = page.locator('article').filter({ hasText: 'Getting started' });
+    await card.getByText('Create and complete tasks').waitFor();
+    await card.getByText('See your tasks').waitFor();
+    await check(page, 'privacy-pack-mobile');
+
+    await card.getByRole('switch', { name: 'Local engine only' }).click();
+    await card.getByRole('switch', { name: 'Local engine only', checked: true }).waitFor();
+    const details = card.getByRole('switch', { name: /^Keep step details of / }).first();
+    expect(await details.getAttribute('aria-checked')).toBe('true');
+    await details.click();
+    await card
+      .getByRole('switch', { name: /^Keep step details of /, checked: false })
+      .first()
+      .waitFor();
+    const history = card.getByRole('combobox', { name: /^Keep the history of / }).first();
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/v1/privacy/agents/') && r.request().method() === 'PATCH' && r.ok()),
+      history.selectOption('7'),
+    ]);
+    // Kept by the server: the page, opened again, shows the choices.
+    await page.reload();
+    await card.getByRole('switch', { name: 'Local engine only', checked: true }).waitFor();
+    expect(
+      await card
+        .getByRole('combobox', { name: /^Keep the history of / })
+        .first()
+        .inputValue(),
+    ).toBe('7');
+
+    await card.getByRole('button', { name: 'Take back every permission Getting started' }).click();
+    await card.getByRole('button', { name: 'Take them back' }).click();
+    await card.getByText('Permissions taken back: the pack is paused.').waitFor();
+    await card.getByText('No permissions: it cannot read or do anything until you allow it again.').waitFor();
+    await card.getByText('Paused', { exact: true }).waitFor();
+    await check(page, 'privacy-pack-revoked-mobile');
+    await card.getByRole('button', { name: 'Allow again Getting started' }).click();
+    await card.getByText('Active', { exact: true }).waitFor();
+    await card.getByText('Create and complete tasks').waitFor();
+
+    // A redaction pattern: a broken one is refused with the reason, a good one is listed and can go.
+    await page.getByLabel('What it hides').fill('ID number');
+    await page.getByLabel('Pattern (regular expression)').fill('(');
+    await page.getByRole('button', { name: 'Add pattern' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not a valid regular expression' }).waitFor();
+    await page.getByLabel('Pattern (regular expression)').fill('\\b\\d{9}\\b');
+    await page.getByRole('button', { name: 'Add pattern' }).click();
+    const mine = page.getByRole('list', { name: 'Your patterns' });
+    await mine.getByText('\\b\\d{9}\\b').waitFor();
+    await check(page, 'privacy-redaction-mobile');
+    await mine.getByRole('button', { name: 'Remove ID number' }).click();
+    await page.getByRole('heading', { name: 'No patterns of your own' }).waitFor();
+
+    // Wide screen.
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await check(page, 'privacy-pack-desktop');
+    await context.close();
+  });
 });

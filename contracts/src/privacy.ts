@@ -136,7 +136,9 @@ export const PackPrivacy = z.object({
     tokensSent: z.number().int(),
     examples: z.array(z.object({ at: z.string(), kind: z.string(), summary: z.string() })),
   }),
-  agents: z.array(z.object({ id: Id, key: z.string(), storePayloads: z.boolean(), historyDays: z.number().int().nullable() })),
+  agents: z.array(
+    z.object({ id: Id, key: z.string(), name: z.string(), storePayloads: z.boolean(), historyDays: z.number().int().nullable() }),
+  ),
 });
 export type PackPrivacy = z.infer<typeof PackPrivacy>;
 

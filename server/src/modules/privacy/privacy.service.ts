@@ -799,7 +799,7 @@ async function packView(c: ActorCtx, r: InstallationLike) {
     .orderBy('seq', 'desc')
     .limit(5)
     .execute();
-  const manifest = r.manifest as { name?: string; scopes?: string[] };
+  const manifest = r.manifest as { name?: string; scopes?: string[]; agents?: { id: string; name?: string }[] };
   return {
     installationId: r.id,
     packId: r.pack_id,
@@ -815,7 +815,13 @@ async function packView(c: ActorCtx, r: InstallationLike) {
       tokensSent: Number(calls?.tokens ?? 0),
       examples: examples.map((e) => ({ at: e.at.toISOString(), kind: e.kind, summary: e.summary })),
     },
-    agents: agents.map((a) => ({ id: a.id, key: a.agent_key, storePayloads: a.store_payloads, historyDays: a.history_days })),
+    agents: agents.map((a) => ({
+      id: a.id,
+      key: a.agent_key,
+      name: manifest.agents?.find((m) => m.id === a.agent_key)?.name ?? a.agent_key,
+      storePayloads: a.store_payloads,
+      historyDays: a.history_days,
+    })),
   };
 }
 

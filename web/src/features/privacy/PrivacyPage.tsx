@@ -180,14 +180,14 @@ function PackCard({ pack, planDays }: { pack: P.PackPrivacy; planDays: number })
           {pack.agents.map((a) => (
             <div key={a.id} className="stack">
               <Switch
-                label={t('packs.storePayloads', { agent: a.key })}
+                label={t('packs.storePayloads', { agent: a.name })}
                 hint={t('packs.storePayloadsHint')}
                 checked={a.storePayloads}
                 busy={agent.isPending && agent.variables?.agentId === a.id && agent.variables.storePayloads !== undefined}
                 onChange={(v) => agent.mutate({ agentId: a.id, storePayloads: v })}
               />
               <SelectField
-                label={t('packs.history', { agent: a.key })}
+                label={t('packs.history', { agent: a.name })}
                 value={a.historyDays === null ? '' : String(a.historyDays)}
                 disabled={agent.isPending}
                 onChange={(e) => agent.mutate({ agentId: a.id, historyDays: e.target.value ? Number(e.target.value) : null })}
