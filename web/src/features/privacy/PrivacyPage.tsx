@@ -265,7 +265,8 @@ function RedactionCard() {
       {remove.isError ? <ErrorNotice error={remove.error} /> : null}
       {q.data && !q.data.items.length ? (
         <EmptyState title={t('redaction.none')}>
-          <span dir="auto">{t('redaction.noneHint')}</span>
+          <p>{t('redaction.noneHint')}</p>
+          <code dir="ltr">{'\\b\\d{9}\\b'}</code>
         </EmptyState>
       ) : null}
       {q.data?.items.length ? (
