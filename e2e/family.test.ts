@@ -88,26 +88,28 @@ describe('a family', () => {
     await member.getByText(/Maya Levi invites/).waitFor();
     await member.getByRole('button', { name: 'Join the family' }).click();
     await member.getByRole('heading', { name: /Family: / }).waitFor();
-    await member.getByText('Dana Levi').first().waitFor();
+    await member.getByRole('list', { name: 'Members' }).getByText('Dana Levi').waitFor();
 
     // The member writes a private note; the owner makes the shared shopping list.
     await member.goto('/notes');
     await member.getByLabel('Title').fill('Dana secret diary');
     await member.getByLabel('Who sees it').selectOption('private');
     await member.getByRole('button', { name: 'Save note' }).click();
-    await member.getByText('Dana secret diary').waitFor();
+    await member.getByText('Dana secret diary').first().waitFor();
 
     await owner.goto('/lists');
+    await owner.getByRole('heading', { name: 'Lists', level: 1 }).waitFor();
     await owner.getByLabel('Name').fill('Family shopping');
     await owner.getByRole('button', { name: 'Create list' }).click();
-    await owner.getByRole('link', { name: 'Open Family shopping' }).click();
+    await owner.getByRole('link', { name: 'Open Family shopping' }).waitFor({ state: 'attached' });
+    await owner.goto((await owner.getByRole('link', { name: 'Open Family shopping' }).getAttribute('href'))!);
     await owner.getByLabel('What do you need?').fill('2 milk');
     await owner.getByRole('button', { name: 'Add', exact: true }).click();
     await owner.getByText(/milk/).first().waitFor();
 
     // The member sees it and adds to it; the owner sees the member's addition.
     await member.goto('/lists');
-    await member.getByRole('link', { name: 'Open Family shopping' }).click();
+    await member.goto((await member.getByRole('link', { name: 'Open Family shopping' }).getAttribute('href'))!);
     await member.getByText(/milk/).first().waitFor();
     await member.getByLabel('What do you need?').fill('bread');
     await member.getByRole('button', { name: 'Add', exact: true }).click();
@@ -117,7 +119,7 @@ describe('a family', () => {
 
     // The owner does not see the member's private note.
     await owner.goto('/notes');
-    await owner.getByRole('heading', { name: 'Notes' }).waitFor();
+    await owner.getByRole('heading', { name: 'Notes', level: 1 }).waitFor();
     await owner.waitForLoadState('networkidle');
     expect(await owner.getByText('Dana secret diary').count()).toBe(0);
 
