@@ -14,9 +14,9 @@ import * as T from '@csme/contracts/tasks';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '#core/ids.js';
+import { actionHash } from '#modules/suggestions/index.js';
 import { familyOf } from '#test/apps.js';
 import { type CallResult, createTestEnv, type TestClient, type TestEnv } from '#test/harness.js';
-import { actionHash } from '../suggestions/suggestions.policy.js';
 
 /**
  * The "Family roles" table of PRODUCT.md, as data, and every cell of it checked through the API:
