@@ -18,6 +18,7 @@ import { newId } from '#core/ids.js';
 import type { Logger } from '#core/logger.js';
 import { CSRF_HEADER, checkCsrf, resolveSessionActor, resolveTokenActor, SESSION_COOKIE } from '#modules/accounts/index.js';
 import { logActivity } from '#modules/activity/index.js';
+import { assertSpaceWritable } from '#modules/family/index.js';
 import type { Deps } from './deps.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -129,6 +130,8 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
       }
     }
     checkRouteAuth(req);
+    // A family space whose Family plan ended is read-only until it is deleted (family module).
+    await assertSpaceWritable(req.ctx, req.method, req.url);
   });
 
   // API answers are about a person: no shared cache or back-forward cache keeps them (routes may say otherwise).

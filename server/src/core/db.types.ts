@@ -452,6 +452,21 @@ export interface Expense {
   visibility: string;
 }
 
+export interface FamilyInvitation {
+  accepted_account_id: string | null;
+  created_at: Generated<Timestamp>;
+  decided_at: Timestamp | null;
+  email: string;
+  email_normalized: string;
+  expires_at: Timestamp;
+  id: string;
+  invited_by_account_id: string | null;
+  role: string;
+  space_id: string;
+  status: Generated<string>;
+  token_hash: Buffer;
+}
+
 export interface FeedItem {
   author: string | null;
   connector_id: string;
@@ -1029,11 +1044,13 @@ export interface Session {
 
 export interface Space {
   created_at: Generated<Timestamp>;
+  delete_after: Timestamp | null;
   id: string;
   kind: string;
   local_only: Generated<boolean>;
   name: string;
   owner_account_id: string;
+  read_only_since: Timestamp | null;
   status: Generated<string>;
   updated_at: Generated<Timestamp>;
 }
@@ -1212,6 +1229,7 @@ export interface DB {
   data_key: DataKey;
   email_outbox: EmailOutbox;
   expense: Expense;
+  family_invitation: FamilyInvitation;
   feed_item: FeedItem;
   instance_setting: InstanceSetting;
   invoice: Invoice;

@@ -14,6 +14,7 @@ import * as m20261126T1600 from './20261126T1600_create_invoices.js';
 import * as m20261126T1610 from './20261126T1610_create_expenses.js';
 import * as m20261126T1620 from './20261126T1620_create_documents.js';
 import * as m20261126T1630 from './20261126T1630_create_cards.js';
+import * as m20261126T1900 from './20261126T1900_create_family.js';
 import * as m20261126T2000 from './20261126T2000_create_privacy.js';
 
 /**
@@ -35,5 +36,6 @@ export const migrations: Record<string, Migration> = {
   '20261126T1300_create_api_tokens': m20261126T1300,
   '20261126T1310_create_marketplace': m20261126T1310,
   '20261126T1400_create_operators': m20261126T1400,
+  '20261126T1900_create_family': m20261126T1900,
   '20261126T2000_create_privacy': m20261126T2000,
 };

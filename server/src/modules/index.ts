@@ -9,6 +9,7 @@ import { billingModule } from './billing/index.js';
 import { connectorsModule } from './connectors/index.js';
 import { costsModule } from './costs/index.js';
 import { demoModule } from './demo/index.js';
+import { familyModule } from './family/index.js';
 import { flagsModule } from './flags/index.js';
 import { labModule } from './lab/index.js';
 import { marketplaceModule } from './marketplace/index.js';
@@ -45,5 +46,6 @@ export const modules: readonly ModuleDef[] = [
   costsModule,
   labModule,
   promoteModule,
+  familyModule,
   privacyModule,
 ];

@@ -51,6 +51,7 @@ export function navSections(s: SessionView): NavSection[] {
       key: 'you',
       items: [
         { to: '/notifications', label: 'nav.notifications' },
+        { to: '/family', label: 'nav.family' },
         { to: '/plans', label: 'nav.plans' },
         { to: '/studio', label: 'nav.studio' },
         { to: '/promote', label: 'nav.promote' },

@@ -89,6 +89,8 @@ export const routes: RouteObject[] = [
   { path: '/sign-up', element: <SignUpPage /> },
   { path: '/reset-password', element: <ResetPasswordPage /> },
   { path: '/verify-email', element: <VerifyEmailPage /> },
+  // An invitation link opens before the invitee has an account.
+  { path: '/join', element: page(() => import('../features/family/JoinPage').then((m) => m.JoinPage), ['family']) },
   // Readable signed out: by the time it is complete, the account it reports on is gone.
   {
     path: '/deletion-report/:token',
@@ -137,6 +139,7 @@ export const routes: RouteObject[] = [
       { path: '/study', element: page(() => import('../features/study/StudyPage').then((m) => m.StudyPage), ['study']) },
       { path: '/study/review', element: page(() => import('../features/study/StudyPage').then((m) => m.ReviewPage), ['study']) },
       { path: '/activity', element: page(() => import('../features/activity/ActivityPage').then((m) => m.ActivityPage), ['activity']) },
+      { path: '/family', element: page(() => import('../features/family/FamilyPage').then((m) => m.FamilyPage), ['family']) },
       { path: '/plans', element: page(() => import('../features/plans/PlansPage').then((m) => m.PlansPage), ['plans']) },
       { path: '/settings', element: page(() => import('../features/account/SettingsPage').then((m) => m.SettingsPage), ['account']) },
       {

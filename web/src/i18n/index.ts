@@ -48,6 +48,7 @@ const namespaces: Record<string, Namespace> = {
   consent: consentMessages,
   operators: () => import('../features/operators/i18n').then((m) => m.operatorsMessages),
   promote: () => import('../features/promote/i18n').then((m) => m.promoteMessages),
+  family: () => import('../features/family/i18n').then((m) => m.familyMessages),
   privacy: () => import('../features/privacy/i18n').then((m) => m.privacyMessages),
 };
 

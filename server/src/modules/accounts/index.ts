@@ -4,7 +4,7 @@ import type { ModuleDef } from '#core/module.js';
 import { authSetting } from './accounts.config.js';
 import { accountsRoutes } from './accounts.routes.js';
 
-export { CSRF_HEADER, SESSION_COOKIE } from './accounts.policy.js';
+export { CSRF_HEADER, normalizeEmail, SESSION_COOKIE } from './accounts.policy.js';
 export { sessionCookieOptions } from './accounts.routes.js';
 export {
   checkCsrf,
@@ -19,6 +19,7 @@ export {
   resolveTokenActor,
   restoreAccount,
   suspendAccount,
+  switchSpace,
 } from './accounts.service.js';
 
 export const accountsModule: ModuleDef = { name: 'accounts', routes: accountsRoutes, settings: [authSetting] };

@@ -228,7 +228,7 @@ export async function countActiveConnectors(db: Db, spaceId: string): Promise<nu
 // ---------------------------------------------------------------- use cases
 
 function assertMayConnect(ctx: ActorCtx) {
-  if (ctx.actor.role === 'child') throw new AppError('forbidden', 'Only adults of the family can connect accounts.');
+  if (ctx.actor.role === 'child') throw new AppError('forbidden', 'Only adults of the family can connect accounts.', { reason: 'child' });
 }
 
 /** A child does not see shared connectors (they are the adults' accounts). */
@@ -330,9 +330,10 @@ export async function createConnector(ctx: ActorCtx, input: ConnectorInput): Pro
 }
 
 export async function updateConnector(ctx: ActorCtx, id: string, input: ConnectorInput): Promise<ConnectorView> {
-  assertMayConnect(ctx);
   const spaceId = ctx.actor.spaceId;
+  // Looked up first: a connector one may not see is a 404 (as if it did not exist), not a 403.
   const existing = await inSpace(ctx, (c) => getRow(ctx, c.db, id));
+  assertMayConnect(ctx);
   if (existing.demo)
     throw new AppError(
       'invalid_input',
@@ -401,9 +402,9 @@ async function clearIndex(db: Db, spaceId: string, connectorId: string): Promise
 
 /** Disconnect: the connector, its encrypted credentials and its index go (cascade). */
 export async function deleteConnector(ctx: ActorCtx, id: string): Promise<void> {
-  assertMayConnect(ctx);
   await inSpace(ctx, async (c) => {
     const r = await getRow(ctx, c.db, id, true);
+    assertMayConnect(ctx);
     await deleteConnectorRow(c.db, ctx.actor.spaceId, id);
     await logActivity(
       c.db,

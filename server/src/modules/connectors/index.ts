@@ -18,6 +18,8 @@ import { httpGet, httpRequest } from './http/skills.js';
 
 export { attendeesOf, type Occurrence, type ParsedCalendar, type ParsedEvent, parseCalendar } from './calendar/ical.js';
 export { runSync } from './connectors.jobs.js';
+// For family: a member's private connectors move with them, their credentials re-bound to the new space.
+export { credentialsScope } from './connectors.policy.js';
 export { type CalendarOccurrenceRow, findCalendarEvent, listCalendarOccurrences, listWritableCalendars } from './connectors.repository.js';
 export {
   countDemoIndex,

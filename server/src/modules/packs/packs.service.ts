@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
-import { AppError } from '#core/errors.js';
+import { AppError, pgCode } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import type { ModuleDef } from '#core/module.js';
 import { findSkill } from '#core/skill.js';
@@ -346,20 +346,29 @@ export async function installPack(
     await lockSpaceForLimits(c.db, ctx.actor.spaceId);
     const ent = await getEntitlements(ctx.deps.db, ctx.actor.spaceId, now);
     await assertWithinLimit(ctx.deps.db, ent, 'packs', await countActiveInstallations(ctx.deps.db, ctx.actor.spaceId));
-    await insertInstallation(c.db, {
-      id,
-      space_id: ctx.actor.spaceId,
-      owner_account_id: ctx.actor.accountId,
-      visibility,
-      pack_id: packId,
-      pack_version_id: v.id,
-      settings: JSON.stringify(settings),
-      granted_scopes: [...input.grantedScopes].sort(),
-      created_by: ctx.actor.accountId,
-      updated_by: ctx.actor.accountId,
-      created_at: now,
-      updated_at: now,
-    });
+    try {
+      await insertInstallation(c.db, {
+        id,
+        space_id: ctx.actor.spaceId,
+        owner_account_id: ctx.actor.accountId,
+        visibility,
+        pack_id: packId,
+        pack_version_id: v.id,
+        settings: JSON.stringify(settings),
+        granted_scopes: [...input.grantedScopes].sort(),
+        created_by: ctx.actor.accountId,
+        updated_by: ctx.actor.accountId,
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (e) {
+      // The same pack installed twice with the same visibility (pack_installation_live_key) is a conflict, not a 500.
+      if (pgCode(e) === '23505')
+        throw new AppError('conflict', `This pack is already installed${visibility === 'private' ? ' for you' : ' for the family'}.`, {
+          reason: 'already_installed',
+        });
+      throw e;
+    }
     const r = await createAgentsForInstallation(c.db, {
       spaceId: ctx.actor.spaceId,
       installationId: id,
@@ -407,10 +416,11 @@ async function change(
   what: string,
   fn: (c: ActorCtx, row: NonNullable<Awaited<ReturnType<typeof findInstallation>>>) => Promise<void>,
 ) {
-  assertMayManagePacks(ctx);
   await inSpace(ctx, async (c) => {
     const row = await findInstallation(c.db, ctx.actor.spaceId, id);
     if (!row || row.status === 'uninstalled') throw new AppError('not_found', 'That installed pack was not found.');
+    // After the lookup: another member's private pack is a 404 for a child too, not a 403.
+    assertMayManagePacks(ctx);
     await fn(c, row);
     await logActivity(
       c.db,

@@ -1034,6 +1034,7 @@ export const NOT_IMPORTED: Readonly<Record<string, string>> = {
   pack_submission: "the old instance's marketplace",
   pack_review: "the old instance's marketplace",
   privacy_export: 'exports of the old instance',
+  family_invitation: 'invitation links carry secret tokens, never exported; invite again from the new instance',
   model_credential: 'keys are never exported; add your model key again',
   connector: 'connector passwords are never exported; connect your accounts again (mail and calendars sync again)',
   mail_folder: 'synced again from your mailbox',

@@ -98,8 +98,12 @@ export async function addDocument(
   ctx: ActorCtx,
   input: { fileId: string; title?: string; examDate?: string | null; visibility?: 'shared' | 'private' },
 ) {
-  const visibility =
-    ctx.actor.spaceKind === 'family' ? (input.visibility ?? (ctx.actor.role === 'child' ? 'private' : 'shared')) : 'private';
+  // PRODUCT.md "Family roles": a child keeps lists, notes, reminders and study cards of their own, not documents.
+  if (ctx.actor.role === 'child')
+    throw new AppError('forbidden', 'Only an adult of the family can add documents; you can make study cards of your own.', {
+      reason: 'child',
+    });
+  const visibility = ctx.actor.spaceKind === 'family' ? (input.visibility ?? 'shared') : 'private';
   assertMayWrite(ctx, visibility);
   const sctx = await createSkillContext(ctx, { spaceId: ctx.actor.spaceId, accountId: ctx.actor.accountId, visibility });
   const id = await addDocumentWith(sctx, { fileId: input.fileId, title: input.title, examDate: input.examDate, visibility });
