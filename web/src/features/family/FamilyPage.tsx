@@ -167,7 +167,7 @@ export function FamilyPage() {
       <PageHeader title={`${t('title')}: ${f.space.name}`} description={t('lead')} />
       {readOnly && f.space.deleteAfter ? (
         <Alert tone="warn">
-          {t('readOnly', { date: formatDateTime(f.space.deleteAfter, i18n.language) })} <Link to="/settings">{t('exportLink')}</Link>
+          {t('readOnly', { date: formatDateTime(f.space.deleteAfter, i18n.language) })} <Link to="/privacy">{t('exportLink')}</Link>
           {owner ? (
             <div className="row">
               <Button busy={move.isPending} onClick={() => move.mutate()}>
