@@ -26,6 +26,13 @@ export interface StartWorkerOptions {
   pollInterval?: number;
   /** Overrides every ticker's interval (tests). */
   tickerIntervalMs?: number;
+  /**
+   * Jobs this process locks and holds ready at once (graphile-worker's local queue; 0: fetch one job per
+   * free slot). See bench/README.md for the measurements behind the default.
+   */
+  localQueueSize?: number;
+  /** Completions written together within this many ms (-1: each on its own). */
+  completeJobBatchDelay?: number;
 }
 
 function workerLogger(log: Logger): WorkerLogger {
@@ -99,6 +106,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
   pool.on('error', (e) => deps.log.warn({ err: { message: e.message } }, 'worker database connection lost'));
   pool.on('connect', (client) => client.on('error', () => {}));
   const workerIds = new Set<string>();
+  const localQueueSize = opts.localQueueSize ?? 0;
   const utils: WorkerUtils = await makeWorkerUtils({ pgPool: pool, logger: workerLogger(deps.log) });
 
   await sql`insert into worker_node (id, role, hostname, pid) values (${nodeId}, 'worker', ${hostname()}, ${process.pid})`.execute(deps.db);
@@ -112,8 +120,18 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       deps.log.warn({ err: { message: (e as Error).message } }, 'worker heartbeat failed');
     }
   };
-  // Listen before the pool starts: its workers are created inside run().
+  // Listen before the pool starts: its workers are created inside run(). graphile-worker 0.17 locks jobs
+  // in the name of the pool (locked_by = the pool's id), so the pool's id is what the heartbeat must carry:
+  // without it, a job of a live process running longer than deadAfterMs looked orphaned and was released
+  // (and run a second time elsewhere); the workers' own ids are kept too.
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+  events.on('pool:create', ({ workerPool }) => {
+    workerIds.add(workerPool.id);
+    void beat();
+  });
+  events.on('pool:release', ({ workerPool }) => {
+    workerIds.delete(workerPool.id);
+  });
   events.on('worker:create', ({ worker }) => {
     workerIds.add(worker.workerId);
     void beat();
@@ -131,6 +149,12 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
     pollInterval: opts.pollInterval ?? 2000,
     logger: workerLogger(deps.log),
     useNodeTime: false,
+    preset: {
+      worker: {
+        ...(localQueueSize > 1 ? { localQueue: { size: localQueueSize, ttl: 60_000 } } : {}),
+        completeJobBatchDelay: opts.completeJobBatchDelay ?? 0,
+      },
+    },
   });
 
   const reap = async () => {
