@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { signUp } from '@csme/contracts/accounts';
 import * as P from '@csme/contracts/packs';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { sha256 } from '../server/src/core/crypto.js';
 import { systemCtx } from '../server/src/core/ctx.js';
 import type { Deps } from '../server/src/deps.js';
@@ -166,11 +166,14 @@ export async function runCounts(deps: Deps, spaceIds?: string[]): Promise<Record
   return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
 }
 
+/** A uuid derived from `text` (md5, with the version and variant bits of a v4 uuid, which our schemas check). */
+const copyId = (text: RawBuilder<unknown>) => sql`overlay(overlay(md5(${text}) placing '4' from 13 for 1) placing '8' from 17 for 1)::uuid`;
+
 const CLONED_TABLES = ['account', 'space', 'membership', 'subscription', 'pack_installation', 'agent'] as const;
 
 /**
  * Copies a space (its person, membership, plan, installations and agents) `n` times in SQL. Every uuid of
- * the template's rows becomes md5(uuid || copy number) in copy g, so references between the rows stay
+ * the template's rows becomes copyId(uuid || copy number) in copy g, so references between the rows stay
  * intact; emails get the copy number. Webhook URLs are not copied (give copies their own with
  * `webhookTokens`). Returns the copies' space ids in order.
  */
@@ -194,7 +197,8 @@ export async function cloneSpace(deps: Deps, template: BenchSpace, n: number, fr
         where table_schema = 'public' and table_name = ${t} order by ordinal_position`.execute(tx);
       const exprs = cols.rows.map(({ column_name: c, data_type: type }) => {
         const col = sql.ref(`src.${c}`);
-        if (type === 'uuid') return sql`case when ${col} = any(${idList}::uuid[]) then md5(${col}::text || ':' || g)::uuid else ${col} end`;
+        if (type === 'uuid')
+          return sql`case when ${col} = any(${idList}::uuid[]) then ${copyId(sql`${col}::text || ':' || g`)} else ${col} end`;
         if (c === 'email' || c === 'email_normalized') return sql`replace(${col}, '@', '+' || g || '@')`;
         if (c === 'webhook_token_hash' || c === 'webhook_secret') return sql`null`;
         return col;
@@ -211,7 +215,7 @@ export async function cloneSpace(deps: Deps, template: BenchSpace, n: number, fr
     }
   });
   const spaces = await sql<{ id: string }>`
-    select md5(${template.spaceId}::text || ':' || g)::uuid as id from generate_series(${from}::int, ${from + n - 1}::int) as g order by g`.execute(
+    select ${copyId(sql`${template.spaceId}::text || ':' || g`)} as id from generate_series(${from}::int, ${from + n - 1}::int) as g order by g`.execute(
     deps.db,
   );
   return spaces.rows.map((r) => r.id);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -117,6 +117,9 @@ export interface PlatformOptions {
   clock?: Clock;
   port?: number;
   keys?: Keys;
+  /** graphile-worker settings to compare (the production defaults otherwise). */
+  localQueueSize?: number;
+  completeJobBatchDelay?: number;
 }
 
 /**
@@ -143,7 +146,12 @@ export async function startPlatform(url: string, opts: PlatformOptions = {}): Pr
   await app.listen({ host: '127.0.0.1', port });
   let worker: WorkerHandle | null = null;
   const startW = async () => {
-    worker ??= await startWorker(deps, { databaseUrl: url, concurrency: opts.concurrency ?? config.worker.concurrency });
+    worker ??= await startWorker(deps, {
+      databaseUrl: url,
+      concurrency: opts.concurrency ?? config.worker.concurrency,
+      localQueueSize: opts.localQueueSize,
+      completeJobBatchDelay: opts.completeJobBatchDelay,
+    });
     return worker;
   };
   if (opts.worker !== false) await startW();
@@ -327,3 +335,27 @@ export function summariseProfile(p: CpuProfile): Array<{ fn: string; selfPct: nu
 }
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+
+/** CPU seconds used so far by every PostgreSQL process of this server (its postmaster and all backends). */
+export function postgresCpuSeconds(pg: PostgresServer): number {
+  const tck = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      // The postmaster carries the port on its command line; its children are named "postgres: ...".
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const isPostmaster = cmd.includes(`-p\0${pg.port}\0`);
+      const ppid = Number(fields[1]);
+      if (!isPostmaster && !postmasters.has(ppid)) continue;
+      if (isPostmaster) postmasters.add(Number(d));
+      total += (Number(fields[11]) + Number(fields[12])) / tck;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+const postmasters = new Set<number>();
