@@ -6,6 +6,7 @@ import { type Runner, run as runGraphileWorker, Logger as WorkerLogger } from 'g
 import { sql } from 'kysely';
 import pg from 'pg';
 import { systemCtx } from '../server/src/core/ctx.js';
+import type { PostgresServer } from '../server/src/core/postgres.js';
 import type { Deps } from '../server/src/deps.js';
 import { modelsSetting } from '../server/src/modules/models/models.config.js';
 import { admitRun } from '../server/src/modules/runs/index.js';
@@ -16,6 +17,7 @@ import {
   type BenchResult,
   type PlatformUnderTest,
   percentile,
+  postgresCpuSeconds,
   round,
   sleep,
   startPlatform,
@@ -81,6 +83,8 @@ export const triggerToStart: Benchmark = {
     try {
       const spaces = await engineSpaces(p, 4);
       const seconds = b.full ? 60 : 20;
+      await runLoad({ targets: webhookTargets(p.baseUrl, spaces), rate: 50, durationMs: 5000, connections: 16 }); // warm-up
+      await drained(p.deps);
       b.log(`  50 runs/s for ${seconds} s`);
       const load = await runLoad({ targets: webhookTargets(p.baseUrl, spaces), rate: 50, durationMs: seconds * 1000, connections: 16 });
       await drained(p.deps);
@@ -128,9 +132,11 @@ export const triggerToStart: Benchmark = {
  * they can) while a worker with the platform's concurrency runs them in this process. Completions per
  * second over the window: the queue's own end-to-end ceiling on this machine right now.
  */
-export async function bareGraphileWorker(url: string, seconds: number, concurrency: number) {
+export async function bareGraphileWorker(url: string, seconds: number, concurrency: number, pgServer?: PostgresServer) {
   const workerPool = new pg.Pool({ connectionString: url, max: concurrency + 4 });
   const addPool = new pg.Pool({ connectionString: url, max: 8 });
+  workerPool.on('error', () => {});
+  addPool.on('error', () => {});
   let done = 0;
   const runner: Runner = await runGraphileWorker({
     pgPool: workerPool,
@@ -154,17 +160,21 @@ export async function bareGraphileWorker(url: string, seconds: number, concurren
   await sleep(2000); // warm-up
   const d0 = done;
   const a0 = added;
+  const c0 = nodeCpuSeconds();
+  const g0 = pgServer ? postgresCpuSeconds(pgServer) : 0;
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const elapsed = (performance.now() - t0) / 1000;
   const doneRate = (done - d0) / elapsed;
   const addRate = (added - a0) / elapsed;
+  const cpuMsPerJob = ((nodeCpuSeconds() - c0) * 1000) / Math.max(1, done - d0);
+  const pgMsPerJob = pgServer ? ((postgresCpuSeconds(pgServer) - g0) * 1000) / Math.max(1, done - d0) : 0;
   stop = true;
   await Promise.all(adders);
   await runner.stop();
   await workerPool.end();
   await addPool.end();
-  return { doneRate, addRate };
+  return { doneRate, addRate, cpuMsPerJob, pgMsPerJob };
 }
 
 export interface Step {
@@ -176,6 +186,9 @@ export interface Step {
   httpP99: number;
   writesPerRun: number;
   completedPerS: number;
+  /** CPU per run of the platform's processes and of PostgreSQL (the load generator excluded). */
+  nodeCpuMs: number;
+  pgCpuMs: number;
 }
 
 /** One rate for `seconds`: passes with 0 errors, a backlog under half a second of work, and the API keeping up. */
@@ -184,10 +197,14 @@ export async function throughputStep(
   targets: LoadTarget[],
   rate: number,
   seconds: number,
+  cpu: () => number = nodeCpuSeconds,
+  pgServer?: PostgresServer,
 ): Promise<Step & { load: LoadResult }> {
   const p = { deps };
   const x0 = await writeTransactions(p.deps.db);
   const f0 = await finishedCount(p.deps);
+  const c0 = cpu();
+  const g0 = pgServer ? postgresCpuSeconds(pgServer) : 0;
   const t0 = performance.now();
   const load = await runLoad({ targets, rate, durationMs: seconds * 1000, connections: 64 });
   const elapsed = (performance.now() - t0) / 1000;
@@ -198,6 +215,8 @@ export async function throughputStep(
   }>`select count(*)::int as n from agent_run where status not in ('queued', 'running', 'succeeded')`.execute(p.deps.db);
   await drained(p.deps);
   const x1 = await writeTransactions(p.deps.db);
+  const cpuMs = ((cpu() - c0) * 1000) / Math.max(1, load.sent);
+  const pgMs = pgServer ? ((postgresCpuSeconds(pgServer) - g0) * 1000) / Math.max(1, load.sent) : 0;
   const errors = load.errors + failed.rows[0]!.n;
   const ok = errors === 0 && backlogEnd <= Math.max(25, rate * 0.5) && load.latencyMs.p99 <= 1000;
   return {
@@ -209,9 +228,17 @@ export async function throughputStep(
     httpP99: load.latencyMs.p99,
     writesPerRun: round((x1 - x0) / Math.max(1, load.sent), 1),
     completedPerS: round((f1.n - f0.n) / elapsed, 1),
+    nodeCpuMs: round(cpuMs, 2),
+    pgCpuMs: round(pgMs, 2),
     load,
   };
 }
+
+/** CPU seconds this process has used. */
+export const nodeCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function finishedCount(deps: Deps) {
   const r = await sql<{ n: number }>`select count(*)::int as n from agent_run where status not in ('queued', 'running')`.execute(deps.db);
@@ -227,7 +254,7 @@ export async function findMaxRate(
   const steps: Step[] = [];
   const log = (s: Step) =>
     b.log(
-      `  ${String(s.rate).padStart(5)} runs/s: ${s.ok ? 'ok    ' : 'MISSED'} backlog ${s.backlogEnd}, errors ${s.errors}, http p99 ${s.httpP99} ms, ${s.completedPerS} done/s, ${s.writesPerRun} write tx/run`,
+      `  ${String(s.rate).padStart(5)} runs/s: ${s.ok ? 'ok    ' : 'MISSED'} backlog ${s.backlogEnd}, errors ${s.errors}, http p99 ${s.httpP99} ms, ${s.completedPerS} done/s, ${s.writesPerRun} write tx/run, cpu/run node ${s.nodeCpuMs} ms + pg ${s.pgCpuMs} ms`,
     );
   let best: Step | null = null;
   let fail: Step | null = null;
@@ -273,15 +300,17 @@ export const throughput: Benchmark = {
     const url = await b.database('bench_throughput');
     const bareUrl = await b.database('bench_bare_gw');
     b.log('  bare graphile-worker, no-op jobs:');
-    const bare = await bareGraphileWorker(bareUrl, b.full ? 30 : 8, 16);
-    b.log(`    ${Math.round(bare.doneRate)} jobs/s done (${Math.round(bare.addRate)} added/s)`);
+    const bare = await bareGraphileWorker(bareUrl, b.full ? 30 : 8, 16, b.pg);
+    b.log(
+      `    ${Math.round(bare.doneRate)} jobs/s done (${Math.round(bare.addRate)} added/s), cpu/job node ${round(bare.cpuMsPerJob)} ms + pg ${round(bare.pgMsPerJob)} ms`,
+    );
     const p = await startPlatform(url);
     try {
       const spaces = await engineSpaces(p, 8);
       // A short warm-up (JIT, connections, caches).
       await runLoad({ targets: webhookTargets(p.baseUrl, spaces), rate: 50, durationMs: 2000 });
       await drained(p.deps);
-      const stepFn = (rate: number) => throughputStep(p.deps, webhookTargets(p.baseUrl, spaces), rate, seconds);
+      const stepFn = (rate: number) => throughputStep(p.deps, webhookTargets(p.baseUrl, spaces), rate, seconds, nodeCpuSeconds, b.pg);
       const search = b.profile
         ? (await withCpuProfile('throughput', () => findMaxRate(b, stepFn, b.shared.startRate ?? 150))).result
         : await findMaxRate(b, stepFn, b.shared.startRate ?? 150);
@@ -290,6 +319,21 @@ export const throughput: Benchmark = {
       b.shared.maxRunsPerSecond = max;
       b.shared.bareJobsPerSecond = bare.doneRate;
       const ratio = max / bare.doneRate;
+      // CPU per run (median over the rates that passed): what the machine would allow with both cores to itself.
+      const passed = search.steps.filter((x) => x.ok);
+      const cpuNode = round(
+        percentile(
+          passed.map((x) => x.nodeCpuMs),
+          50,
+        ),
+      );
+      const cpuPg = round(
+        percentile(
+          passed.map((x) => x.pgCpuMs),
+          50,
+        ),
+      );
+      const ceiling = Math.round(2000 / Math.max(0.01, cpuNode + cpuPg));
       return {
         name: this.name,
         figures: {
@@ -297,6 +341,10 @@ export const throughput: Benchmark = {
           'bare graphile-worker no-op jobs/s': Math.round(bare.doneRate),
           'share of bare graphile-worker': round(ratio, 2),
           'write transactions per run': best?.writesPerRun ?? 0,
+          'CPU ms per run, platform process': cpuNode,
+          'CPU ms per run, PostgreSQL': cpuPg,
+          'CPU ceiling runs/s (2 cores / CPU per run)': ceiling,
+          'CPU ms per no-op job, bare graphile-worker (node + pg)': round(bare.cpuMsPerJob + bare.pgMsPerJob),
           'webhook answer p99 ms at max': best?.httpP99 ?? 0,
           [`rates tried (${seconds} s each)`]: search.steps.map((s) => `${s.rate}${s.ok ? '' : '✗'}`).join(' '),
           'anchor: n8n single instance exec/s (vendor)': 220,
@@ -310,6 +358,7 @@ export const throughput: Benchmark = {
         ],
         notes: [
           'a rate passes when every request got 202, no run failed, the backlog at the end held less than 0.5 s of work and the webhook p99 stayed under 1 s',
+          'CPU per run is read from /proc (this process and every PostgreSQL process; the load generator is a process of its own and not counted); the machine is shared, so rates are read with that ceiling beside them',
         ],
       };
     } finally {

@@ -1,12 +1,12 @@
 // 4. HTTP: /healthz against bare Fastify on the same port, the runs list of a space with 100,000 runs,
 // webhook ingest. autocannon runs in a process of its own; the server in this one.
 import Fastify from 'fastify';
-import { sql } from 'kysely';
 import { inTenant } from '../server/src/core/db.js';
+import { listRuns as listRunRows } from '../server/src/modules/runs/runs.repository.js';
 import { cannon } from './cannon.js';
 import { engineSpaces } from './engine.bench.js';
 import { seedRuns } from './fixtures.js';
-import { type Benchmark, round, startPlatform, target } from './lib.js';
+import { type Benchmark, percentile, round, startPlatform, target } from './lib.js';
 
 export const httpBench: Benchmark = {
   name: 'http',
@@ -42,14 +42,16 @@ export const httpBench: Benchmark = {
       const listRate = Math.max(10, Math.min(200, Math.round(listMax.requestsPerSecond / 2)));
       const listAtRate = await cannon({ ...list, connections: 100, seconds, rate: listRate });
       b.log(`  runs list: ${listMax.requestsPerSecond} req/s max (p99 ${listMax.p99} ms); p99 ${listAtRate.p99} ms at ${listRate} req/s`);
-      const plan = await inTenant(p.deps.db, { spaceId: space!.spaceId, accountId: space!.accountId }, (tx) =>
-        sql<{ 'QUERY PLAN': string }>`explain (analyze, buffers, format text)
-        select r.*, a.agent_key, v.manifest->>'name' as pack_name, v.manifest->'agents' as agents
-        from agent_run r join agent a on a.id = r.agent_id join pack_installation i on i.id = r.installation_id
-        join pack_version v on v.id = i.pack_version_id
-        where r.space_id = ${space!.spaceId} order by r.queued_at desc, r.id desc limit 51`.execute(tx),
-      );
-      const execMs = Number(/Execution Time: ([\d.]+)/.exec(plan.rows.map((r) => r['QUERY PLAN']).join('\n'))?.[1] ?? Number.NaN);
+      // The query itself, as the endpoint runs it (in a tenant transaction), median of 50.
+      const times: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const t = performance.now();
+        await inTenant(p.deps.db, { spaceId: space!.spaceId, accountId: space!.accountId }, (tx) =>
+          listRunRows(tx, space!.spaceId, { limit: 50 }),
+        );
+        times.push(performance.now() - t);
+      }
+      const execMs = round(percentile(times, 50), 2);
 
       // Webhook ingest (the worker is off: this is what the API accepts), spread over 8 spaces' agents.
       const hooks = {
@@ -75,7 +77,7 @@ export const httpBench: Benchmark = {
           'runs list req/s max (c100)': listMax.requestsPerSecond,
           'runs list p99 ms at c100 (closed loop)': listMax.p99,
           [`runs list p99 ms at ${listRate} req/s`]: listAtRate.p99,
-          'runs list query ms (EXPLAIN ANALYZE)': execMs,
+          'runs list query ms (tenant transaction, median)': execMs,
           'webhook ingest req/s max (c100, 8 spaces)': ingestMax.requestsPerSecond,
           'webhook ingest p99 ms at c100 (closed loop)': ingestMax.p99,
           'webhook ingest p99 ms at 1500 req/s': ingestAt.p99,

@@ -359,3 +359,18 @@ export function postgresCpuSeconds(pg: PostgresServer): number {
   return total;
 }
 const postmasters = new Set<number>();
+
+/** CPU seconds used so far by these processes (and their children that are still alive). */
+export function processCpuSeconds(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}

@@ -87,7 +87,7 @@ export const priority: Benchmark = {
       }
       const proP95 = percentile(proWaits, 95);
       const httpErrors = Object.entries(load.statuses)
-        .filter(([code]) => !['200', '201', '402'].includes(code))
+        .filter(([code]) => !code.startsWith('2') && code !== '402')
         .reduce((sum, [, n]) => sum + n, 0);
       return {
         name: this.name,

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { fromSources, generateKeysFile, keysAsEnv } from '../server/src/core/keys.js';
 import { freePort } from '../server/src/core/postgres.js';
 import { engineSpaces, findMaxRate, throughputStep, webhookTargets } from './engine.bench.js';
-import { type Benchmark, round, sleep, startPlatform, target, waitUntil } from './lib.js';
+import { type Benchmark, percentile, processCpuSeconds, round, sleep, startPlatform, target, waitUntil } from './lib.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -64,10 +64,12 @@ export const scaleOut: Benchmark = {
       const single = b.shared.maxRunsPerSecond || 0;
       const search = await findMaxRate(
         b,
-        (rate) => throughputStep(p.deps, targets, rate, seconds),
+        // CPU of the 4 children (this process only watches the database and is not counted).
+        (rate) => throughputStep(p.deps, targets, rate, seconds, () => processCpuSeconds(children.map((c) => c.pid ?? 0)), b.pg),
         single ? Math.round(single * 0.7) : 150,
       );
       const max = search.best?.rate ?? 0;
+      const passed = search.steps.filter((x) => x.ok);
       return {
         name: this.name,
         figures: {
@@ -75,6 +77,18 @@ export const scaleOut: Benchmark = {
           'max runs/s, one process (throughput benchmark)': single,
           'ratio to one process': single ? round(max / single) : 'n/a',
           'write transactions per run': search.best?.writesPerRun ?? 0,
+          'CPU ms per run, the 4 processes': round(
+            percentile(
+              passed.map((x) => x.nodeCpuMs),
+              50,
+            ),
+          ),
+          'CPU ms per run, PostgreSQL': round(
+            percentile(
+              passed.map((x) => x.pgCpuMs),
+              50,
+            ),
+          ),
           [`rates tried (${seconds} s each)`]: search.steps.map((s) => `${s.rate}${s.ok ? '' : '✗'}`).join(' '),
         },
         targets: [target('max runs/s, 2 API + 2 worker processes', max, '>=', 500)],
