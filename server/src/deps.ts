@@ -57,6 +57,7 @@ export function buildDeps(opts: BuildDepsOptions): Deps {
   const database: Database = createDatabase({
     url: opts.databaseUrl,
     max: opts.poolMax ?? opts.config.db.poolMax,
+    acquireTimeoutMs: opts.config.db.acquireTimeoutMs,
     applicationName: opts.applicationName ?? 'csme-api',
     onError: (e) => log.warn({ err: { message: e.message, code: (e as { code?: string }).code } }, 'database connection lost'),
   });

@@ -53,6 +53,8 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
     CSME_DATA_DIR: dataDir,
     LOG_LEVEL: 'debug',
     CSME_PUBLIC_URL: 'http://csme.test',
+    // Six connections shared by bursts of a hundred queries on a busy machine: wait longer than production does.
+    CSME_DB_ACQUIRE_TIMEOUT_MS: '30000',
     ...opts.env,
   });
   const keys = opts.keys ?? fromSources({}, generateKeysFile());

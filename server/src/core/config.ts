@@ -15,7 +15,12 @@ export interface Config {
     readonly trustProxy: boolean;
     readonly bodyLimit: number;
   };
-  readonly db: { readonly url: string | null; readonly poolMax: number; readonly embeddedPort: number | null };
+  readonly db: {
+    readonly url: string | null;
+    readonly poolMax: number;
+    readonly acquireTimeoutMs: number;
+    readonly embeddedPort: number | null;
+  };
   readonly dataDir: string;
   readonly log: { readonly level: string; readonly pretty: boolean };
   readonly worker: { readonly concurrency: number; readonly heartbeatMs: number; readonly deadAfterMs: number };
@@ -56,6 +61,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   CSME_DB_POOL_MAX: z.coerce.number().int().min(2).max(500).default(20),
+  CSME_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   CSME_EMBEDDED_PG_PORT: port.optional(),
   CSME_DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -100,7 +106,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   return Object.freeze({
     env: e.NODE_ENV,
     http: Object.freeze({ host: e.HOST, port: e.PORT, publicUrl, trustProxy: e.CSME_TRUST_PROXY, bodyLimit: e.CSME_BODY_LIMIT }),
-    db: Object.freeze({ url: e.DATABASE_URL ?? null, poolMax: e.CSME_DB_POOL_MAX, embeddedPort: e.CSME_EMBEDDED_PG_PORT ?? null }),
+    db: Object.freeze({
+      url: e.DATABASE_URL ?? null,
+      poolMax: e.CSME_DB_POOL_MAX,
+      acquireTimeoutMs: e.CSME_DB_ACQUIRE_TIMEOUT_MS,
+      embeddedPort: e.CSME_EMBEDDED_PG_PORT ?? null,
+    }),
     dataDir,
     log: Object.freeze({
       level: e.LOG_LEVEL,

@@ -16,12 +16,19 @@ export interface Database {
   destroy(): Promise<void>;
 }
 
-export function createDatabase(opts: { url: string; max: number; applicationName?: string; onError?: (e: Error) => void }): Database {
+export function createDatabase(opts: {
+  url: string;
+  max: number;
+  /** How long a query waits for a free connection before it fails (default 5 s). */
+  acquireTimeoutMs?: number;
+  applicationName?: string;
+  onError?: (e: Error) => void;
+}): Database {
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.max,
     application_name: opts.applicationName ?? 'csme',
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
   });
   // A connection the server drops (restart, admin command) must not crash the process.

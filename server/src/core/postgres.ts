@@ -8,6 +8,7 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -330,13 +331,52 @@ export class PostgresServer {
   async kill(): Promise<void> {
     const child = this.child;
     if (!child || !this.exited) return;
+    // A crashed server takes its backends with it: kill them too, so no open connection still answers.
+    const backends = child.pid ? childPids(child.pid) : [];
     child.kill('SIGKILL');
+    for (const pid of backends) signal(pid, 'SIGKILL');
     await this.exited;
     this.child = null;
+    while (backends.some(alive)) await new Promise((r) => setTimeout(r, 20));
   }
 
   get running(): boolean {
     return this.child !== null;
+  }
+}
+
+/** The processes whose parent is `pid` (Linux: read from /proc). */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // Fields after the command (which may hold spaces) start after the last ')': state, ppid, ...
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Running, not a zombie waiting for a parent that may never reap it. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -89,17 +89,33 @@ export function defineSkill<I extends z.ZodType, O extends z.ZodType>(def: Skill
 }
 
 import { inTenant } from './db.js';
-import { AppError } from './errors.js';
+import { AppError, isAppError, isDatabaseUnavailable } from './errors.js';
 import type { ModuleDef } from './module.js';
+
+const indexes = new WeakMap<readonly ModuleDef[], Map<string, SkillDef>>();
+
+/** Every skill of these modules by id (built once per module list); a skill defined twice is a startup error. */
+export function skillIndex(modules: readonly ModuleDef[]): Map<string, SkillDef> {
+  let index = indexes.get(modules);
+  if (!index) {
+    index = new Map();
+    for (const m of modules)
+      for (const sk of m.skills ?? []) {
+        if (index.has(sk.id)) throw new Error(`skill ${sk.id} is defined twice (module ${m.name})`);
+        index.set(sk.id, sk);
+      }
+    indexes.set(modules, index);
+  }
+  return index;
+}
 
 /** The skill with this id among every module's skills. */
 export function findSkill(modules: readonly ModuleDef[], id: string): SkillDef | undefined {
-  for (const m of modules) for (const s of m.skills ?? []) if (s.id === id) return s;
-  return undefined;
+  return skillIndex(modules).get(id);
 }
 
-function issues(e: z.ZodError, root: string) {
-  return e.issues.map((i) => ({ path: [root, ...i.path.map(String)].join('.'), message: i.message }));
+function issues(e: z.ZodError): Array<{ path: string; message: string }> {
+  return e.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join('.') : '(input)', message: i.message }));
 }
 
 /**
@@ -109,16 +125,30 @@ function issues(e: z.ZodError, root: string) {
 export async function invokeSkill(skill: SkillDef, sctx: SkillContext, rawInput: unknown): Promise<unknown> {
   const input = skill.input.safeParse(rawInput);
   if (!input.success) {
-    const list = issues(input.error, 'input');
-    throw new AppError('invalid_input', `${skill.id}: ${list[0]?.path}: ${list[0]?.message}`, { issues: list });
+    const list = issues(input.error);
+    throw new AppError('invalid_input', `${skill.id}: ${list[0]?.path}: ${list[0]?.message}`, { skill: skill.id, issues: list });
   }
-  const raw = await skill.run(sctx, input.data);
+  if (sctx.signal.aborted) throw new AppError('unavailable', `${skill.id} was cancelled before it started.`, { skill: skill.id });
+  let raw: unknown;
+  try {
+    raw = await skill.run(sctx, input.data);
+  } catch (e) {
+    // Expected failures keep their code; a database that is away stays a platform fault (the run is retried);
+    // anything else is the skill's own fault, said in words, never a crash of the caller.
+    if (isAppError(e) || isDatabaseUnavailable(e)) throw e;
+    throw new AppError('internal', `The skill ${skill.id} failed: ${e instanceof Error ? e.message : String(e)}`, { skill: skill.id });
+  }
   const output = skill.output.safeParse(raw);
   if (!output.success) {
-    const list = issues(output.error, 'output');
-    throw new AppError('internal', `${skill.id} returned an answer that breaks its contract (${list[0]?.path}: ${list[0]?.message})`, {
-      issues: list,
-    });
+    const list = issues(output.error);
+    throw new AppError(
+      'internal',
+      `The skill ${skill.id} returned an answer that breaks its contract (${list[0]?.path}: ${list[0]?.message}).`,
+      {
+        skill: skill.id,
+        issues: list,
+      },
+    );
   }
   return output.data;
 }

@@ -39,6 +39,7 @@ export function navSections(s: SessionView): NavSection[] {
     {
       key: 'you',
       items: [
+        { to: '/notifications', label: 'nav.notifications' },
         { to: '/plans', label: 'nav.plans' },
         { to: '/settings', label: 'nav.settings' },
       ],

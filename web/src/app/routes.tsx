@@ -94,6 +94,10 @@ export const routes: RouteObject[] = [
     children: [
       { path: '/', element: page(() => import('../features/home/HomePage').then((m) => m.HomePage), ['home']) },
       { path: '/suggestions', element: page(() => import('../features/suggestions/InboxPage').then((m) => m.InboxPage), ['suggestions']) },
+      {
+        path: '/notifications',
+        element: page(() => import('../features/notifications/NotificationsPage').then((m) => m.NotificationsPage), ['notifications']),
+      },
       { path: '/tasks', element: page(() => import('../features/tasks/TasksPage').then((m) => m.TasksPage), ['tasks']) },
       { path: '/packs', element: page(() => import('../features/packs/PacksPage').then((m) => m.PacksPage), ['packs', 'agents']) },
       {

@@ -32,6 +32,7 @@ const namespaces: Record<string, Namespace> = {
   tasks: () => import('../features/tasks/i18n').then((m) => m.tasksMessages),
   activity: () => import('../features/activity/i18n').then((m) => m.activityMessages),
   connectors: () => import('../features/connectors/i18n').then((m) => m.connectorsMessages),
+  notifications: () => import('../features/notifications/i18n').then((m) => m.notificationsMessages),
 };
 
 /** An i18next backend that reads the namespaces given as loaders. */

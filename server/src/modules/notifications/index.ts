@@ -2,7 +2,7 @@
 // It does not decide what to tell people or when: other modules render a mail and queue it here.
 import type { ModuleDef } from '#core/module.js';
 import { smtpSetting } from './notifications.config.js';
-import { deliverEmailJob, sendDigestsJob } from './notifications.jobs.js';
+import { deliverEmailJob, sendDigestsJob, sendPushJob } from './notifications.jobs.js';
 import { notificationsRoutes } from './notifications.routes.js';
 
 export { type RenderedEmail, renderEmail } from './notifications.presenter.js';
@@ -15,7 +15,7 @@ export { smtpSetting };
 export const notificationsModule: ModuleDef = {
   name: 'notifications',
   routes: notificationsRoutes,
-  jobs: [deliverEmailJob, sendDigestsJob],
+  jobs: [deliverEmailJob, sendDigestsJob, sendPushJob],
   cron: [{ job: sendDigestsJob, pattern: '*/15 * * * *' }],
   settings: [smtpSetting],
   skills: [notifyPersonSkill],

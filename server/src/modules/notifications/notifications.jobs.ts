@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineJob } from '#core/jobs.js';
-import { deliverEmail, sendDailyDigests } from './notifications.service.js';
+import { deliverEmail, sendDailyDigests, sendPush } from './notifications.service.js';
 
 export const deliverEmailJob = defineJob({
   name: 'notifications.deliver-email',
@@ -14,5 +14,14 @@ export const sendDigestsJob = defineJob({
   schema: z.object({}).passthrough(),
   handler: async (ctx) => {
     await sendDailyDigests(ctx);
+  },
+});
+
+export const sendPushJob = defineJob({
+  name: 'notifications.send-push',
+  schema: z.object({ notificationId: z.uuid() }),
+  options: { maxAttempts: 3 },
+  handler: async (ctx, p) => {
+    await sendPush(ctx, p.notificationId);
   },
 });

@@ -100,3 +100,30 @@ export async function savePrefs(db: Db, accountId: string, prefs: unknown, at: D
     .onConflict((oc) => oc.column('account_id').doUpdateSet({ prefs: JSON.stringify(prefs), updated_at: at }))
     .execute();
 }
+
+export async function upsertPushSubscription(
+  db: Db,
+  row: { id: string; account_id: string; endpoint: string; p256dh: string; auth: string; user_agent: string | null },
+): Promise<void> {
+  await db
+    .insertInto('push_subscription')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .column('endpoint')
+        .doUpdateSet({ account_id: row.account_id, p256dh: row.p256dh, auth: row.auth, user_agent: row.user_agent, failures: 0 }),
+    )
+    .execute();
+}
+
+export async function listPushSubscriptions(db: Db, accountId: string) {
+  return db.selectFrom('push_subscription').selectAll().where('account_id', '=', accountId).execute();
+}
+
+export async function deletePushSubscription(db: Db, accountId: string, endpoint: string): Promise<void> {
+  await db.deleteFrom('push_subscription').where('account_id', '=', accountId).where('endpoint', '=', endpoint).execute();
+}
+
+export async function findNotification(db: Db, id: string) {
+  return db.selectFrom('notification').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -2,6 +2,7 @@ import type { NotificationPrefs } from '@csme/contracts/inbox';
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import nodemailer from 'nodemailer';
+import webpush from 'web-push';
 import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace } from '#core/ctx.js';
@@ -10,21 +11,25 @@ import { newId } from '#core/ids.js';
 import { addJob } from '#core/jobs.js';
 import { defineSkill } from '#core/skill.js';
 import { smtpSetting } from './notifications.config.js';
-import { deliverEmailJob } from './notifications.jobs.js';
+import { deliverEmailJob, sendPushJob } from './notifications.jobs.js';
 import { ALWAYS_EMAIL, mergePrefs, topicOf } from './notifications.policy.js';
 import { presentMailboxMessage, type RenderedEmail, renderEmail } from './notifications.presenter.js';
 import {
   countUnread,
+  deletePushSubscription,
   findAccountContact,
   findEmail,
+  findNotification,
   findPrefs,
   insertEmail,
   insertNotification,
   listCapturedEmails,
   listNotifications,
+  listPushSubscriptions,
   markRead,
   savePrefs,
   updateEmail,
+  upsertPushSubscription,
 } from './notifications.repository.js';
 
 export interface QueueEmailInput {
@@ -145,6 +150,15 @@ export async function notify(ctx: Ctx, n: NotifyInput): Promise<string> {
   // mail waits for the digest. Some kinds must reach them by email whatever the settings.
   const wantsEmail =
     ALWAYS_EMAIL.has(n.kind) || (!prefs.dailyDigest.enabled && (stored ? prefs.topics[topicOf(n.kind)].email : n.email === true));
+  if (prefs.topics[topicOf(n.kind)].push || n.kind === 'push.test') {
+    const hasBrowser = await ctx.db
+      .selectFrom('push_subscription')
+      .select('id')
+      .where('account_id', '=', n.accountId)
+      .limit(1)
+      .executeTakeFirst();
+    if (hasBrowser && n.kind !== 'push.test') await addJob(ctx.db, sendPushJob, { notificationId: id });
+  }
   if (wantsEmail) {
     const person = await findAccountContact(ctx.db, n.accountId);
     if (person) {
@@ -320,4 +334,109 @@ export async function sendDailyDigests(ctx: Ctx): Promise<number> {
     });
   }
   return sent;
+}
+
+// ---------------------------------------------------------------- Web Push
+
+/**
+ * Registers a browser for Web Push. The endpoint is where the platform will send: it must be a public
+ * https address (the egress guard decides when sending; here an obviously unusable one is refused early).
+ */
+export async function subscribePush(
+  ctx: ActorCtx,
+  sub: { endpoint: string; keys: { p256dh: string; auth: string } },
+  userAgent: string | null,
+): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(sub.endpoint);
+  } catch {
+    throw new AppError('invalid_input', 'The push endpoint is not a valid address.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new AppError('invalid_input', 'The push endpoint must be an https address.');
+  if (Buffer.from(sub.keys.p256dh, 'base64url').length !== 65)
+    throw new AppError('invalid_input', 'The subscription key (p256dh) is not a P-256 public key.');
+  if (Buffer.from(sub.keys.auth, 'base64url').length !== 16)
+    throw new AppError('invalid_input', 'The subscription secret (auth) must be 16 bytes.');
+  await upsertPushSubscription(ctx.db, {
+    id: newId(),
+    account_id: ctx.actor.accountId,
+    endpoint: sub.endpoint,
+    p256dh: sub.keys.p256dh,
+    auth: sub.keys.auth,
+    user_agent: userAgent?.slice(0, 300) ?? null,
+  });
+}
+
+export async function unsubscribePush(ctx: ActorCtx, endpoint: string): Promise<void> {
+  await deletePushSubscription(ctx.db, ctx.actor.accountId, endpoint);
+}
+
+/**
+ * Sends one notification to every browser of its person. Payloads are encrypted for each subscription
+ * (RFC 8291) and signed with the instance's VAPID key by web-push; the request itself goes through the
+ * egress guard, like every outbound path. Gone subscriptions (404/410) are removed.
+ */
+export async function sendPush(ctx: Ctx, notificationId: string): Promise<number> {
+  const n = await findNotification(ctx.db, notificationId);
+  if (!n) return 0;
+  const subs = await listPushSubscriptions(ctx.db, n.owner_account_id);
+  const payload = JSON.stringify({ title: n.title, body: n.body.slice(0, 500), url: n.url ?? '/', tag: n.kind });
+  let sent = 0;
+  for (const s of subs) {
+    const details = webpush.generateRequestDetails({ endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }, payload, {
+      vapidDetails: {
+        subject: ctx.deps.config.http.publicUrl.startsWith('https')
+          ? ctx.deps.config.http.publicUrl
+          : 'mailto:operator@connectsoft.me.invalid',
+        publicKey: ctx.deps.keys.vapid.publicKey,
+        privateKey: ctx.deps.keys.vapid.privateKey,
+      },
+      TTL: 24 * 3600,
+      contentEncoding: 'aes128gcm',
+    });
+    try {
+      const res = await ctx.deps.egress.request(details.endpoint, {
+        method: details.method,
+        headers: details.headers as Record<string, string>,
+        body: details.body ?? undefined,
+        timeoutMs: 10_000,
+        maxBytes: 64 * 1024,
+        maxRedirects: 0,
+      });
+      if (res.status === 404 || res.status === 410) {
+        await ctx.db.deleteFrom('push_subscription').where('id', '=', s.id).execute();
+      } else if (res.status >= 200 && res.status < 300) {
+        sent++;
+        await ctx.db.updateTable('push_subscription').set({ last_success_at: ctx.now(), failures: 0 }).where('id', '=', s.id).execute();
+      } else {
+        await ctx.db
+          .updateTable('push_subscription')
+          .set({ failures: s.failures + 1 })
+          .where('id', '=', s.id)
+          .execute();
+      }
+    } catch (e) {
+      ctx.log.warn({ notificationId, err: { message: (e as Error).message } }, 'push not delivered');
+      await ctx.db
+        .updateTable('push_subscription')
+        .set({ failures: s.failures + 1 })
+        .where('id', '=', s.id)
+        .execute();
+    }
+  }
+  return sent;
+}
+
+export async function testPush(ctx: ActorCtx): Promise<number> {
+  const id = await notify(ctx, {
+    spaceId: ctx.actor.spaceId,
+    accountId: ctx.actor.accountId,
+    kind: 'push.test',
+    title: ctx.actor.locale === 'he' ? 'ההתראות פועלות' : 'Notifications work',
+    body: '',
+    url: '/notifications',
+  });
+  return sendPush(ctx, id);
 }

@@ -1,49 +1,24 @@
 import type { SkillView } from '@csme/contracts/skills';
 import { z } from 'zod';
 import type { Ctx } from '#core/ctx.js';
-import { AppError, isAppError } from '#core/errors.js';
+import { AppError } from '#core/errors.js';
 import type { ModuleDef } from '#core/module.js';
-import type { ModelAccess, SkillContext, SkillDef } from '#core/skill.js';
+import { findSkill, invokeSkill, type ModelAccess, type SkillContext, type SkillDef, skillIndex } from '#core/skill.js';
 import { BUILTIN_SKILLS } from './builtin/index.js';
 
 /** The skills module's own list, the registry's default when the caller has no modules at hand (the CLI). */
 const builtinModules: readonly ModuleDef[] = [{ name: 'skills', skills: BUILTIN_SKILLS }];
 
-const indexes = new WeakMap<readonly ModuleDef[], Map<string, SkillDef>>();
-
-function indexOf(modules: readonly ModuleDef[]): Map<string, SkillDef> {
-  let index = indexes.get(modules);
-  if (!index) {
-    index = new Map();
-    for (const m of modules)
-      for (const s of m.skills ?? []) {
-        if (index.has(s.id)) throw new Error(`skill ${s.id} is defined twice (module ${m.name})`);
-        index.set(s.id, s);
-      }
-    indexes.set(modules, index);
-  }
-  return index;
-}
-
 /** Every skill the modules offer, by id. */
 export function listSkills(modules: readonly ModuleDef[] = builtinModules): SkillDef[] {
-  return [...indexOf(modules).values()].sort((a, b) => a.id.localeCompare(b.id));
+  return [...skillIndex(modules).values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** The skill with this id, or `not_found`. Without modules, the built-in compute skills. */
 export function getSkill(id: string, modules: readonly ModuleDef[] = builtinModules): SkillDef {
-  const skill = indexOf(modules).get(id);
+  const skill = findSkill(modules, id);
   if (!skill) throw new AppError('not_found', `There is no skill ${id}. \`csme skill list\` shows them.`, { skill: id });
   return skill;
-}
-
-interface InputIssue {
-  path: string;
-  message: string;
-}
-
-function issuesOf(error: z.ZodError): InputIssue[] {
-  return error.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join('.') : '(input)', message: i.message }));
 }
 
 /** The contexts of standalone runs (no instance behind them), by their ctx, which copies of the context share. */
@@ -65,27 +40,7 @@ export async function runSkill(sctx: SkillContext, skillOrId: string | SkillDef,
         skill: skill.id,
       },
     );
-  const input = skill.input.safeParse(rawInput);
-  if (!input.success) {
-    const issues = issuesOf(input.error);
-    const first = issues[0]!;
-    throw new AppError('invalid_input', `${skill.id}: ${first.path}: ${first.message}`, { skill: skill.id, issues });
-  }
-  if (sctx.signal.aborted) throw new AppError('unavailable', `${skill.id} was cancelled before it started.`, { skill: skill.id });
-  let raw: unknown;
-  try {
-    raw = await skill.run(sctx, input.data);
-  } catch (e) {
-    if (isAppError(e)) throw e;
-    throw new AppError('internal', `The skill ${skill.id} failed: ${e instanceof Error ? e.message : String(e)}`, { skill: skill.id });
-  }
-  const output = skill.output.safeParse(raw);
-  if (!output.success)
-    throw new AppError('internal', `The skill ${skill.id} returned an answer that breaks its contract.`, {
-      skill: skill.id,
-      issues: issuesOf(output.error),
-    });
-  return output.data;
+  return invokeSkill(skill, sctx, rawInput);
 }
 
 export interface StandaloneOptions {
