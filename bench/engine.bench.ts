@@ -135,8 +135,11 @@ export const triggerToStart: Benchmark = {
 export async function bareGraphileWorker(url: string, seconds: number, concurrency: number, pgServer?: PostgresServer) {
   const workerPool = new pg.Pool({ connectionString: url, max: concurrency + 4 });
   const addPool = new pg.Pool({ connectionString: url, max: 8 });
-  workerPool.on('error', () => {});
-  addPool.on('error', () => {});
+  // Errors of idle clients (PostgreSQL stopping at the end) must not crash the run; graphile-worker warns without both handlers.
+  for (const pool of [workerPool, addPool]) {
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
+  }
   let done = 0;
   const runner: Runner = await runGraphileWorker({
     pgPool: workerPool,

@@ -126,11 +126,15 @@ export const schedulerScale: Benchmark = {
         await sql`update agent set next_run_at = ${new Date(sliceStart)}::timestamptz + (random() * ${windowS * 1000}) * interval '1 ms'
           where id in (select id from agent order by md5(id::text) limit ${slice})`.execute(live.deps.db);
         await live.startWorker();
+        // By the slot, not by queued_at: the simulated day (December) lies after today and its runs must not count here.
         const res = await waitUntil(
           async () => {
             const r = await sql<{ late: number }>`
               select extract(epoch from queued_at - (trigger_data->>'scheduledFor')::timestamptz) * 1000 as late
-              from agent_run where trigger_kind = 'schedule' and queued_at >= ${new Date(sliceStart - 1000)}`.execute(live.deps.db);
+              from agent_run where trigger_kind = 'schedule'
+                and (trigger_data->>'scheduledFor')::timestamptz between ${new Date(sliceStart - 1000)} and ${new Date(sliceStart + (windowS + 1) * 1000)}`.execute(
+              live.deps.db,
+            );
             return r.rows.length >= slice ? r.rows : undefined;
           },
           'the slice to be admitted',
