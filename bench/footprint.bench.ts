@@ -217,6 +217,8 @@ export const soak: Benchmark = {
         jobsDead: number;
         runsDead: number;
         stepsDead: number;
+        jobVacuums: number;
+        runVacuums: number;
         rssMiB: number;
         lagP99: number;
       }> = [];
