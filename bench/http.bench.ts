@@ -6,7 +6,7 @@ import { listRuns as listRunRows } from '../server/src/modules/runs/runs.reposit
 import { cannon } from './cannon.js';
 import { engineSpaces } from './engine.bench.js';
 import { seedRuns } from './fixtures.js';
-import { type Benchmark, percentile, round, startPlatform, target } from './lib.js';
+import { type BenchContext, type Benchmark, percentile, round, startPlatform, target, withCpuProfile } from './lib.js';
 
 export const httpBench: Benchmark = {
   name: 'http',
@@ -30,7 +30,7 @@ export const httpBench: Benchmark = {
     const p = await startPlatform(url, { worker: false, port });
     try {
       await cannon({ ...floodOpts, paths: ['/healthz'], seconds: 2 });
-      const health = await cannon({ ...floodOpts, paths: ['/healthz'] });
+      const health = await profiled(b, 'healthz', () => cannon({ ...floodOpts, paths: ['/healthz'] }));
       b.log(`  /healthz: ${health.requestsPerSecond} req/s`);
 
       // The runs list: a space with 100,000 runs, 50 per page, signed in.
@@ -38,7 +38,7 @@ export const httpBench: Benchmark = {
       await seedRuns(p.deps, space!, 'hook', 100_000);
       const list = { origin, paths: ['/api/v1/runs?limit=50'], headers: { cookie: space!.headers.cookie! } };
       await cannon({ ...list, connections: 10, seconds: 2 });
-      const listMax = await cannon({ ...list, connections: 100, seconds });
+      const listMax = await profiled(b, 'list', () => cannon({ ...list, connections: 100, seconds }));
       const listRate = Math.max(10, Math.min(200, Math.round(listMax.requestsPerSecond / 2)));
       const listAtRate = await cannon({ ...list, connections: 100, seconds, rate: listRate });
       b.log(`  runs list: ${listMax.requestsPerSecond} req/s max (p99 ${listMax.p99} ms); p99 ${listAtRate.p99} ms at ${listRate} req/s`);
@@ -102,3 +102,16 @@ export const httpBench: Benchmark = {
     }
   },
 };
+
+/** With --profile: the server's CPU profile during `fn` (bench/results/<name>.cpuprofile) and its top functions in the log. */
+async function profiled<T>(b: BenchContext, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!b.profile) return fn();
+  const { result, top } = await withCpuProfile(name, fn);
+  b.log(
+    `  ${name} profile, self time: ${top
+      .slice(0, 12)
+      .map((t) => `${t.selfPct}% ${t.fn}`)
+      .join('; ')}`,
+  );
+  return result;
+}
