@@ -186,7 +186,7 @@ export const soak: Benchmark = {
     const rate = Math.max(10, Math.round(max / 2));
     // At least two autovacuum naptimes (60 s by default) even in the reduced run: a shorter soak cannot show
     // whether dead tuples are bounded, only that they accumulate until the first vacuum.
-    const durationMs = b.soakMs || (b.full ? 10 * 60_000 : 150_000);
+    const durationMs = b.soakMs || (b.full ? 10 * 60_000 : 130_000);
     const windowMs = durationMs >= 20 * 60_000 ? 60_000 : 10_000;
     const p = await startPlatform(await b.database('bench_soak'));
     try {
