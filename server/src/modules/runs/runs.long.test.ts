@@ -6,7 +6,7 @@ import { getRun, runAgentNow } from '@csme/contracts/runs';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
-import { modelsSetting } from '#modules/models/models.config.js';
+import { modelsSetting } from '#modules/models/index.js';
 import { syncBuiltinPacks } from '#modules/packs/index.js';
 import { createTestEnv, eventually, signedUpClient, type TestEnv } from '#test/harness.js';
 
