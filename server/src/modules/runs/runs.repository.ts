@@ -22,7 +22,7 @@ export async function markEventDispatched(db: Db, spaceId: string, id: string, a
   await db.updateTable('agent_event').set({ dispatched_at: at }).where('space_id', '=', spaceId).where('id', '=', id).execute();
 }
 
-/** What app_admit_runs takes per trigger (see the migration 20261126T1700_tune_run_engine). */
+/** What app_admit_runs takes per trigger (see the migration 20261126T2000_tune_run_engine). */
 export interface AdmitSpec {
   run_id: string;
   space_id: string;
@@ -98,20 +98,23 @@ export async function updateRun(db: Db, spaceId: string, id: string, set: Partia
 /**
  * The claim and everything the executor reads before the first step, in one statement: the run moves to
  * running (counting the attempt) and comes back with its agent and installation, the pack version it
- * runs (its manifest comes from the cache of immutable versions), the space's members (names, time
+ * runs (its seal: source, bundle hash and signature; its manifest and files come from the cache of
+ * immutable versions), whether the agent's owner is suspended, the space's members (names, time
  * zones, languages) and the agent's latest rejected suggestions. Undefined when the run is finished.
  */
 export async function claimRunWithAgent(db: Db, spaceId: string, id: string, now: Date) {
   const r = await sql<ClaimedRow>`
     update agent_run r set status = 'running', started_at = coalesce(r.started_at, ${now}), attempts = r.attempts + 1
-    from agent a join pack_installation i on i.id = a.installation_id
+    from agent a join pack_installation i on i.id = a.installation_id join pack_version v on v.id = i.pack_version_id
+      join account o on o.id = a.owner_account_id
     where r.space_id = ${spaceId} and r.id = ${id} and r.status in ('queued', 'running') and a.id = r.agent_id
     returning r.*,
       json_build_object('id', a.id, 'space_id', a.space_id, 'owner_account_id', a.owner_account_id, 'visibility', a.visibility,
         'installation_id', a.installation_id, 'agent_key', a.agent_key, 'enabled', a.enabled, 'disabled_reason', a.disabled_reason,
         'policies', a.policies, 'schedule', a.schedule, 'store_payloads', a.store_payloads, 'variant', a.variant,
         'installation_status', i.status, 'paused_reason', i.paused_reason, 'settings', i.settings, 'granted_scopes', i.granted_scopes,
-        'local_only', i.local_only, 'pack_id', i.pack_id, 'pack_version_id', i.pack_version_id) as agent_row,
+        'local_only', i.local_only, 'pack_id', i.pack_id, 'pack_version_id', i.pack_version_id,
+        'pack_source', v.source, 'bundle_sha256', v.bundle_sha256, 'signature', v.signature, 'owner_suspended_at', o.suspended_at) as agent_row,
       (select coalesce(json_agg(json_build_object('id', p.id, 'display_name', p.display_name, 'time_zone', p.time_zone, 'locale', p.locale)
          order by m.created_at), '[]') from membership m join account p on p.id = m.account_id where m.space_id = r.space_id) as people,
       (select coalesce(json_agg(x), '[]') from (
@@ -143,6 +146,12 @@ export type ClaimedRow = Selectable<AgentRun> & {
     local_only: boolean;
     pack_id: string;
     pack_version_id: string;
+    /** The version's seal (its files come from the executor's cache): checked before every run. */
+    pack_source: string;
+    bundle_sha256: string;
+    signature: string | null;
+    /** When the agent's owner was suspended (an ISO string: the row is built as JSON), or null. */
+    owner_suspended_at: string | null;
   };
   people: Array<{ id: string; display_name: string; time_zone: string; locale: string }>;
   rejections: Array<{ action_type: string; title: string; reject_reason: string | null }>;

@@ -1,6 +1,6 @@
 import type { Offer } from '@csme/contracts/errors';
 import type { RunDetail, RunSummary } from '@csme/contracts/runs';
-import { type AgentManifest, evaluateCondition, getPath, type PackManifest, resolveTemplate, type Step } from '@csme/sdk';
+import { type AgentManifest, applyVariant, evaluateCondition, getPath, type PackManifest, resolveTemplate, type Step } from '@csme/sdk';
 import { type Insertable, sql } from 'kysely';
 import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
@@ -13,8 +13,10 @@ import type { JobHelpers } from '#core/jobs.js';
 import { addJob } from '#core/jobs.js';
 import { createSkillContext, findSkill, invokeSkill, type SkillContext, type SkillDef } from '#core/skill.js';
 import { type AgentSchedule, findAgentWithPack, listAgentsForEvent, lockDueAgents, nextFireTime } from '#modules/agents/index.js';
+import { resolveVariant } from '#modules/lab/index.js';
 import { getModelAccess } from '#modules/models/index.js';
 import { notify } from '#modules/notifications/index.js';
+import { integrityProblem } from '#modules/packs/index.js';
 import { type Entitlements, forgetEntitlements, getEntitlements, limitError, stampedEntitlements, takeRuns } from '#modules/plans/index.js';
 import { createSuggestion } from '#modules/suggestions/index.js';
 import type { Deps } from '../../deps.js';
@@ -452,6 +454,7 @@ async function admitSlow(ctx: Ctx, t: TriggerInput): Promise<Admission> {
       ctx.deps.metrics.runsRefused.inc({ reason });
       return { status: 'refused', runId: id, reason, message, offers };
     };
+    if (agent.owner_suspended_at) return refuse('paused', 'Did not run: the account this agent belongs to is suspended.', []);
     if (agent.installation_status !== 'active') {
       const why =
         agent.paused_reason === 'plan_limit'
@@ -804,8 +807,12 @@ async function finishRun(
   });
 }
 
-/** Pack versions never change once published (a new version is a new row): kept here once read. */
-const packVersions = new Map<string, { manifest: unknown; files: unknown; version: string }>();
+/**
+ * Pack versions never change once published (a new version is a new row): kept here once read. A
+ * marketplace version's entry also remembers the seal (bundle hash and signature, read by every claim)
+ * its files were verified against, so the check hashes and verifies once per version and process.
+ */
+const packVersions = new Map<string, { manifest: unknown; files: unknown; version: string; verifiedSeal?: string }>();
 async function packVersion(db: Db, id: string) {
   let v = packVersions.get(id);
   if (!v) {
@@ -815,6 +822,30 @@ async function packVersion(db: Db, id: string) {
     if (packVersions.size > 500) packVersions.delete(packVersions.keys().next().value!);
   }
   return v;
+}
+
+/**
+ * Supply chain: a marketplace version runs only while its files match the hash the platform signed
+ * (built-in packs ship with the platform). The files checked are the ones this run executes (the
+ * cached ones); the hash and signature are the row's as the claim read them, so a changed seal is
+ * checked again. A version that fails leaves the cache: the next run reads its row again.
+ */
+function packIntegrity(ctx: Ctx, versionId: string, agent: ExecAgent): string | null {
+  if (agent.pack_source === 'builtin') return null;
+  const cached = packVersions.get(versionId);
+  const seal = `${agent.pack_source}|${agent.bundle_sha256}|${agent.signature ?? ''}`;
+  if (cached?.verifiedSeal === seal) return null;
+  const problem = integrityProblem(ctx.deps.keys.packSigning.publicKeyPem, {
+    pack_id: agent.pack_id,
+    version: agent.pack_version,
+    source: agent.pack_source,
+    files: agent.files,
+    bundle_sha256: agent.bundle_sha256,
+    signature: agent.signature,
+  });
+  if (problem) packVersions.delete(versionId);
+  else if (cached) cached.verifiedSeal = seal;
+  return problem;
 }
 
 /**
@@ -844,6 +875,29 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
   };
   const def = agent ? agentManifest(agent) : undefined;
   if (!agent || !def) return finishRun(ctx, { run }, 'failed', { error: 'This agent no longer exists in its pack.' });
+  // Supply chain: a marketplace version runs only while its files match the hash the platform signed.
+  const integrity = packIntegrity(ctx, agentRow.pack_version_id, agent);
+  if (integrity) {
+    ctx.log.error(
+      { runId, packId: agent.pack_id, version: agent.pack_version, problem: integrity },
+      'pack version failed its integrity check',
+    );
+    return finishRun(ctx, { run }, 'failed', { error: `The pack cannot run: ${integrity}.` });
+  }
+  if (agent.owner_suspended_at) return finishRun(ctx, { run }, 'cancelled', { error: 'The account this agent belongs to was suspended.' });
+  // The lab: the variant this space runs (a retried run keeps the one it started with).
+  const variant =
+    run.variant ??
+    (await resolveVariant(ctx, {
+      spaceId,
+      agentId: agent.id,
+      packId: agent.pack_id,
+      agentKey: agent.agent_key,
+      current: agent.variant,
+      variants: def.variants,
+    }));
+  const applied = applyVariant(def, variant, (agent.settings ?? {}) as Record<string, unknown>);
+  if (applied.variant && run.variant !== applied.variant.id) await updateRun(ctx.db, spaceId, runId, { variant: applied.variant.id });
   // Steps of an earlier attempt exist only if this is not the first (the claim counts attempts).
   const previous = run.attempts > 1 ? await listSteps(ctx.db, spaceId, runId) : [];
   const done = new Map<string, unknown>();
@@ -885,7 +939,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     def,
     data: {
       trigger: run.trigger_data,
-      settings: agent.settings,
+      settings: applied.settings,
       steps: {},
       now: ctx.now().toISOString(),
       person: { timeZone: sctx.timeZone, locale: sctx.locale, members: sctx.members },
@@ -912,7 +966,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     lastCheck: performance.now(),
   };
   try {
-    for (const step of def.steps) {
+    for (const step of applied.steps) {
       await checkCancelled(ctx, state, step);
       await executeStep(ctx, state, step);
     }

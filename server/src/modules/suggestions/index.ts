@@ -6,7 +6,7 @@ import { executeActionJob, expireSuggestionsJob } from './suggestions.jobs.js';
 import { suggestionsRoutes } from './suggestions.routes.js';
 
 export { actionHash } from './suggestions.policy.js';
-export { recentRejections } from './suggestions.repository.js';
+export { dismissPendingAbout, recentRejections } from './suggestions.repository.js';
 export { type CreateSuggestionInput, createSuggestion } from './suggestions.service.js';
 
 export const suggestionsModule: ModuleDef = {

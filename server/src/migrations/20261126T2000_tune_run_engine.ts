@@ -4,9 +4,12 @@ import { type Kysely, sql } from 'kysely';
 // - app_admit_runs(specs): admission of one or many triggers in ONE statement (the batch shares one
 //   commit and one NOTIFY: PostgreSQL serialises the commits of transactions that NOTIFY, so one add_job
 //   per trigger capped admission at about 200/s on 2 cores). Same checks, same order as the transaction
-//   it replaces: the agent and its installation, the run inserted once per (agent, trigger key), the quota
-//   taken with one conditional statement, the job added with the plan's priority. Entitlements come from
-//   the caller's cache and are checked against the live subscriptions here ('stale' sends it back).
+//   it replaces: the agent, its owner's suspension and its installation, the run inserted once per
+//   (agent, trigger key), the quota taken with one conditional statement, the job added with the plan's
+//   priority. Entitlements come from the caller's cache and are checked against the live subscriptions
+//   here ('stale' sends it back).
+// - named to sort after 20261126T1900_create_family: the migrator refuses a migration older than the
+//   last one a database has applied.
 // - the scheduler's index; autovacuum per table for the rows every run rewrites (see the comments below).
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -31,15 +34,20 @@ export async function up(db: Kysely<any>): Promise<void> {
         select coalesce(string_agg(sub.id::text || ':' || sub.xmin::text, ',' order by sub.id::text), '') into v_stamp
           from subscription sub where sub.space_id = v_space and sub.ended_at is null;
         if v_stamp is distinct from (s->>'stamp') then outcome := 'stale'; return next; continue; end if;
-        select ag.owner_account_id, ag.visibility, ag.installation_id, ag.enabled, ag.webhook_token_hash, inst.status as inst_status into a
-          from agent ag join pack_installation inst on inst.id = ag.installation_id
+        select ag.owner_account_id, ag.visibility, ag.installation_id, ag.enabled, ag.webhook_token_hash, inst.status as inst_status,
+            o.suspended_at as owner_suspended_at into a
+          from agent ag join pack_installation inst on inst.id = ag.installation_id join account o on o.id = ag.owner_account_id
           where ag.space_id = v_space and ag.id = (s->>'agent_id')::uuid;
         -- A webhook delivery names the agent by a token the route may have cached: it must still be the agent's.
         if not found or (s ? 'token_hash' and a.webhook_token_hash is distinct from decode(s->>'token_hash', 'hex')) then
           outcome := 'not_found'; return next; continue;
         end if;
         owner_account_id := a.owner_account_id; visibility := a.visibility; installation_id := a.installation_id;
-        if not a.enabled or a.inst_status <> 'active' then outcome := 'held'; return next; continue; end if;
+        -- Refused with its reasons by the caller's path of several statements: the owner's account is
+        -- suspended, the pack is paused, or the agent is turned off.
+        if a.owner_suspended_at is not null or not a.enabled or a.inst_status <> 'active' then
+          outcome := 'held'; return next; continue;
+        end if;
         insert into agent_run as r (id, space_id, owner_account_id, visibility, agent_id, installation_id, trigger_kind, trigger_key,
             trigger_data, status, queued_at, priority, created_by_account_id, quota_period_start)
           values ((s->>'run_id')::uuid, v_space, a.owner_account_id, a.visibility, (s->>'agent_id')::uuid, a.installation_id,
@@ -96,8 +104,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     -- * runs: inserted, claimed, finished (two updated versions per run) in a table that only grows; 20% of
     --   a history of millions would let hundreds of thousands of dead tuples build up before a vacuum.
     --   No query reads agent_run by status (the claim goes by id), and the partial index on status made
-    --   both updates of every run non-HOT: each wrote a new entry into all six indexes. Without it, and
-    --   with room left on each page (fillfactor 85), the claim and the finish are HOT updates.
+    --   both updates of every run non-HOT: each wrote a new entry into all of its indexes. Without it, and
+    --   with room left on each page (fillfactor 85), the finish is a HOT update (the claim is not: it sets
+    --   started_at, which agent_run_started_idx of the operators' console indexes).
     drop index agent_run_active_idx;
     alter table agent_run set (
       fillfactor = 85, autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_cost_delay = 1,
