@@ -185,8 +185,7 @@ describe('stored XSS', () => {
       await page.goto(path);
       await page.getByRole('main').waitFor();
       await page.waitForLoadState('networkidle');
-      for (const p of CORPUS.filter((_, i) => i !== 1))
-        if (!(await page.getByText(p).count())) unseen.push(`${path}: ${p}`);
+      for (const p of CORPUS.filter((_, i) => i !== 1)) if (!(await page.getByText(p).count())) unseen.push(`${path}: ${p}`);
     }
     expect(unseen).toEqual([]);
     // Every page the navigation offers, and every detail page linked from the lists.
