@@ -6,6 +6,7 @@ import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace, inTransaction } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError, isAppError, isDatabaseUnavailable } from '#core/errors.js';
+import { crashPoint } from '#core/faults.js';
 import { newId } from '#core/ids.js';
 import type { JobHelpers } from '#core/jobs.js';
 import { addJob } from '#core/jobs.js';
@@ -365,6 +366,7 @@ async function callSkill(ctx: Ctx, state: RunState, stepKey: string, skillId: st
     ),
   );
   if (r.created) state.suggestions++;
+  crashPoint(ctx.deps.config, 'run.action-proposed');
   return { suggestionId: r.id, status: r.status };
 }
 
@@ -515,6 +517,7 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
   const output = step.forEach ? outputs : outputs[0];
   state.data.steps[step.id] = { output };
   await record('succeeded', step.forEach ? inputs : inputs[0], output, null);
+  crashPoint(ctx.deps.config, 'run.step-recorded');
 }
 
 async function finishRun(
@@ -539,6 +542,7 @@ async function finishRun(
 export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpers: JobHelpers): Promise<void> {
   const run = await claimRun(ctx.db, spaceId, runId, ctx.now());
   if (!run) return;
+  crashPoint(ctx.deps.config, 'run.claimed');
   if (run.attempts === 1)
     ctx.deps.metrics.triggerToStart.observe(
       { priority: run.priority === 0 ? 'high' : 'normal' },
@@ -663,6 +667,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
       );
     }
   });
+  crashPoint(ctx.deps.config, 'run.finished');
 }
 
 // ---------------------------------------------------------------- queries and commands

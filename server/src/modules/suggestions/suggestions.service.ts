@@ -3,6 +3,7 @@ import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError, isAppError } from '#core/errors.js';
+import { crashPoint } from '#core/faults.js';
 import { newId } from '#core/ids.js';
 import { addJob } from '#core/jobs.js';
 import { createSkillContext, findSkill, invokeSkill, type SkillDef } from '#core/skill.js';
@@ -415,6 +416,7 @@ export async function executeAction(
     return null;
   });
   if (!claim) return;
+  crashPoint(ctx.deps.config, 'action.claimed');
   const { s } = claim;
   const skill = findSkill(ctx.deps.modules, s.skill_id);
   if (!skill) return finish(ctx, s, 'failed', { error: 'The skill behind this action is no longer available.' });
@@ -437,7 +439,9 @@ export async function executeAction(
   }
   try {
     const result = await invokeSkill(skill, sctx, s.action);
+    crashPoint(ctx.deps.config, 'action.performed');
     await finish(ctx, s, 'done', { result });
+    crashPoint(ctx.deps.config, 'action.finished');
   } catch (e) {
     if (isAppError(e) && e.code === 'unavailable' && attempt.attempt < attempt.maxAttempts) {
       // The far side said it did nothing (for example, it refused the connection): safe to try again later.
