@@ -98,7 +98,8 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
   });
   pool.on('error', (e) => deps.log.warn({ err: { message: e.message } }, 'worker database connection lost'));
   pool.on('connect', (client) => client.on('error', () => {}));
-  const workerIds = new Set<string>();
+  /** What graphile-worker writes in `locked_by`: in 0.17 the id of the pool, not of each of its workers. */
+  const lockIds = new Set<string>();
   const utils: WorkerUtils = await makeWorkerUtils({ pgPool: pool, logger: workerLogger(deps.log) });
 
   await sql`insert into worker_node (id, role, hostname, pid) values (${nodeId}, 'worker', ${hostname()}, ${process.pid})`.execute(deps.db);
@@ -107,19 +108,23 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
   const beat = async () => {
     if (stopped) return;
     try {
-      await sql`update worker_node set last_seen_at = now(), worker_ids = ${[...workerIds]}::text[] where id = ${nodeId}`.execute(deps.db);
+      // An upsert: a process that was frozen past its lease (its row reaped, its jobs given away) comes
+      // back as a live node, so the jobs it takes from now on are not mistaken for a dead process's.
+      const r = await sql<{ revived: boolean }>`
+        insert into worker_node as n (id, role, hostname, pid, worker_ids) values (${nodeId}, 'worker', ${hostname()}, ${process.pid}, ${[...lockIds]}::text[])
+        on conflict (id) do update set last_seen_at = now(), worker_ids = excluded.worker_ids
+        returning (xmax = 0) as revived`.execute(deps.db);
+      if (r.rows[0]?.revived && lockIds.size)
+        deps.log.warn({ nodeId }, 'this worker was silent past its lease (its jobs went to other workers); it registered again');
     } catch (e) {
       deps.log.warn({ err: { message: (e as Error).message } }, 'worker heartbeat failed');
     }
   };
   // Listen before the pool starts: its workers are created inside run().
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
-  events.on('worker:create', ({ worker }) => {
-    workerIds.add(worker.workerId);
+  events.on('pool:create', ({ workerPool }) => {
+    lockIds.add(workerPool.id);
     void beat();
-  });
-  events.on('worker:stop', ({ worker }) => {
-    workerIds.delete(worker.workerId);
   });
   const runner = await run({
     events,
@@ -139,7 +144,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       const dead = await sql<{ id: string; worker_ids: string[] }>`
         delete from worker_node where last_seen_at < now() - make_interval(secs => ${deadAfterMs / 1000}) and id <> ${nodeId}
         returning id, worker_ids`.execute(deps.db);
-      // Also workers no live process claims (killed before their first heartbeat): their locks are old.
+      // Also locks no live process claims (killed before its first heartbeat): they are old.
       const orphans = await sql<{ locked_by: string }>`
         select distinct locked_by from graphile_worker._private_jobs
         where locked_by is not null and locked_at < now() - make_interval(secs => ${deadAfterMs / 1000})
