@@ -95,6 +95,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
     connectionString: opts.databaseUrl,
     max: (opts.concurrency ?? deps.config.worker.concurrency) + 4,
     application_name: 'csme-worker',
+    idle_in_transaction_session_timeout: deps.config.db.idleTransactionTimeoutMs,
   });
   pool.on('error', (e) => deps.log.warn({ err: { message: e.message } }, 'worker database connection lost'));
   pool.on('connect', (client) => client.on('error', () => {}));

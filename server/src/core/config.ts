@@ -20,6 +20,8 @@ export interface Config {
     readonly url: string | null;
     readonly poolMax: number;
     readonly acquireTimeoutMs: number;
+    /** A session idle inside a transaction this long is ended by PostgreSQL, releasing its locks (a frozen process). */
+    readonly idleTransactionTimeoutMs: number;
     readonly embeddedPort: number | null;
   };
   readonly dataDir: string;
@@ -65,6 +67,7 @@ const EnvSchema = z.object({
     .optional(),
   CSME_DB_POOL_MAX: z.coerce.number().int().min(2).max(500).default(20),
   CSME_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  CSME_DB_IDLE_TX_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   CSME_EMBEDDED_PG_PORT: port.optional(),
   CSME_DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -125,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       url: e.DATABASE_URL ?? null,
       poolMax: e.CSME_DB_POOL_MAX,
       acquireTimeoutMs: e.CSME_DB_ACQUIRE_TIMEOUT_MS,
+      idleTransactionTimeoutMs: e.CSME_DB_IDLE_TX_TIMEOUT_MS,
       embeddedPort: e.CSME_EMBEDDED_PG_PORT ?? null,
     }),
     dataDir,
