@@ -58,6 +58,28 @@ export async function updateRun(db: Db, spaceId: string, id: string, set: Partia
   return Number(r.numUpdatedRows);
 }
 
+/**
+ * Updates a running run only while `attempt` is still its latest claim (the fencing token): a worker
+ * whose claim another worker superseded changes nothing. Returns the number of rows updated (0 or 1).
+ */
+export async function updateClaimedRun(
+  db: Db,
+  spaceId: string,
+  id: string,
+  attempt: number,
+  set: Partial<Record<keyof AgentRun, unknown>>,
+): Promise<number> {
+  const r = await db
+    .updateTable('agent_run')
+    .set(set as never)
+    .where('space_id', '=', spaceId)
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .where('attempts', '=', attempt)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 /** Moves a queued (or interrupted running) run to running, counting the attempt; returns it, or undefined if it is finished. */
 export async function claimRun(db: Db, spaceId: string, id: string, now: Date) {
   return db

@@ -39,6 +39,7 @@ import {
   markEventDispatched,
   markQuotaNotified,
   suggestionIdsOfRun,
+  updateClaimedRun,
   updateRun,
 } from './runs.repository.js';
 import { type HostCall, runSandboxed } from './sandbox/sandbox.js';
@@ -288,6 +289,16 @@ class StepFailure extends Error {
   }
 }
 class RunCancelled extends Error {}
+/**
+ * Another worker claimed this run after this one (this one was presumed dead: frozen, or cut off
+ * past its lease). The attempt count is the fencing token: the stale worker records nothing more,
+ * and throws, so graphile-worker neither completes nor fails a job that is no longer its own.
+ */
+class RunSuperseded extends Error {
+  constructor(runId: string, attempt: number) {
+    super(`run ${runId} was taken over by another worker after attempt ${attempt}; this worker stops here`);
+  }
+}
 
 interface RunState {
   run: NonNullable<Awaited<ReturnType<typeof claimRun>>>;
@@ -450,6 +461,7 @@ async function runCodeStep(
 
 async function checkCancelled(ctx: Ctx, state: RunState): Promise<void> {
   const r = await findRun(ctx.db, state.run.space_id, state.run.id);
+  if (r && r.attempts !== state.run.attempts) throw new RunSuperseded(state.run.id, state.run.attempts);
   if (r?.cancel_requested_at) throw new RunCancelled();
 }
 
@@ -522,15 +534,26 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
 
 async function finishRun(
   ctx: Ctx,
-  state: { run: { space_id: string; id: string; owner_account_id: string }; tokensIn?: number; tokensOut?: number; costMicros?: number },
+  state: {
+    run: { space_id: string; id: string; owner_account_id: string; attempts: number };
+    tokensIn?: number;
+    tokensOut?: number;
+    costMicros?: number;
+  },
   status: 'succeeded' | 'failed' | 'cancelled',
   extra: Record<string, unknown> = {},
 ) {
-  ctx.deps.metrics.runsFinished.inc({ status });
   // A failed or cancelled run keeps what its model calls used.
   const usage =
     state.tokensIn === undefined ? {} : { tokens_in: state.tokensIn, tokens_out: state.tokensOut, cost_micros: state.costMicros };
-  await updateRun(ctx.db, state.run.space_id, state.run.id, { status, finished_at: ctx.now(), ...usage, ...extra });
+  const n = await updateClaimedRun(ctx.db, state.run.space_id, state.run.id, state.run.attempts, {
+    status,
+    finished_at: ctx.now(),
+    ...usage,
+    ...extra,
+  });
+  if (!n) throw new RunSuperseded(state.run.id, state.run.attempts);
+  ctx.deps.metrics.runsFinished.inc({ status });
 }
 
 /**
@@ -621,6 +644,10 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
       await executeStep(ctx, state, step);
     }
   } catch (e) {
+    if (e instanceof RunSuperseded) {
+      ctx.log.warn({ runId, attempt: run.attempts }, 'another worker took this run over; this one stopped');
+      throw e;
+    }
     if (e instanceof RunCancelled) return finishRun(ctx, state, 'cancelled', { step_count: state.idx });
     if (e instanceof StepFailure)
       return finishRun(ctx, state, 'failed', { error: `Step "${e.stepKey}" failed: ${e.message}`, step_count: state.idx });
@@ -642,10 +669,8 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     );
     throw e;
   }
-  ctx.deps.metrics.runsFinished.inc({ status: 'succeeded' });
-  ctx.deps.metrics.runDuration.observe({ status: 'succeeded' }, (Date.now() - startedMs) / 1000);
   await ctx.db.transaction().execute(async (tx) => {
-    await updateRun(tx, spaceId, runId, {
+    const n = await updateClaimedRun(tx, spaceId, runId, run.attempts, {
       status: 'succeeded',
       finished_at: ctx.now(),
       step_count: state.idx,
@@ -653,6 +678,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
       tokens_out: state.tokensOut,
       cost_micros: state.costMicros,
     });
+    if (!n) throw new RunSuperseded(runId, run.attempts);
     if (state.suggestions > 0) {
       await notify(
         { ...ctx, db: tx },
@@ -667,6 +693,8 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
       );
     }
   });
+  ctx.deps.metrics.runsFinished.inc({ status: 'succeeded' });
+  ctx.deps.metrics.runDuration.observe({ status: 'succeeded' }, (Date.now() - startedMs) / 1000);
   crashPoint(ctx.deps.config, 'run.finished');
 }
 
