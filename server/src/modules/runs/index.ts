@@ -4,7 +4,7 @@
 import type { ModuleDef } from '#core/module.js';
 import { admitDelayedJob, dispatchEventJob, executeRunJob } from './runs.jobs.js';
 import { runsRoutes } from './runs.routes.js';
-import { runDueSchedules } from './runs.service.js';
+import { failAbandonedRuns, runDueSchedules } from './runs.service.js';
 
 export { maskText, storedPayload } from './runs.policy.js';
 export { type Admission, admitRun, type RaiseEventInput, raiseEvent, runDueSchedules, type TriggerInput } from './runs.service.js';
@@ -20,6 +20,13 @@ export const runsModule: ModuleDef = {
       intervalMs: 500,
       run: async (ctx) => {
         await runDueSchedules(ctx);
+      },
+    },
+    {
+      name: 'abandoned-runs',
+      intervalMs: 10_000,
+      run: async (ctx) => {
+        await failAbandonedRuns(ctx);
       },
     },
   ],

@@ -161,3 +161,30 @@ export async function markQuotaNotified(db: Db, spaceId: string, periodStart: Da
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
+
+/**
+ * Runs still queued or running whose job used every attempt and is held by no worker: each worker
+ * that took it died before finishing (kill -9, out of memory), so nothing will run it again.
+ */
+export async function listAbandonedRuns(db: Db, limit = 100) {
+  const r = await sql<{ id: string; space_id: string; tries: number }>`
+    select r.id, r.space_id, j.attempts as tries
+    from graphile_worker._private_jobs j
+    join graphile_worker._private_tasks t on t.id = j.task_id and t.identifier = 'runs.execute-run'
+    join agent_run r on r.id = (j.payload->>'runId')::uuid
+    where j.locked_at is null and j.attempts >= j.max_attempts and r.status in ('queued', 'running')
+    limit ${limit}`.execute(db);
+  return r.rows;
+}
+
+/** Ends an abandoned run as failed, unless it ended meanwhile. */
+export async function failAbandonedRun(db: Db, spaceId: string, id: string, error: string, at: Date): Promise<boolean> {
+  const r = await db
+    .updateTable('agent_run')
+    .set({ status: 'failed', error, finished_at: at })
+    .where('space_id', '=', spaceId)
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'running'])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

@@ -27,6 +27,7 @@ import { admitDelayedJob, dispatchEventJob, executeRunJob } from './runs.jobs.js
 import { priorityFor, RUN_MAX_ATTEMPTS, storedPayload } from './runs.policy.js';
 import {
   claimRun,
+  failAbandonedRun,
   findEvent,
   findRun,
   findRunIdByTrigger,
@@ -34,6 +35,7 @@ import {
   insertEvent,
   insertRun,
   insertStep,
+  listAbandonedRuns,
   listRuns as listRunRows,
   listSteps,
   markEventDispatched,
@@ -696,6 +698,24 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
   ctx.deps.metrics.runsFinished.inc({ status: 'succeeded' });
   ctx.deps.metrics.runDuration.observe({ status: 'succeeded' }, (Date.now() - startedMs) / 1000);
   crashPoint(ctx.deps.config, 'run.finished');
+}
+
+/**
+ * A run whose job used every attempt with its worker dying each time would stay `running` forever:
+ * this ends it as failed, in words the person can act on. (A run whose last attempt fails in our
+ * code is ended by executeRun itself.) Every worker process runs it; the update is conditional.
+ */
+export async function failAbandonedRuns(ctx: Ctx): Promise<number> {
+  let n = 0;
+  for (const r of await listAbandonedRuns(ctx.db)) {
+    const error = `It was interrupted ${r.tries} times on our side (the worker running it stopped) and was not tried again.`;
+    if (await failAbandonedRun(ctx.db, r.space_id, r.id, error, ctx.now())) {
+      n++;
+      ctx.deps.metrics.runsFinished.inc({ status: 'failed' });
+      ctx.log.warn({ runId: r.id, tries: r.tries }, 'run abandoned after its workers died; recorded as failed');
+    }
+  }
+  return n;
 }
 
 // ---------------------------------------------------------------- queries and commands

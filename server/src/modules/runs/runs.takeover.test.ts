@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as P from '@csme/contracts/packs';
+import { getRun } from '@csme/contracts/runs';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
 import { setSpacePlan } from '#modules/admin/index.js';
@@ -73,4 +75,29 @@ describe('a worker whose run another worker took over (it was presumed dead)', (
     const suggestions = await env.deps.db.selectFrom('suggestion').select('id').where('run_id', '=', a.runId).execute();
     expect(suggestions).toHaveLength(1);
   }, 60_000);
+});
+
+describe('a run whose every worker died', () => {
+  it('is recorded failed, in words, instead of staying "running" forever', async () => {
+    // Regression (the fault suite): a job whose last attempt died with its worker is never taken again,
+    // and its run stayed `running` with nothing left to finish it.
+    const { client, spaceId } = await signedUpClient(await env.app());
+    const inst = await client.ok(P.installPack, {
+      params: { packId: 'starter' },
+      body: { settings: {}, grantedScopes: ['tasks:read', 'tasks:write', 'notify'] },
+    });
+    const agentId = inst.agents.find((a) => a.key === 'welcome-task')!.id;
+    const a = await admitRun(systemCtx(env.deps), { spaceId, agentId, kind: 'manual', key: 'doomed', data: {} });
+    if (a.status !== 'queued') throw new Error(`not admitted: ${a.status}`);
+    // Five workers took it in turn and were killed; the last one's lock was released by the heartbeat check.
+    await sql`update agent_run set status = 'running', attempts = 5 where id = ${a.runId}`.execute(env.deps.db);
+    await sql`update graphile_worker._private_jobs set attempts = max_attempts, locked_by = null, locked_at = null
+      where payload->>'runId' = ${a.runId}`.execute(env.deps.db);
+    await env.worker();
+    const run = await eventually(async () => {
+      const r = await client.ok(getRun, { params: { runId: a.runId } });
+      return r.status === 'failed' ? r : undefined;
+    }, 'the abandoned run to be recorded failed');
+    expect(run.error).toMatch(/interrupted 5 times on our side/);
+  });
 });
