@@ -64,6 +64,24 @@ export async function updateSuggestion(db: Db, spaceId: string, id: string, set:
   await db.updateTable('suggestion').set(set).where('space_id', '=', spaceId).where('id', '=', id).execute();
 }
 
+/** Records an action's outcome only while its status is one of `from`; returns the rows updated (0 or 1). */
+export async function finishSuggestion(
+  db: Db,
+  spaceId: string,
+  id: string,
+  from: readonly string[],
+  set: Updateable<Suggestion>,
+): Promise<number> {
+  const r = await db
+    .updateTable('suggestion')
+    .set(set)
+    .where('space_id', '=', spaceId)
+    .where('id', '=', id)
+    .where('status', 'in', [...from])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 /** Pending suggestions past their expiry, across spaces (system work), in batches. */
 export async function expireDue(db: Db, now: Date, limit = 500) {
   return db

@@ -18,6 +18,7 @@ import {
   expireDue,
   findSuggestion,
   findSuggestionForUpdate,
+  finishSuggestion,
   insertSuggestion,
   listSuggestions as listRows,
   updateSuggestion,
@@ -343,16 +344,20 @@ async function finish(
   },
   status: 'done' | 'failed' | 'unknown',
   detail: { result?: unknown; error?: string },
+  from: readonly string[] = status === 'done' ? ['executing', 'unknown'] : ['executing'],
 ) {
   const now = ctx.now();
   await ctx.db.transaction().execute(async (tx) => {
-    await updateSuggestion(tx, s.space_id, s.id, {
+    // Only from `executing`: a worker that was presumed dead and wakes after another recorded the
+    // outcome records nothing twice. Its `done` may still replace an `unknown` (it knows better).
+    const n = await finishSuggestion(tx, s.space_id, s.id, from, {
       status,
       result: detail.result === undefined ? null : JSON.stringify(detail.result),
       error: detail.error ?? null,
       executed_at: now,
       updated_at: now,
     });
+    if (!n) return;
     await logActivity(
       tx,
       {
