@@ -20,6 +20,7 @@ import {
   findSuggestionForUpdate,
   finishSuggestion,
   insertSuggestion,
+  listAbandonedActions,
   listSuggestions as listRows,
   updateSuggestion,
 } from './suggestions.repository.js';
@@ -459,6 +460,24 @@ export async function executeAction(
     // A platform fault mid-action: stay `executing`; the retry reconciles rather than redoes.
     throw e;
   }
+}
+
+/**
+ * An approved action whose job used every attempt with its worker dying each time would wait forever.
+ * Never started (`approved`): it failed, nothing was done. Started (`executing`): whether it happened
+ * is unknown, so the person is asked to send it again or dismiss it, as after any unconfirmed send.
+ */
+export async function endAbandonedActions(ctx: Ctx): Promise<number> {
+  let n = 0;
+  for (const a of await listAbandonedActions(ctx.db)) {
+    const s = await findSuggestion(ctx.db, a.space_id, a.id);
+    if (!s || (s.status !== 'approved' && s.status !== 'executing')) continue;
+    if (s.status === 'approved')
+      await finish(ctx, s, 'failed', { error: 'It was interrupted on our side before it started; nothing was done.' }, ['approved']);
+    else await finish(ctx, s, 'unknown', { error: 'It was interrupted on our side while it was being done.' }, ['executing']);
+    n++;
+  }
+  return n;
 }
 
 export async function expireSuggestions(ctx: Ctx): Promise<number> {
