@@ -3,11 +3,10 @@
 // (as root), runs the static checks, builds the web app, runs every test project (the server
 // suite on the embedded PostgreSQL 18 and its smoke subset on the system's PostgreSQL 15, the
 // contracts, SDK and web unit tests), then the browser journeys. Last line: `N passed, N failed`.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { bin, buildWeb, ensureDebianPackages, log, node, root, runVitest, stopOrphanServers } from './test-lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 process.env.TZ = 'UTC';
 process.env.CI = 'true';
@@ -15,13 +14,10 @@ process.env.CI = 'true';
 let passed = 0;
 let failed = 0;
 const failures = [];
-const log = (s) => process.stdout.write(`${s}\n`);
-const node = process.execPath;
-const bin = (pkg, file) => `${root}node_modules/${pkg}/${file}`;
 
 function check(name, cmd, args, opts = {}) {
   const t0 = Date.now();
-  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  const r = typeof cmd === 'function' ? { status: cmd() ? 0 : 1 } : spawnSync(cmd, args, { stdio: 'inherit', ...opts });
   const ok = r.status === 0;
   log(`${ok ? '✓' : '✗'} ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   if (ok) passed++;
@@ -33,41 +29,11 @@ function check(name, cmd, args, opts = {}) {
 }
 
 // 1. Debian packages: Dovecot (IMAP), Radicale (CalDAV) with pytz, Chromium, PostgreSQL 15, DejaVu fonts.
-const PACKAGES = {
-  'dovecot-imapd': '/usr/sbin/dovecot',
-  radicale: '/usr/bin/radicale',
-  'python3-tz': '/usr/lib/python3/dist-packages/pytz/__init__.py',
-  chromium: '/usr/bin/chromium',
-  'postgresql-15': '/usr/lib/postgresql/15/bin/postgres',
-  'fonts-dejavu-core': '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
-};
-const missing = Object.entries(PACKAGES)
-  .filter(([, path]) => !existsSync(path))
-  .map(([pkg]) => pkg);
-if (missing.length) {
-  if (process.getuid?.() !== 0) {
-    log(
-      `The tests need these Debian packages: ${missing.join(' ')}. Install them (sudo apt-get install ${missing.join(' ')}) and run npm test again.`,
-    );
-    log(`0 passed, 1 failed`);
-    process.exit(1);
-  }
-  log(`Installing Debian packages: ${missing.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+if (!ensureDebianPackages()) {
+  log('0 passed, 1 failed');
+  process.exit(1);
 }
-
-// Servers of an earlier run that was killed hard (their parent is gone) would hold memory and ports.
-try {
-  const ps = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
-  for (const line of ps.split('\n')) {
-    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
-    if (m && m[2] === '1' && /postgres -D \/tmp\/csme-(test|e2e|env|dbtypes)-/.test(m[3])) process.kill(Number(m[1]), 'SIGINT');
-  }
-} catch {
-  // ps is optional
-}
+stopOrphanServers();
 
 // 2. Static checks.
 const hasSources = (ws) =>
@@ -79,38 +45,14 @@ check('lint and format (biome)', node, [bin('@biomejs/biome', 'bin/biome'), 'che
 check('file names and module boundaries', node, ['scripts/check-structure.mjs']);
 
 // 3. The web app, served by the browser tests.
-check('build the web app', node, [bin('vite', 'bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: `${root}web` });
+check('build the web app', buildWeb);
 
 // 4. Tests.
 function vitest(name, args, report) {
-  rmSync(report, { force: true });
-  const t0 = Date.now();
-  spawnSync(node, [bin('vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], {
-    stdio: 'inherit',
-  });
-  if (!existsSync(report)) {
-    log(`✗ ${name}: the test run ended without a report`);
-    failed++;
-    failures.push(name);
-    return;
-  }
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  if (r.numTotalTests === 0 || (r.success === false && r.numFailedTests === 0 && !skipped)) {
-    log(`✗ ${name}: no test ran, or the run failed outside the tests (see above)`);
-    failed++;
-    failures.push(`${name}: run error`);
-    return;
-  }
-  // Suites that fail to load count as failures too.
-  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
-  passed += r.numPassedTests;
-  failed += r.numFailedTests + skipped + brokenFiles;
-  if (r.numFailedTests || skipped || brokenFiles)
-    failures.push(`${name}: ${r.numFailedTests} failed, ${skipped} skipped, ${brokenFiles} files did not load`);
-  log(
-    `${r.numFailedTests || skipped || brokenFiles ? '✗' : '✓'} ${name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
-  );
+  const r = runVitest(name, args, report);
+  passed += r.passed;
+  failed += r.failed;
+  if (r.problem) failures.push(r.problem);
 }
 
 vitest(

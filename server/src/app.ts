@@ -114,6 +114,11 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
     checkRouteAuth(req);
   });
 
+  // API answers are about a person: no shared cache or back-forward cache keeps them (routes may say otherwise).
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordFigures } from './figures.js';
 import { createTestEnv, signedUpClient, type TestEnv } from './harness.js';
 
 /**
@@ -154,6 +155,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   console.log(`hostile input suite: ${report.routes} routes, ${report.inputs} inputs, ${report.fiveHundreds} 5xx`);
+  recordFigures('hostile input', { routes: report.routes, inputs: report.inputs }, report.fiveHundreds);
   await env.close();
 });
 

@@ -2,6 +2,7 @@ import * as P from '@csme/contracts/packs';
 import { runAgentNow } from '@csme/contracts/runs';
 import { createTask } from '@csme/contracts/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordFigures } from './figures.js';
 import { createTestEnv, eventually, signedUpClient, type TestClient, type TestEnv } from './harness.js';
 
 /**
@@ -78,6 +79,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   console.log(`tenant isolation suite: ${report.attempts} attempts, ${report.breaches} breaches`);
+  recordFigures('tenant isolation', { attempts: report.attempts }, report.breaches);
   await env.close();
 });
 

@@ -5,7 +5,7 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(SHELL)
-      .then((c) => c.addAll(['/', '/manifest.webmanifest', '/icon.svg', '/icon-192.png']))
+      .then((c) => c.addAll(['/', '/zod-config.js', '/manifest.webmanifest', '/icon.svg', '/icon-192.png']))
       .then(() => self.skipWaiting()),
   );
 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildConnector } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordFigures } from '#test/figures.js';
 import { type AllowEntry, blockedRange, type Dialer, Egress, EgressRefused, normalizeHost, type Resolver } from './egress.js';
 
 // These tests never dial an internal address: DNS answers come from an injected resolver, and the
@@ -35,7 +36,9 @@ function egressWith(allow: AllowEntry[], answers: Record<string, string[] | (() 
   return { egress, asked };
 }
 
+let ssrfCases = 0;
 async function refusal(p: Promise<unknown>): Promise<EgressRefused> {
+  ssrfCases++;
   try {
     await p;
   } catch (e) {
@@ -66,6 +69,14 @@ beforeAll(async () => {
   hangPort = (hang.address() as AddressInfo).port;
 });
 afterAll(async () => {
+  // A connection attempt to anything but the local test servers would be a connection the guard let through.
+  const internal = dials.filter((d) => {
+    const hostPort = d.split(' ')[0]!;
+    const host = hostPort.slice(0, hostPort.lastIndexOf(':'));
+    const testServer = host === '127.0.0.1' && [port, hangPort].includes(Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)));
+    return !testServer && blockedRange(host) !== null;
+  });
+  recordFigures('egress (SSRF)', { 'cases refused': ssrfCases, 'connection attempts': dials.length }, internal.length);
   server.closeAllConnections();
   hang.closeAllConnections();
   await new Promise((r) => server.close(r));

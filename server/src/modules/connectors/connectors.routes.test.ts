@@ -105,7 +105,7 @@ describe('the connectors API', () => {
     const row = await env.deps.db.selectFrom('connector').selectAll().where('id', '=', made.id).executeTakeFirstOrThrow();
     expect(await readCredentials(systemCtx(env.deps), row)).toEqual({ password: 'secret' });
     const moved2 = { ...row, config: { ...(row.config as object), hosts: ['attacker.example'] } };
-    await expect(readCredentials(systemCtx(env.deps), moved2)).rejects.toThrow(/cannot be decrypted here/);
+    await expect(readCredentials(systemCtx(env.deps), moved2)).rejects.toThrow(/cannot be read any more/);
     expect(env.logs.join('\n')).not.toContain('"secret"');
   });
 

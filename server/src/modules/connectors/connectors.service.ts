@@ -10,6 +10,7 @@ import { AppError, isAppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import { addJob } from '#core/jobs.js';
 import type { SkillContext } from '#core/skill.js';
+import { VaultError } from '#core/vault.js';
 import { logActivity } from '#modules/activity/index.js';
 import { notify } from '#modules/notifications/index.js';
 import { getEntitlements, limitError } from '#modules/plans/index.js';
@@ -430,7 +431,19 @@ export async function requestSync(ctx: ActorCtx, id: string): Promise<ConnectorV
 export async function readCredentials(ctx: Ctx, row: ConnectorRow): Promise<Credentials> {
   if (!row.credentials) return {};
   const hosts = (row.config as { hosts?: string[] }).hosts ?? [];
-  return JSON.parse(await ctx.deps.vault.decryptString(credentialsScope(row.space_id, row.id, hosts), row.credentials)) as Credentials;
+  let plain: string;
+  try {
+    plain = await ctx.deps.vault.decryptString(credentialsScope(row.space_id, row.id, hosts), row.credentials);
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    // A ciphertext that is not this connector's (copied from elsewhere, or its space key is gone).
+    ctx.log.warn({ connectorId: row.id, err: { message: e.message } }, 'connector credentials cannot be decrypted');
+    throw new AppError('forbidden', 'The saved password cannot be read any more. Edit the connection and enter the password again.', {
+      reason: 'credentials',
+      attention: true,
+    });
+  }
+  return JSON.parse(plain) as Credentials;
 }
 
 /** Runs `fn` in a tenant transaction as the connector's owner (RLS applies to the sync's writes too). */

@@ -2,7 +2,7 @@ import { createAzure } from '@ai-sdk/azure';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { ModelStatus } from '@csme/contracts/models';
-import { generateObject, type LanguageModel } from 'ai';
+import { APICallError, generateObject, type LanguageModel } from 'ai';
 import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
@@ -158,7 +158,20 @@ export async function getModelAccess(ctx: Ctx, scope: ModelScope): Promise<Model
       } catch (e) {
         error = timeout.aborted
           ? `no answer within ${Math.round(cfg.timeoutMs / 1000)} s`
-          : (e as Error).message.replace(/(sk-|Bearer\s+)[A-Za-z0-9_-]+/g, '$1…').slice(0, 300);
+          : (e as Error).message.replace(/(sk-|Bearer\s+)[A-Za-z0-9_*._-]+/g, '$1…').slice(0, 300);
+        const status = APICallError.isInstance(e) ? e.statusCode : undefined;
+        const where = cfg.source === 'personal' ? 'your own key in Settings → Models' : "the instance's model settings (an operator)";
+        // A refused key or an unknown model does not get better by trying again: the step fails and says what to fix.
+        if (status === 401 || status === 403)
+          throw new AppError('forbidden', `The model provider refused the key (${status}). Check ${where}.`, { reason: 'model_key' });
+        if (status === 400 || status === 404 || status === 422)
+          throw new AppError(
+            'invalid_input',
+            `The model provider refused the request (${status}: ${error}). Check the model name in ${where}.`,
+            {
+              reason: 'model_request',
+            },
+          );
         throw new AppError('unavailable', `The model provider did not answer (${error}). It will be tried again.`);
       } finally {
         const prices = await ctx.deps.settings.get(modelPricesSetting);

@@ -397,13 +397,19 @@ async function runStepBody(ctx: Ctx, state: RunState, step: Step, input: unknown
     } catch {
       throw new StepFailure(step.id, 'The step describes its answer with a JSON Schema this platform cannot read.');
     }
-    return state.sctx.model.generateObject({
-      schema,
-      system: String(resolveTemplate(step.model.system, state.data)),
-      prompt: String(resolveTemplate(step.model.prompt, state.data)),
-      maxOutputTokens: Math.min(step.model.maxOutputTokens, state.def.budget.maxModelTokens - state.tokensIn - state.tokensOut),
-      signal: state.sctx.signal,
-    });
+    try {
+      return await state.sctx.model.generateObject({
+        schema,
+        system: String(resolveTemplate(step.model.system, state.data)),
+        prompt: String(resolveTemplate(step.model.prompt, state.data)),
+        maxOutputTokens: Math.min(step.model.maxOutputTokens, state.def.budget.maxModelTokens - state.tokensIn - state.tokensOut),
+        signal: state.sctx.signal,
+      });
+    } catch (e) {
+      // A refused key or request fails the step now; a provider that does not answer is retried.
+      if (isAppError(e) && (e.code === 'forbidden' || e.code === 'invalid_input')) throw new StepFailure(step.id, e.message);
+      throw e;
+    }
   }
   const fb = step.fallback;
   return callSkill(ctx, state, step.id, fb.skill, resolveTemplate(fb.input, state.data), itemKey);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '#core/errors.js';
+import { recordFigures } from '#test/figures.js';
 import { closeSandboxPool, configureSandboxPool, type HostCall, runSandboxed, type SandboxResult } from './sandbox.js';
 
 // The escape corpus (reliability.md 1.5 and 7.D, D1/D5; issue 12): published patterns against n8n, vm2 and
@@ -232,6 +233,10 @@ function hostSnapshot() {
   };
 }
 
+let tried = 0;
+let escapes = 0;
+afterAll(() => recordFigures('sandbox escapes', { payloads: tried }, escapes));
+
 describe('sandbox escape corpus', () => {
   const before = hostSnapshot();
 
@@ -239,15 +244,21 @@ describe('sandbox escape corpus', () => {
     describe(group, () => {
       for (const [name, body, expected] of cases) {
         it(name, async () => {
+          tried++;
           const r = await run(body);
-          if (expected === 'script') {
-            expect(r.ok, JSON.stringify(r)).toBe(false);
-            expect(r.ok || r.error.kind).toBe('script');
-          } else {
-            expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
-            expect(r.ok && r.output).toEqual(expected);
+          try {
+            if (expected === 'script') {
+              expect(r.ok, JSON.stringify(r)).toBe(false);
+              expect(r.ok || r.error.kind).toBe('script');
+            } else {
+              expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
+              expect(r.ok && r.output).toEqual(expected);
+            }
+            expectNoHostTrace(r);
+          } catch (e) {
+            escapes++;
+            throw e;
           }
-          expectNoHostTrace(r);
         });
       }
     });
