@@ -82,6 +82,28 @@ function buildCrontab(deps: Deps): string {
 }
 
 /**
+ * Unlocks the jobs locked by this process's pools that it is not running (and their queues), once
+ * their lock is older than `olderThanMs`: their outcome was lost with the database connection, so
+ * they run again (every handler is idempotent and re-checks its preconditions). Returns how many.
+ */
+async function releaseOwnStaleLocks(deps: Deps, lockIds: string[], running: string[], olderThanMs: number): Promise<number> {
+  return deps.db.transaction().execute(async (tx) => {
+    const jobs = await sql<{ id: string }>`
+      update graphile_worker._private_jobs set locked_by = null, locked_at = null
+      where locked_by = any(${lockIds}::text[]) and not (id = any(${running}::bigint[]))
+        and locked_at < now() - make_interval(secs => ${olderThanMs / 1000})
+      returning id`.execute(tx);
+    await sql`
+      update graphile_worker._private_job_queues as q set locked_by = null, locked_at = null
+      where q.locked_by = any(${lockIds}::text[]) and q.locked_at < now() - make_interval(secs => ${olderThanMs / 1000})
+        and not exists (select 1 from graphile_worker._private_jobs j where j.job_queue_id = q.id and j.locked_by = q.locked_by)`.execute(
+      tx,
+    );
+    return jobs.rows.length;
+  });
+}
+
+/**
  * Starts graphile-worker with every module's jobs. A heartbeat row per process lets the others
  * release the jobs of a process that died (kill -9) within a minute; graphile-worker alone keeps
  * them locked for 4 hours.
@@ -127,6 +149,16 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
     lockIds.add(workerPool.id);
     void beat();
   });
+  // The jobs this process is running now. graphile-worker records a job's outcome without awaiting it
+  // (0.17: `completeJob(job)` / `failJob(...)` in worker.js); when PostgreSQL goes away at that moment the
+  // job stays locked by this live process, for 4 hours. `reap` releases such locks of its own.
+  const inFlight = new Set<string>();
+  events.on('job:start', ({ job }) => {
+    inFlight.add(job.id);
+  });
+  events.on('job:complete', ({ job }) => {
+    inFlight.delete(job.id);
+  });
   const runner = await run({
     events,
     pgPool: pool,
@@ -154,6 +186,10 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       if (ids.length) {
         await utils.forceUnlockWorkers(ids);
         deps.log.warn({ nodes: dead.rows.map((r) => r.id), workers: ids.length }, 'released the jobs of dead workers');
+      }
+      if (lockIds.size) {
+        const stale = await releaseOwnStaleLocks(deps, [...lockIds], [...inFlight], deadAfterMs);
+        if (stale) deps.log.warn({ jobs: stale }, 'released jobs whose outcome this worker could not record (the database was away)');
       }
     } catch (e) {
       deps.log.warn({ err: { message: (e as Error).message } }, 'dead worker check failed');
