@@ -1,19 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { allowTraverse, embeddedBinaries, freePort, PostgresServer } from '../src/core/postgres.js';
+import { headlineFigures } from './chaos/figures.js';
+import { killStrayWorkers } from './chaos/fleet.js';
 import {
   billingScenario,
   databaseScenario,
   freezeScenario,
   killScenario,
+  networkScenario,
   type ScenarioResult,
   schedulerScenario,
   shutdownScenario,
 } from './chaos/scenarios.js';
 import { openWorld, type World } from './chaos/world.js';
 import { createTestDatabaseUrl } from './db.js';
+import { recordFigures } from './figures.js';
 
 // The fault suite's short form (the full one is `npm run chaos`): the same scenarios with fewer runs,
 // on this run's PostgreSQL and mail/calendar servers (the restart scenario owns a PostgreSQL of its own).
@@ -21,15 +25,29 @@ import { createTestDatabaseUrl } from './db.js';
 
 const seed = Number(process.env.CSME_CHAOS_SEED ?? Math.floor(Math.random() * 1_000_000));
 let world: World;
+const results: ScenarioResult[] = [];
 const log = (line: string) => process.stdout.write(`  chaos ${line}\n`);
 
 beforeAll(async () => {
   process.stdout.write(`chaos: seed ${seed} (replay: CSME_CHAOS_SEED=${seed} npx vitest run --project server test/chaos.test.ts)\n`);
   world = await openWorld({ databaseUrl: await createTestDatabaseUrl(), services: inject('services') });
 });
-afterAll(() => world?.close());
+afterAll(async () => {
+  // The headline figures for `npm run report:reliability`; a scenario that stopped counts as a breach.
+  const { faults, billing } = headlineFigures(results);
+  const stopped = 7 - results.length;
+  recordFigures('faults', faults.figures, faults.breaches + stopped);
+  if (billing) recordFigures('billing integrity', billing.figures, billing.breaches);
+  await world?.close();
+});
+
+// A scenario that failed half way leaves its worker processes behind: none may outlive it.
+afterEach(() => {
+  killStrayWorkers();
+});
 
 function holds(r: ScenarioResult) {
+  results.push(r);
   process.stdout.write(`chaos: ${r.name} (${r.seconds} s, seed ${seed}) ${JSON.stringify(r.figures)}\n`);
   expect(r.breaches, `${r.name} with seed ${seed}`).toEqual([]);
 }
@@ -48,7 +66,7 @@ describe('the fault suite (short form)', () => {
   it(
     'fires every cron slot exactly once with the scheduler in three processes that are killed, stopped and frozen',
     async () => {
-      holds(await schedulerScenario(world, { seed, log, seconds: 20, backlogSeconds: 60 }));
+      holds(await schedulerScenario(world, { seed, log, seconds: 15, backlogSeconds: 60 }));
     },
     6 * MINUTE,
   );
@@ -56,7 +74,7 @@ describe('the fault suite (short form)', () => {
   it(
     'loses no run and doubles no task, event, email or quota when workers are killed -9 at random and at every boundary',
     async () => {
-      holds(await killScenario(world, { seed, log, runs: 100, deadline: Date.now() + 5 * MINUTE, meanLife: 4 }));
+      holds(await killScenario(world, { seed, log, runs: 60, deadline: Date.now() + 3 * MINUTE, meanLife: 4 }));
     },
     10 * MINUTE,
   );
@@ -64,7 +82,7 @@ describe('the fault suite (short form)', () => {
   it(
     'lets a worker frozen past its lease wake up without doing any side effect twice',
     async () => {
-      holds(await freezeScenario(world, { seed, log, runs: 30, cycles: 3 }));
+      holds(await freezeScenario(world, { seed, log, runs: 16, cycles: 2 }));
     },
     8 * MINUTE,
   );
@@ -72,7 +90,15 @@ describe('the fault suite (short form)', () => {
   it(
     'finishes or hands over every run when workers are stopped gracefully (SIGTERM) mid-run',
     async () => {
-      holds(await shutdownScenario(world, { seed, log, runs: 40, stops: 3 }));
+      holds(await shutdownScenario(world, { seed, log, runs: 20, stops: 2 }));
+    },
+    6 * MINUTE,
+  );
+
+  it(
+    'loses no run and doubles no side effect when connections to PostgreSQL, SMTP and CalDAV are cut, slowed and stalled',
+    async () => {
+      holds(await networkScenario(world, { seed, log, runs: 20, faults: 6 }));
     },
     6 * MINUTE,
   );
@@ -92,7 +118,7 @@ describe('the fault suite (short form)', () => {
       await pg.initialise();
       await pg.start();
       try {
-        holds(await databaseScenario({ seed, log, pg, services: inject('services'), restarts: 3, runs: 30 }));
+        holds(await databaseScenario({ seed, log, pg, services: inject('services'), restarts: 2, runs: 16 }));
       } finally {
         await pg.stop();
         rmSync(dir, { recursive: true, force: true });

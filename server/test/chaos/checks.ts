@@ -1,6 +1,7 @@
 import * as S from '@csme/contracts/suggestions';
 import { sql } from 'kysely';
 import { systemCtx } from '../../src/core/ctx.js';
+import { verifyChain } from '../../src/modules/activity/index.js';
 import { type Admission, admitRun } from '../../src/modules/runs/index.js';
 import { calendarSummaries, type Person, sentCopies, smtpReceived, tasksByTitle, type World } from './world.js';
 
@@ -8,7 +9,8 @@ import { calendarSummaries, type Person, sentCopies, smtpReceived, tasksByTitle,
  * What every scenario must hold, checked on what a person and the far side would see: each admitted
  * run reached an end, the quota counted each admitted run once, and each run's task, calendar event
  * and email exist at most once (exactly once when the action says `done`); an email ends `done`,
- * `failed` or `unknown`, and an unknown one is in the person's inbox with a notification.
+ * `failed` or `unknown`, and an unknown one is in the person's inbox with a notification; the space's
+ * hash-chained activity log still verifies from its first entry to its head.
  */
 
 export type Figures = Record<string, number | string>;
@@ -108,6 +110,17 @@ export async function checkQuota(world: World, spaceId: string): Promise<Outcome
   return {
     figures: { quotaUsed: u, admittedRuns: n },
     breaches: u === n ? [] : [`quota counted ${u} runs for ${n} admitted (${u > n ? 'double-counted' : 'under-counted'})`],
+  };
+}
+
+/** The space's activity log: every entry links to the one before it, and the head is the last one. */
+export async function checkChain(world: World, spaceId: string): Promise<Outcome> {
+  const chain = await verifyChain(systemCtx(world.deps), spaceId);
+  return {
+    figures: { activityEntries: chain.entries, activityChainBroken: chain.valid ? 0 : 1 },
+    breaches: chain.valid
+      ? []
+      : [`the activity log's hash chain is broken at entry ${chain.brokenAtSeq} (of ${chain.entries} that verify)`],
   };
 }
 
@@ -237,6 +250,8 @@ export async function checkEffects(world: World, ledger: EffectsLedger): Promise
 
   const quota = await checkQuota(world, p.spaceId);
   breaches.push(...quota.breaches);
+  const chain = await checkChain(world, p.spaceId);
+  breaches.push(...chain.breaches);
   const retried = runs.rows.filter((r) => r.attempts > 1).length;
   return {
     figures: {
@@ -259,6 +274,7 @@ export async function checkEffects(world: World, ledger: EffectsLedger): Promise
       duplicateSentCopies: dupSent,
       lostEffects,
       ...quota.figures,
+      ...chain.figures,
     },
     breaches,
   };

@@ -36,7 +36,28 @@ export interface FleetOptions {
   concurrency?: number;
   heartbeatMs?: number;
   deadAfterMs?: number;
+  /** Replaces some of the world's environment (a DATABASE_URL through a faulty proxy). */
+  env?: Record<string, string>;
 }
+
+/** Every worker process any fleet started, so that a scenario that stopped half way leaves none behind. */
+const started = new Set<WorkerProc>();
+
+/** Kills (-9) the worker processes still there after a scenario; returns how many there were. */
+export function killStrayWorkers(): number {
+  let n = 0;
+  for (const w of started) {
+    if (w.exit === null) {
+      w.child.kill('SIGKILL');
+      n++;
+    }
+    started.delete(w);
+  }
+  return n;
+}
+
+// Also when the suite's own process ends (a vitest fork torn down, an error thrown past the clean-up).
+process.once('exit', () => killStrayWorkers());
 
 export class Fleet {
   readonly all: WorkerProc[] = [];
@@ -44,13 +65,14 @@ export class Fleet {
   private readonly opts: Required<FleetOptions>;
   constructor(world: World, opts: FleetOptions = {}) {
     this.world = world;
-    this.opts = { concurrency: 4, heartbeatMs: 300, deadAfterMs: 2000, ...opts };
+    this.opts = { concurrency: 4, heartbeatMs: 300, deadAfterMs: 2000, env: {}, ...opts };
   }
 
   spawn(crash: CrashPlan | null = null): WorkerProc {
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       ...this.world.childEnv,
+      ...this.opts.env,
       CSME_WORKER_CONCURRENCY: String(this.opts.concurrency),
       CSME_WORKER_HEARTBEAT_MS: String(this.opts.heartbeatMs),
       CSME_WORKER_DEAD_AFTER_MS: String(this.opts.deadAfterMs),
@@ -103,10 +125,11 @@ export class Fleet {
         const m = /^csme-test-crash: \w+ at ([a-z.-]+)/.exec(line);
         if (m) w.crashedAt = m[1] as CrashPoint;
         w.stderr.push(line.slice(0, 500));
-        if (w.stderr.length > 50) w.stderr.shift();
+        if (w.stderr.length > 200) w.stderr.shift();
       }
     });
     this.all.push(w);
+    started.add(w);
     return w;
   }
 
@@ -136,6 +159,12 @@ export class Fleet {
   killAll(): void {
     for (const w of this.live()) w.child.kill('SIGKILL');
   }
+}
+
+/** What a worker said that is not a log line (an uncaught error's message and stack), for a report. */
+export function lastWords(w: WorkerProc): string {
+  const plain = w.stderr.filter((l) => !l.startsWith('{"level"'));
+  return (plain.length ? plain.slice(-12) : w.stderr.slice(-2)).join(' | ');
 }
 
 /** True while the process is stopped (SIGSTOP): state `T` in /proc. */

@@ -15,18 +15,21 @@ import { createDatabase } from '../../src/core/db.js';
 import { migrateToLatest } from '../../src/core/migrate.js';
 import { allowTraverse, embeddedBinaries, freePort, PostgresServer } from '../../src/core/postgres.js';
 import { startTestServices } from '../services/services.js';
+import { headlineFigures } from './figures.js';
+import { killStrayWorkers } from './fleet.js';
 import {
   billingScenario,
   databaseScenario,
   freezeScenario,
   killScenario,
+  networkScenario,
   type ScenarioResult,
   schedulerScenario,
   shutdownScenario,
 } from './scenarios.js';
 import { openWorld } from './world.js';
 
-const SCENARIOS = ['billing', 'scheduler', 'kill', 'freeze', 'shutdown', 'database'] as const;
+const SCENARIOS = ['billing', 'scheduler', 'kill', 'freeze', 'shutdown', 'network', 'database'] as const;
 type Name = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -74,9 +77,11 @@ async function scenario(name: Name, fn: () => Promise<ScenarioResult>) {
     say(`${r.breaches.length ? '✗' : '✓'} ${r.name} (${r.seconds} s)`);
     for (const b of r.breaches) say(`    breach: ${b}`);
   } catch (e) {
-    results.push({ name, seed, seconds: 0, figures: {}, breaches: [`the scenario stopped: ${(e as Error).message}`] });
+    results.push({ id: name, name, seed, seconds: 0, figures: {}, breaches: [`the scenario stopped: ${(e as Error).message}`] });
     say(`✗ ${name}: ${(e as Error).stack}`);
   }
+  const strays = killStrayWorkers();
+  if (strays) say(`  (${strays} worker processes of the scenario were still there: killed)`);
 }
 
 try {
@@ -94,6 +99,7 @@ try {
   const small = Math.max(40, Math.round(runs / 8));
   await scenario('freeze', () => freezeScenario(world, { seed, log, runs: small, cycles: short ? 3 : 10 }));
   await scenario('shutdown', () => shutdownScenario(world, { seed, log, runs: small, stops: short ? 3 : 8 }));
+  await scenario('network', () => networkScenario(world, { seed, log, runs: small, faults: short ? 6 : 30 }));
   await scenario('database', async () => {
     const pgDir = join(dir, 'pg-restarted');
     // Durable like production: it is killed as in a crash, and must come back with its data.
@@ -128,10 +134,20 @@ for (const r of results) {
   const width = Math.max(...Object.keys(r.figures).map((k) => k.length), 10);
   for (const [k, v] of Object.entries(r.figures)) say(`  ${k.padEnd(width)}  ${String(v).padStart(8)}`);
 }
+const headline = headlineFigures(results);
+say('\nheadline');
+for (const h of [headline.faults, headline.billing]) {
+  if (!h) continue;
+  for (const [k, v] of Object.entries(h.figures)) say(`  ${v.toLocaleString('en-US').padStart(8)}  ${k}`);
+}
 say(
   `\n${JSON.stringify({
     chaos: { seed, runs, minutes, date: new Date().toISOString(), command: process.argv.slice(2).join(' ') },
     breaches: breaches.length,
+    headline: {
+      ...headline.faults.figures,
+      ...Object.fromEntries(Object.entries(headline.billing?.figures ?? {}).map(([k, v]) => [`billing ${k}`, v])),
+    },
     scenarios: Object.fromEntries(results.map((r) => [r.name, { seconds: r.seconds, breaches: r.breaches.length, ...r.figures }])),
   })}`,
 );

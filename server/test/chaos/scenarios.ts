@@ -2,6 +2,7 @@ import * as R from '@csme/contracts/runs';
 import { sql } from 'kysely';
 import { systemCtx } from '../../src/core/ctx.js';
 import { createDatabase } from '../../src/core/db.js';
+import { egressSetting } from '../../src/core/egress.js';
 import { CRASH_POINTS, type CrashPoint } from '../../src/core/faults.js';
 import { migrateToLatest } from '../../src/core/migrate.js';
 import type { PostgresServer } from '../../src/core/postgres.js';
@@ -9,8 +10,19 @@ import { nextFireTime } from '../../src/modules/agents/index.js';
 import { admitRun } from '../../src/modules/runs/index.js';
 import { eventually } from '../harness.js';
 import type { TestServices } from '../services/services.js';
-import { checkEffects, checkQuota, EffectsLedger, type Figures, settled, terminalRuns } from './checks.js';
-import { type CrashPlan, describeFleet, describeJobs, Fleet, isFrozen, jobsLockedBy, type WorkerProc, workerIdsOf } from './fleet.js';
+import { checkChain, checkEffects, checkQuota, EffectsLedger, type Figures, settled, terminalRuns } from './checks.js';
+import {
+  type CrashPlan,
+  describeFleet,
+  describeJobs,
+  Fleet,
+  isFrozen,
+  jobsLockedBy,
+  lastWords,
+  type WorkerProc,
+  workerIdsOf,
+} from './fleet.js';
+import { FaultProxy } from './proxy.js';
 import { newPerson, openWorld, rng, type World } from './world.js';
 
 /**
@@ -20,6 +32,8 @@ import { newPerson, openWorld, rng, type World } from './world.js';
  */
 
 export interface ScenarioResult {
+  /** Which scenario: billing, scheduler, kill, freeze, shutdown or database. */
+  id: string;
   name: string;
   seed: number;
   seconds: number;
@@ -173,6 +187,7 @@ export async function killScenario(
   for (const p of CRASH_POINTS)
     if (!byPoint[p] && o.runs >= 100) breaches.push(`no worker was killed at the ${p} boundary (the schedule did not reach it)`);
   return {
+    id: 'kill',
     name: 'kill -9 of workers',
     seed: o.seed,
     seconds: Math.round((Date.now() - t0) / 1000),
@@ -214,10 +229,12 @@ export async function freezeScenario(world: World, o: ScenarioOptions & { runs: 
     const point = FREEZE_POINTS[c % FREEZE_POINTS.length]!;
     const w = fleet.spawn({ points: [point], mode: 'freeze', after: r.int(1, 4) });
     const target = Math.min(o.runs, (c + 1) * perCycle);
+    // Work keeps coming until the worker reaches its boundary, however many runs that takes: the others
+    // may take every job before it gets one, so the work starts only once it is ready.
+    await w.ready;
     await eventually(
       async () => {
-        // Work keeps coming until the worker reaches its boundary (at most a few runs more than planned).
-        await pace(world, ledger, Math.max(target, o.runs * 3), 12);
+        await pace(world, ledger, Number.POSITIVE_INFINITY, 12);
         return w.exit !== null || isFrozen(w.pid);
       },
       `the worker to freeze itself at ${point}`,
@@ -282,6 +299,7 @@ export async function freezeScenario(world: World, o: ScenarioOptions & { runs: 
   await fleet.stopAll();
   const checked = await checkEffects(world, ledger);
   return {
+    id: 'freeze',
     name: 'worker frozen past its lease',
     seed: o.seed,
     seconds: Math.round((Date.now() - t0) / 1000),
@@ -421,12 +439,12 @@ export async function databaseScenario(
     await probe;
     const drainMs = await drain(world, person.spaceId, 180_000);
     for (const w of fleet.all)
-      if (w.exit)
-        breaches.push(`worker ${w.pid} exited (${w.exit.code ?? w.exit.signal}) during the restarts: ${w.stderr.slice(-2).join(' | ')}`);
+      if (w.exit) breaches.push(`worker ${w.pid} exited (${w.exit.code ?? w.exit.signal}) during the restarts: ${lastWords(w)}`);
     await fleet.stopAll();
     const checked = await checkEffects(world, ledger);
     if (slowest > 20_000) breaches.push(`an API call took ${slowest} ms (it should answer 503 at once, not hang)`);
     return {
+      id: 'database',
       name: 'PostgreSQL restarted under load',
       seed: o.seed,
       seconds: Math.round((Date.now() - t0) / 1000),
@@ -498,6 +516,7 @@ export async function shutdownScenario(world: World, o: ScenarioOptions & { runs
   await fleet.stopAll();
   const checked = await checkEffects(world, ledger);
   return {
+    id: 'shutdown',
     name: 'graceful shutdown during runs',
     seed: o.seed,
     seconds: Math.round((Date.now() - t0) / 1000),
@@ -511,6 +530,92 @@ export async function shutdownScenario(world: World, o: ScenarioOptions & { runs
     },
     breaches: [...breaches, ...checked.breaches],
   };
+}
+
+// ---------------------------------------------------------------- 4b. network faults during runs and actions
+
+const NETWORK_FAULTS = ['pg-reset', 'pg-slow', 'pg-stall', 'smtp-reset', 'smtp-stall', 'caldav-reset', 'caldav-stall'] as const;
+
+/**
+ * The workers reach PostgreSQL, and the person's connectors reach the SMTP and CalDAV servers, through
+ * proxies that cut every connection, add latency, or carry nothing for seconds (a partition that heals),
+ * at seeded moments while runs and their actions are in flight.
+ */
+export async function networkScenario(world: World, o: ScenarioOptions & { runs: number; faults: number }): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const r = rng(o.seed ^ 0x7);
+  const db = new URL(world.databaseUrl);
+  const pgProxy = new FaultProxy({ host: db.hostname, port: Number(db.port) });
+  const smtpProxy = new FaultProxy({ host: world.services.smtp.host, port: world.services.smtp.port });
+  const davProxy = new FaultProxy({ host: '127.0.0.1', port: Number(new URL(world.services.caldav.url).port) });
+  const proxies = { pg: pgProxy, smtp: smtpProxy, caldav: davProxy };
+  await Promise.all(Object.values(proxies).map((p) => p.start()));
+  const allowed = await world.deps.settings.get(egressSetting);
+  await world.deps.settings.set(
+    world.deps.db,
+    egressSetting,
+    { allow: [...allowed.allow, { host: '127.0.0.1', port: smtpProxy.port }, { host: '127.0.0.1', port: davProxy.port }] },
+    null,
+  );
+  const viaProxy = new URL(world.databaseUrl);
+  viaProxy.port = String(pgProxy.port);
+  const fleet = new Fleet(world, { concurrency: 4, env: { DATABASE_URL: viaProxy.toString() } });
+  const breaches: string[] = [];
+  const injected: Record<string, number> = {};
+  try {
+    const person = await newPerson(world, ['chaos-effects'], { smtpPort: smtpProxy.port, caldavPort: davProxy.port });
+    const ledger = new EffectsLedger(person, 'n');
+    fleet.spawn();
+    fleet.spawn();
+    await Promise.all(fleet.live().map((w) => w.ready));
+    for (let i = 0; i < o.faults; i++) {
+      const until = Date.now() + r.int(1_500, 4_000);
+      while (Date.now() < until) {
+        await pace(world, ledger, o.runs, 12);
+        await pause(100);
+      }
+      const fault = r.pick(NETWORK_FAULTS);
+      injected[fault] = (injected[fault] ?? 0) + 1;
+      const [target, kind] = fault.split('-') as [keyof typeof proxies, 'reset' | 'slow' | 'stall'];
+      const proxy = proxies[target];
+      if (kind === 'reset') o.log?.(`[network] ${fault}: cut ${proxy.resetAll()} sockets`);
+      else {
+        const ms = r.int(1_000, 6_000);
+        if (kind === 'slow') proxy.slow(r.int(100, 600));
+        else proxy.stall();
+        o.log?.(`[network] ${fault} for ${ms} ms`);
+        const end = Date.now() + ms;
+        while (Date.now() < end) {
+          await pace(world, ledger, o.runs, 12);
+          await pause(100);
+        }
+        proxy.restore();
+      }
+    }
+    while (ledger.admitted.size + ledger.refused < o.runs) await pace(world, ledger, o.runs, 12).then(() => pause(200));
+    const drainMs = await drain(world, person.spaceId, 180_000);
+    for (const w of fleet.all)
+      if (w.exit) breaches.push(`worker ${w.pid} exited (${w.exit.code ?? w.exit.signal}) during the network faults: ${lastWords(w)}`);
+    await fleet.stopAll();
+    const checked = await checkEffects(world, ledger);
+    return {
+      id: 'network',
+      name: 'network faults during runs and actions',
+      seed: o.seed,
+      seconds: Math.round((Date.now() - t0) / 1000),
+      figures: {
+        networkFaults: o.faults,
+        ...Object.fromEntries(Object.entries(injected).map(([k, v]) => [`faults:${k}`, v])),
+        socketsCut: pgProxy.resets + smtpProxy.resets + davProxy.resets,
+        drainSeconds: Math.round(drainMs / 1000),
+        ...checked.figures,
+      },
+      breaches: [...breaches, ...checked.breaches],
+    };
+  } finally {
+    fleet.killAll();
+    await Promise.all(Object.values(proxies).map((p) => p.close()));
+  }
 }
 
 // ---------------------------------------------------------------- 5. the scheduler in three processes
@@ -586,7 +691,9 @@ export async function schedulerScenario(
   const extra = runs.rows.filter((x) => !expected.includes(x.key.replace(/^schedule:/, '')));
   for (const x of extra.slice(0, 5)) breaches.push(`a run for ${x.key}, which is not a slot of the schedule`);
   const quota = await checkQuota(world, person.spaceId);
+  const chain = await checkChain(world, person.spaceId);
   return {
+    id: 'scheduler',
     name: 'scheduler in three processes',
     seed: o.seed,
     seconds: Math.round((Date.now() - t0) / 1000),
@@ -601,8 +708,9 @@ export async function schedulerScenario(
       ...Object.fromEntries(Object.entries(faults).map(([k, v]) => [`faults:${k}`, v])),
       drainSeconds: Math.round(drainMs / 1000),
       ...quota.figures,
+      ...chain.figures,
     },
-    breaches: [...breaches, ...quota.breaches],
+    breaches: [...breaches, ...quota.breaches, ...chain.breaches],
   };
 }
 
@@ -682,6 +790,7 @@ export async function billingScenario(
     await wide.destroy();
   }
   return {
+    id: 'billing',
     name: 'billing: one run left, 50 concurrent triggers',
     seed: o.seed,
     seconds: Math.round((Date.now() - t0) / 1000),

@@ -181,8 +181,11 @@ async function canLogin(services: TestServices['info'], m: { user: string; passw
   }
 }
 
-/** Signs a person up, gives the space Pro, connects a mailbox and a CalDAV calendar, and installs `packs`. */
-export async function newPerson(world: World, packs: string[]): Promise<Person> {
+/**
+ * Signs a person up, gives the space Pro, connects a mailbox and a CalDAV calendar, and installs `packs`.
+ * `via` sends the connectors' SMTP and CalDAV traffic through other ports (a faulty proxy).
+ */
+export async function newPerson(world: World, packs: string[], via: { smtpPort?: number; caldavPort?: number } = {}): Promise<Person> {
   const tag = `${Date.now().toString(36)}${(people++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const { client, spaceId, accountId, email } = await signedUpClient(await world.app(), { name: 'Chaos Person' });
   await setSpacePlan(systemCtx(world.deps), email, 'pro');
@@ -205,7 +208,7 @@ export async function newPerson(world: World, packs: string[]): Promise<Person> 
         name: 'Chaos mail',
         visibility: 'private',
         imap: { host: world.services.imap.host, port: world.services.imap.port, tls: 'none' },
-        smtp: { host: world.services.smtp.host, port: world.services.smtp.port, tls: 'none' },
+        smtp: { host: world.services.smtp.host, port: via.smtpPort ?? world.services.smtp.port, tls: 'none' },
         username: mailbox.user,
         password: mailbox.password,
       },
@@ -215,7 +218,7 @@ export async function newPerson(world: World, packs: string[]): Promise<Person> 
         kind: 'caldav',
         name: 'Chaos calendar',
         visibility: 'private',
-        url: world.services.caldav.url,
+        url: via.caldavPort ? world.services.caldav.url.replace(/:\d+\//, `:${via.caldavPort}/`) : world.services.caldav.url,
         username: calendar.user,
         password: calendar.password,
       },
