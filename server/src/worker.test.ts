@@ -55,6 +55,23 @@ describe('jobs', () => {
     expect(nodes.map((n) => n.id)).not.toContain('node-dead');
   });
 
+  it('runs again a job its own live worker could not record the outcome of (the database went away as it finished)', async () => {
+    // Regression (found by the fault suite): graphile-worker 0.17 records a job's outcome without awaiting
+    // it; when that write failed the job stayed locked by a live process, which no dead-worker check frees.
+    const handle = await env.worker();
+    const lockIds = await eventually(async () => {
+      const r = await sql<{ worker_ids: string[] }>`select worker_ids from worker_node where id = ${handle.nodeId}`.execute(env.deps.db);
+      return r.rows[0]?.worker_ids.length ? r.rows[0].worker_ids : undefined;
+    }, 'the worker to record the id it locks jobs with');
+    const id = await env.deps.db.transaction().execute(async (tx) => {
+      const emailId = await queueEmail({ ...systemCtx(env.deps), db: tx }, { to: 'c@example.test', kind: 'test', email: mail() });
+      await sql`update graphile_worker._private_jobs set locked_by = ${lockIds[0]}, locked_at = now() - interval '10 seconds'
+        where payload->>'emailId' = ${emailId}`.execute(tx);
+      return emailId;
+    });
+    await eventually(async () => (await statusOf(id)) === 'captured', 'the job to be released and run', 30_000);
+  });
+
   it("keeps a live worker's long job its own: a run longer than the dead-after time is not given to another worker", async () => {
     // Regression (found by the fault suite): graphile-worker 0.17 locks jobs with its pool's id, and the
     // heartbeat recorded the ids of the pool's workers instead, so every job locked longer than the
