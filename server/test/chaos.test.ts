@@ -74,7 +74,7 @@ describe('the fault suite (short form)', () => {
   it(
     'loses no run and doubles no task, event, email or quota when workers are killed -9 at random and at every boundary',
     async () => {
-      holds(await killScenario(world, { seed, log, runs: 60, deadline: Date.now() + 3 * MINUTE, meanLife: 4 }));
+      holds(await killScenario(world, { seed, log, runs: 40, deadline: Date.now() + 2 * MINUTE, meanLife: 4 }));
     },
     10 * MINUTE,
   );
@@ -82,7 +82,7 @@ describe('the fault suite (short form)', () => {
   it(
     'lets a worker frozen past its lease wake up without doing any side effect twice',
     async () => {
-      holds(await freezeScenario(world, { seed, log, runs: 16, cycles: 2 }));
+      holds(await freezeScenario(world, { seed, log, runs: 12, cycles: 2 }));
     },
     8 * MINUTE,
   );
@@ -90,7 +90,7 @@ describe('the fault suite (short form)', () => {
   it(
     'finishes or hands over every run when workers are stopped gracefully (SIGTERM) mid-run',
     async () => {
-      holds(await shutdownScenario(world, { seed, log, runs: 20, stops: 2 }));
+      holds(await shutdownScenario(world, { seed, log, runs: 16, stops: 2 }));
     },
     6 * MINUTE,
   );
@@ -98,7 +98,7 @@ describe('the fault suite (short form)', () => {
   it(
     'loses no run and doubles no side effect when connections to PostgreSQL, SMTP and CalDAV are cut, slowed and stalled',
     async () => {
-      holds(await networkScenario(world, { seed, log, runs: 20, faults: 6 }));
+      holds(await networkScenario(world, { seed, log, runs: 16, faults: 5 }));
     },
     6 * MINUTE,
   );
@@ -118,7 +118,7 @@ describe('the fault suite (short form)', () => {
       await pg.initialise();
       await pg.start();
       try {
-        holds(await databaseScenario({ seed, log, pg, services: inject('services'), restarts: 2, runs: 16 }));
+        holds(await databaseScenario({ seed, log, pg, services: inject('services'), restarts: 2, runs: 12 }));
       } finally {
         await pg.stop();
         rmSync(dir, { recursive: true, force: true });

@@ -208,8 +208,11 @@ export async function killScenario(
 
 // ---------------------------------------------------------------- 2. a worker frozen past its lease, then resumed
 
-/** The boundaries a frozen worker is stopped at: inside actions first, where a second effect would hurt. */
-const FREEZE_POINTS: CrashPoint[] = ['action.claimed', 'action.performed', 'run.step-recorded', 'run.action-proposed', 'run.claimed'];
+/**
+ * The boundaries a frozen worker is stopped at: inside actions first, where a second effect would hurt
+ * (the side effect done and not yet recorded first of all).
+ */
+const FREEZE_POINTS: CrashPoint[] = ['action.performed', 'action.claimed', 'run.step-recorded', 'run.action-proposed', 'run.claimed'];
 
 export async function freezeScenario(world: World, o: ScenarioOptions & { runs: number; cycles: number }): Promise<ScenarioResult> {
   const t0 = Date.now();
