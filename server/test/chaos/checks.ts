@@ -75,13 +75,13 @@ export class EffectsLedger {
   }
 }
 
-export async function runCounts(world: World, spaceId: string): Promise<Record<string, number>> {
+async function runCounts(world: World, spaceId: string): Promise<Record<string, number>> {
   const r = await sql<{ status: string; n: number }>`
     select status, count(*)::int as n from agent_run where space_id = ${spaceId} group by status`.execute(world.deps.db);
   return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
 }
 
-export async function actionCounts(world: World, spaceId: string): Promise<Record<string, number>> {
+async function actionCounts(world: World, spaceId: string): Promise<Record<string, number>> {
   const r = await sql<{ status: string; n: number }>`
     select status, count(*)::int as n from suggestion where space_id = ${spaceId} group by status`.execute(world.deps.db);
   return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));

@@ -26,7 +26,7 @@ import { addTestCalendarUser, addTestMailUser, type TestServices } from '../serv
  * at what those servers and the tasks table received afterwards.
  */
 
-export const FIXTURE_PACKS = resolve(import.meta.dirname, 'fixtures');
+const FIXTURE_PACKS = resolve(import.meta.dirname, 'fixtures');
 export const ROOT = resolve(import.meta.dirname, '../../..');
 
 /** mulberry32: a small seeded generator, so a schedule of faults can be replayed from its seed. */
@@ -47,7 +47,6 @@ export function rng(seed: number) {
     chance: (p: number) => next() < p,
   };
 }
-export type Rng = ReturnType<typeof rng>;
 
 export interface World {
   readonly deps: Deps;
