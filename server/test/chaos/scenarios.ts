@@ -495,8 +495,9 @@ export async function shutdownScenario(world: World, o: ScenarioOptions & { runs
       await pace(world, ledger, target, 24);
       await pause(100);
     }
-    const ready = fleet.live().filter((w) => w.readyAt !== null);
-    const w = r.pick(ready);
+    // The replacement of the previous one may still be starting: stop one that runs.
+    await eventually(async () => fleet.live().some((x) => x.readyAt !== null), 'a worker to be running', 120_000, 100);
+    const w = r.pick(fleet.live().filter((x) => x.readyAt !== null));
     const ids = (await workerIdsOf(world, w.pid)) ?? [];
     heldAtStop += (await jobsLockedBy(world, ids)).length;
     const s = Date.now();
