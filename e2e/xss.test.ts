@@ -6,7 +6,8 @@ import { launchBrowser, newContext, uniqueEmail } from './browser';
 /**
  * The stored-XSS corpus: payloads go in through every field a person or an agent can fill (task
  * titles and notes, an approved suggestion as edited, a rejection reason, the person's name, a file's
- * name, a notification an agent sends), and every page that shows them is opened in Chromium. Must
+ * name, a notification an agent sends, notes in Markdown, a list and its items, reminders, contacts,
+ * calendar events, an invoice and its lines, expenses), and every page that shows them is opened in Chromium. Must
  * hold: the text shows as text, no script runs, no element carries an injected handler or a
  * `javascript:` address, and the page raises no Content-Security-Policy violation.
  */
@@ -123,6 +124,25 @@ describe('stored XSS', () => {
     });
     expect(upload.status(), await upload.text()).toBe(201);
 
+    // The apps: notes (Markdown), a list and its items, reminders, contacts, calendar events, invoices, expenses.
+    const soon = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
+    const today = new Date().toISOString().slice(0, 10);
+    for (const p of CORPUS) {
+      await api(req, csrf, 'POST', '/api/v1/notes', { title: p, body: `# ${p}\n\n${p}\n\n- ${p}` });
+      await api(req, csrf, 'POST', '/api/v1/reminders', { title: p, notes: p, dueAt: soon(24) });
+      await api(req, csrf, 'POST', '/api/v1/contacts', { name: p, company: p, notes: p });
+      await api(req, csrf, 'POST', '/api/v1/calendar/events', { title: p, location: p, notes: p, startsAt: soon(2), endsAt: soon(3) });
+      await api(req, csrf, 'POST', '/api/v1/expenses', { spentOn: today, merchant: p, note: p, amount: 1234, currency: 'USD' });
+    }
+    await api(req, csrf, 'POST', '/api/v1/invoices', {
+      clientName: CORPUS[0],
+      clientDetails: CORPUS[2],
+      notes: CORPUS[3],
+      lines: CORPUS.map((p) => ({ description: p, quantity: '1', unitPrice: 100 })),
+    });
+    const list = (await api(req, csrf, 'POST', '/api/v1/lists', { name: CORPUS[2], kind: 'shopping' })) as { id: string };
+    await api(req, csrf, 'POST', `/api/v1/lists/${list.id}/items`, { items: CORPUS.map((name) => ({ name, unit: 'x' })) });
+
     const page = await context.newPage();
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -138,11 +158,36 @@ describe('stored XSS', () => {
       await page.waitForLoadState('networkidle');
       for (const p of await injected(page)) problems.push(`${path}: ${p}`);
     };
-    for (const path of ['/', '/tasks', '/suggestions', '/notifications', '/activity', '/runs', '/agents', '/packs', '/files', '/settings'])
+    for (const path of [
+      '/',
+      '/tasks',
+      '/suggestions',
+      '/notifications',
+      '/activity',
+      '/runs',
+      '/agents',
+      '/packs',
+      '/files',
+      '/settings',
+      '/notes',
+      '/lists',
+      `/lists/${list.id}`,
+      '/reminders',
+      '/contacts',
+      '/calendar',
+      '/invoices',
+      '/expenses',
+    ])
       await visit(path);
     // The pages say the payloads as text.
-    await page.goto('/tasks');
-    for (const p of CORPUS.filter((_, i) => i !== 1)) await page.getByText(p, { exact: true }).first().waitFor();
+    const unseen: string[] = [];
+    for (const path of ['/tasks', '/contacts', '/expenses', `/lists/${list.id}`]) {
+      await page.goto(path);
+      await page.getByRole('main').waitFor();
+      await page.waitForLoadState('networkidle');
+      for (const p of CORPUS.filter((_, i) => i !== 1)) if (!(await page.getByText(p).count())) unseen.push(`${path}: ${p}`);
+    }
+    expect(unseen).toEqual([]);
     // Every page the navigation offers, and every detail page linked from the lists.
     const navLinks = await page.locator('nav a[href^="/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
     for (const href of navLinks) await visit(href);
@@ -161,7 +206,7 @@ describe('stored XSS', () => {
     expect(dialogs).toEqual([]);
     expect(visited.length).toBeGreaterThan(12);
     console.log(
-      `stored XSS: ${CORPUS.length} payloads through 7 kinds of field, ${visited.length} pages opened, ${problems.length} problems`,
+      `stored XSS: ${CORPUS.length} payloads through 20 kinds of field, ${visited.length} pages opened, ${problems.length} problems`,
     );
     await context.close();
   });

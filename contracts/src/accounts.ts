@@ -214,3 +214,55 @@ export const switchSpace = endpoint({
   body: SwitchSpaceInput,
   response: SessionView,
 });
+
+// ---------------------------------------------------------------- personal API tokens
+
+/** What a personal API token may do. Only routes that name one of these accept `Authorization: Bearer`. */
+export const API_TOKEN_SCOPES = ['packs:publish', 'studio:read'] as const;
+export const ApiTokenScope = z.enum(API_TOKEN_SCOPES);
+export type ApiTokenScope = z.infer<typeof ApiTokenScope>;
+
+export const ApiTokenView = z.object({
+  id: Id,
+  name: z.string(),
+  /** The first characters, to recognise it (the token itself is shown once). */
+  prefix: z.string(),
+  scopes: z.array(ApiTokenScope),
+  expiresAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type ApiTokenView = z.infer<typeof ApiTokenView>;
+
+export const listApiTokens = endpoint({
+  method: 'GET',
+  path: '/api/v1/account/tokens',
+  summary: 'Your personal API tokens (never the tokens themselves)',
+  tags,
+  response: z.object({ items: z.array(ApiTokenView) }),
+});
+export const CreateApiTokenInput = z.strictObject({
+  name: Text(80).pipe(z.string().min(1, 'give the token a name')),
+  scopes: z.array(ApiTokenScope).min(1).max(API_TOKEN_SCOPES.length),
+  /** 1 to 365 days. */
+  expiresInDays: z.number().int().min(1).max(365).default(90),
+});
+export type CreateApiTokenInput = z.infer<typeof CreateApiTokenInput>;
+export const createApiToken = endpoint({
+  method: 'POST',
+  path: '/api/v1/account/tokens',
+  summary: 'Create a personal API token (shown once; only its hash is stored)',
+  tags,
+  body: CreateApiTokenInput,
+  response: z.object({ token: z.string(), view: ApiTokenView }),
+  status: 201,
+});
+export const revokeApiToken = endpoint({
+  method: 'DELETE',
+  path: '/api/v1/account/tokens/:tokenId',
+  summary: 'Revoke a personal API token (it stops working at once)',
+  tags,
+  params: z.strictObject({ tokenId: Id }),
+  response: ApiTokenView,
+});

@@ -93,7 +93,7 @@ export const Quote = z.object({
 export type Quote = z.infer<typeof Quote>;
 
 export const INVOICE_STATUSES = ['open', 'paid', 'void'] as const;
-export const INVOICE_KINDS = ['subscription', 'change', 'renewal', 'extra_runs', 'addon'] as const;
+export const INVOICE_KINDS = ['subscription', 'change', 'renewal', 'extra_runs', 'addon', 'sale'] as const;
 export const InvoiceView = z.object({
   id: Id,
   number: z.string(),

@@ -54,6 +54,7 @@ export const SCOPES = [
   'expenses:read',
   'expenses:write',
   'documents:read',
+  'documents:write',
   'cards:read',
   'cards:write',
   'notify',
@@ -179,6 +180,24 @@ export type Step = z.infer<typeof Step>;
 export const POLICIES = ['suggest', 'auto', 'never'] as const;
 export const Policy = z.enum(POLICIES);
 
+/**
+ * An alternative version of an agent for the experimentation lab: other steps (another prompt, other
+ * rules) and/or other setting values. Each space is assigned one variant, deterministically and for good
+ * (see `assignVariant`); a variant with neither `steps` nor `settings` is the agent as declared.
+ */
+export const AgentVariant = z.strictObject({
+  id: kebab,
+  name: z.string().max(80).optional(),
+  description: z.string().max(300).optional(),
+  /** Replaces the agent's steps when this variant runs. */
+  steps: z.array(Step).min(1).max(50).optional(),
+  /** Values that win over the installation's settings (`$.settings`) when this variant runs. */
+  settings: z.record(z.string().max(64), z.unknown()).optional(),
+  /** Relative share of spaces assigned to it (default 1: an even split). */
+  weight: z.number().int().min(1).max(100).default(1),
+});
+export type AgentVariant = z.infer<typeof AgentVariant>;
+
 export const AgentManifest = z.strictObject({
   id: kebab,
   name: z.string().min(1).max(80),
@@ -195,6 +214,8 @@ export const AgentManifest = z.strictObject({
     })
     .default({ maxSteps: 30, maxSeconds: 60, maxModelTokens: 20_000 }),
   enabledByDefault: z.boolean().default(true),
+  /** Optional A/B variants for the experimentation lab (2 to 4); without them every space runs `steps`. */
+  variants: z.array(AgentVariant).min(2).max(4).optional(),
 });
 export type AgentManifest = z.infer<typeof AgentManifest>;
 
@@ -237,12 +258,73 @@ export const PackManifest = z
           });
         stepIds.add(s.id);
       });
+      for (const p of variantProblems(a, m.settings)) ctx.addIssue({ code: 'custom', path: ['agents', i, ...p.path], message: p.message });
     });
     if (m.settings.type !== undefined && m.settings.type !== 'object')
       ctx.addIssue({ code: 'custom', path: ['settings', 'type'], message: 'the settings schema must be of type object' });
   });
 export type PackManifest = z.infer<typeof PackManifest>;
 export type PackManifestInput = z.input<typeof PackManifest>;
+
+function variantProblems(a: AgentManifest, settings: Record<string, unknown>): Array<{ path: (string | number)[]; message: string }> {
+  const out: Array<{ path: (string | number)[]; message: string }> = [];
+  if (!a.variants) return out;
+  const declared = settings.properties && typeof settings.properties === 'object' ? Object.keys(settings.properties) : null;
+  const ids = new Set<string>();
+  let plain = 0;
+  a.variants.forEach((v, k) => {
+    const at = ['variants', k];
+    if (ids.has(v.id)) out.push({ path: [...at, 'id'], message: `variant id "${v.id}" is used twice in agent ${a.id}` });
+    ids.add(v.id);
+    if (!v.steps && !v.settings) plain++;
+    if (plain > 1 && !v.steps && !v.settings)
+      out.push({ path: at, message: 'only one variant may be the agent as declared (no steps and no settings)' });
+    const stepIds = new Set<string>();
+    (v.steps ?? []).forEach((s, j) => {
+      if (stepIds.has(s.id)) out.push({ path: [...at, 'steps', j, 'id'], message: `step id "${s.id}" is used twice in variant ${v.id}` });
+      stepIds.add(s.id);
+    });
+    for (const key of Object.keys(v.settings ?? {}))
+      if (declared && !declared.includes(key))
+        out.push({ path: [...at, 'settings', key], message: `"${key}" is not a setting of this pack (declare it in settings.properties)` });
+  });
+  return out;
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units: the same number on every platform. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * The variant a space gets, from a stable key (the platform uses `<spaceId>:<packId>:<agentId>`): the
+ * same key always gives the same variant, and keys spread over the variants by their weights.
+ */
+export function assignVariant(variants: readonly Pick<AgentVariant, 'id' | 'weight'>[], key: string): string {
+  const total = variants.reduce((n, v) => n + (v.weight ?? 1), 0);
+  let bucket = fnv1a(key) % total;
+  for (const v of variants) {
+    bucket -= v.weight ?? 1;
+    if (bucket < 0) return v.id;
+  }
+  return variants[variants.length - 1]!.id;
+}
+
+/** The steps and settings an agent runs with under one of its variants (unknown or null: as declared). */
+export function applyVariant(
+  agent: AgentManifest,
+  variantId: string | null | undefined,
+  settings: Record<string, unknown>,
+): { variant: AgentVariant | null; steps: Step[]; settings: Record<string, unknown> } {
+  const variant = agent.variants?.find((v) => v.id === variantId) ?? null;
+  if (!variant) return { variant: null, steps: agent.steps, settings };
+  return { variant, steps: variant.steps ?? agent.steps, settings: { ...settings, ...(variant.settings ?? {}) } };
+}
 
 export interface ManifestProblem {
   path: string;

@@ -16,7 +16,9 @@ import { AppError } from '#core/errors.js';
 import { checkRouteAuth, installErrorHandler, installJsonParser } from '#core/http.js';
 import { newId } from '#core/ids.js';
 import type { Logger } from '#core/logger.js';
-import { CSRF_HEADER, checkCsrf, resolveSessionActor, SESSION_COOKIE } from '#modules/accounts/index.js';
+import { CSRF_HEADER, checkCsrf, resolveSessionActor, resolveTokenActor, SESSION_COOKIE } from '#modules/accounts/index.js';
+import { logActivity } from '#modules/activity/index.js';
+import { assertSpaceWritable } from '#modules/family/index.js';
 import type { Deps } from './deps.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -59,7 +61,12 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
         version: '1.0.0',
         description: 'The API of a connectsoft.me instance. Errors share one shape: `{ error: { code, message, details? } }`.',
       },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          token: { type: 'http', scheme: 'bearer', description: 'A personal API token, on the routes that accept its scope' },
+        },
+      },
       security: [{ session: [] }],
     },
     transform: jsonSchemaTransform,
@@ -99,8 +106,19 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
 
   // Who is calling, in which space; CSRF for cookie sessions; the route's auth rule. Before body parsing.
   app.addHook('onRequest', async (req) => {
-    const token = req.cookies[SESSION_COOKIE];
-    if (token && req.url.startsWith('/api/')) req.actor = await resolveSessionActor(deps, token, deps.clock.now());
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined && req.url.startsWith('/api/')) {
+      // A personal API token: no cookie is read then (and so no CSRF applies); a bad token is a 401, never a fallback.
+      const m = /^Bearer (\S+)$/.exec(authorization);
+      req.actor = m?.[1] ? await resolveTokenActor(deps, m[1], deps.clock.now()) : null;
+      if (!req.actor)
+        throw new AppError('unauthenticated', 'The API token is not valid: it may be expired, revoked or mistyped.', {
+          reason: 'token_invalid',
+        });
+    } else {
+      const token = req.cookies[SESSION_COOKIE];
+      if (token && req.url.startsWith('/api/')) req.actor = await resolveSessionActor(deps, token, deps.clock.now());
+    }
     req.ctx = req.actor ? actorCtx(deps, req.actor, req.log as Logger) : systemCtx(deps, req.log as Logger);
     const config = req.routeOptions.config;
     if (!req.routeOptions.url) return;
@@ -112,6 +130,8 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
       }
     }
     checkRouteAuth(req);
+    // A family space whose Family plan ended is read-only until it is deleted (family module).
+    await assertSpaceWritable(req.ctx, req.method, req.url);
   });
 
   // API answers are about a person: no shared cache or back-forward cache keeps them (routes may say otherwise).
@@ -122,6 +142,36 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  // Every admin action is logged in the operator's own activity log (services add the affected space's
+  // entry), before the answer leaves, so whoever reads the log next sees it.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    if (req.routeOptions.config?.auth === 'operator' && !SAFE_METHODS.has(req.method) && reply.statusCode < 400 && req.actor?.isOperator) {
+      try {
+        const me = await deps.db.selectFrom('account').select('personal_space_id').where('id', '=', req.actor.accountId).executeTakeFirst();
+        const summary = (req.routeOptions.schema as { summary?: string } | undefined)?.summary ?? route;
+        if (me?.personal_space_id)
+          await logActivity(
+            deps.db,
+            {
+              spaceId: me.personal_space_id,
+              ownerAccountId: req.actor.accountId,
+              visibility: 'private',
+              actorKind: 'operator',
+              actorAccountId: req.actor.accountId,
+              kind: 'admin.action',
+              summary: `Operator action: ${summary.replace(/ \(operators only\)$/, '')}`,
+              data: { method: req.method, route, params: req.params ?? {}, status: reply.statusCode },
+            },
+            deps.clock.now(),
+          );
+      } catch (err) {
+        req.log.error({ err: { message: (err as Error).message }, route }, 'could not log an admin action');
+      }
+    }
+    return payload;
   });
 
   for (const m of deps.modules) if (m.routes) await app.register(m.routes);
@@ -147,10 +197,29 @@ export async function buildApp(deps: Deps, opts: BuildAppOptions = {}): Promise<
         const r = await sql<{
           priority: number;
           n: number;
-        }>`select priority, count(*)::int as n from graphile_worker._private_jobs where locked_at is null and run_at <= now() group by priority`.execute(
+        }>`select priority, count(*)::int as n from graphile_worker._private_jobs where locked_at is null and run_at <= now() and attempts < max_attempts group by priority`.execute(
           deps.db,
         );
         for (const row of r.rows) this.set({ priority: row.priority === 0 ? 'high' : String(row.priority) }, row.n);
+      },
+    });
+  }
+  if (!deps.metrics.registry.getSingleMetric('csme_queue_oldest_wait_seconds')) {
+    // How long the oldest job that could run has waited, by priority: queue depth says how many, this says how late.
+    new Gauge({
+      name: 'csme_queue_oldest_wait_seconds',
+      help: 'Age of the oldest runnable job not yet taken by a worker, by priority',
+      labelNames: ['priority'] as const,
+      registers: [deps.metrics.registry],
+      async collect() {
+        this.reset();
+        const r = await sql<{
+          priority: number;
+          wait: number;
+        }>`select priority, extract(epoch from (now() - min(run_at)))::float8 as wait from graphile_worker._private_jobs where locked_at is null and run_at <= now() and attempts < max_attempts group by priority`.execute(
+          deps.db,
+        );
+        for (const row of r.rows) this.set({ priority: row.priority === 0 ? 'high' : String(row.priority) }, Math.max(0, row.wait));
       },
     });
   }

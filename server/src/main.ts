@@ -281,6 +281,47 @@ admin
     });
   });
 
+program
+  .command('demo')
+  .description("fill a space with the sample data (SPACE: a space id or the owner's email), or remove it with --remove")
+  .argument('<space>')
+  .option('--remove', 'remove the sample data instead')
+  .action(async (space: string, o: { remove?: boolean }) => {
+    const [{ resolveSpace }, { removeDemo, seedDemo }] = await Promise.all([
+      import('#modules/admin/index.js'),
+      import('#modules/demo/index.js'),
+    ]);
+    await withCtx(async (ctx) => {
+      const s = await resolveSpace(ctx, space);
+      if (o.remove) {
+        await removeDemo(ctx, s.id, null);
+        say(`Removed the sample data from space ${s.id}.`);
+        return;
+      }
+      const owner = await ctx.db
+        .selectFrom('membership as m')
+        .innerJoin('account as a', 'a.id', 'm.account_id')
+        .select(['a.id', 'a.email', 'a.display_name', 'a.time_zone'])
+        .where('m.space_id', '=', s.id)
+        .where('m.role', '=', 'owner')
+        .executeTakeFirstOrThrow();
+      const r = await seedDemo(ctx, {
+        spaceId: s.id,
+        accountId: owner.id,
+        email: owner.email,
+        displayName: owner.display_name,
+        timeZone: owner.time_zone,
+        spaceKind: s.kind === 'family' ? 'family' : 'personal',
+      });
+      say(
+        `Added the sample data to space ${s.id}: ${Object.entries(r.counts)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}.`,
+      );
+    });
+  });
+
 const invoice = admin.command('invoice').description('invoices (offline payments)');
 invoice
   .command('pay')
@@ -390,6 +431,68 @@ packCmd
       process.exit(2);
     }
     say(`Built ${r.file} (${r.bytes} bytes, sha256 ${r.hash}).`);
+  });
+
+packCmd
+  .command('init')
+  .description('scaffold a pack folder: pack.json, a code step, a test fixture')
+  .argument('<dir>')
+  .option('--id <id>', 'the pack id (kebab-case)', 'my-pack')
+  .option('--name <name>', 'the display name', 'My pack')
+  .action(async (dir: string, o: { id: string; name: string }) => {
+    const { initPackDir } = await import('./cli/pack.js');
+    try {
+      const r = initPackDir(dir, o);
+      say(`Created ${r.files.join(', ')} in ${dir}. Next: csme pack test ${dir}`);
+    } catch (e) {
+      fail((e as Error).message, 2);
+    }
+  });
+packCmd
+  .command('test')
+  .description("run the pack's agents against fixtures/*.json with the local engine (no database, no network)")
+  .argument('<dir>')
+  .action(async (dir: string) => {
+    const { testPackDir } = await import('./cli/pack.js');
+    const { closeSandboxPool } = await import('#modules/runs/index.js');
+    const r = await testPackDir(dir);
+    await closeSandboxPool();
+    if (r.problems.length) {
+      process.stderr.write(`${r.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}\n`);
+      process.exit(2);
+    }
+    for (const x of r.results) {
+      say(
+        `${x.ok ? '✓' : '✗'} ${x.fixture}: ${x.steps} step${x.steps === 1 ? '' : 's'}, ${x.suggestions.length} suggestion${x.suggestions.length === 1 ? '' : 's'}`,
+      );
+      for (const p of x.problems) say(`    ${p}`);
+    }
+    say(`${r.results.filter((x) => x.ok).length} passed, ${r.results.filter((x) => !x.ok).length} failed`);
+    if (!r.ok) process.exit(1);
+  });
+packCmd
+  .command('publish')
+  .description('build, check and upload a version to an instance with a personal API token (scope packs:publish)')
+  .argument('<dir>')
+  .option('--url <url>', 'the instance (or CSME_URL)')
+  .option('--changelog <text>', 'what changed in this version', '')
+  .action(async (dir: string, o: { url?: string; changelog: string }) => {
+    const url = o.url ?? process.env.CSME_URL;
+    const token = process.env.CSME_TOKEN;
+    if (!url) fail('give the instance with --url or CSME_URL', 2);
+    if (!token) fail('set CSME_TOKEN to a personal API token with the scope packs:publish (Settings → API tokens)', 2);
+    const { publishPackDir } = await import('./cli/pack.js');
+    const r = await publishPackDir(dir, { url: url!, token: token!, changelog: o.changelog });
+    if (!r.ok) {
+      process.stderr.write(`csme: ${r.message}\n${(r.problems ?? []).map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`);
+      process.exit(2);
+    }
+    const s = r.submission;
+    say(
+      s.status === 'approved'
+        ? `Published ${s.packId}@${s.version}: approved and signed at once (an update asking for no new scopes).`
+        : `Submitted ${s.packId}@${s.version}: it passed the automated checks and waits for an operator's review.`,
+    );
   });
 
 program

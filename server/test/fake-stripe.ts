@@ -61,6 +61,8 @@ export class FakeStripe {
   readonly customers = new Map<string, Obj>();
   readonly products = new Map<string, Obj>();
   readonly sessions = new Map<string, Obj>();
+  /** Refunds made through POST /v1/refunds (marketplace sales). */
+  readonly refunds: Obj[] = [];
   readonly subscriptions = new Map<string, Obj>();
   readonly invoiceItems = new Map<string, Obj>();
   readonly invoices = new Map<string, Obj>();
@@ -103,7 +105,10 @@ export class FakeStripe {
     if (!s) throw new Error(`no session ${sessionId}`);
     s.status = 'complete';
     s.payment_status = 'paid';
-    if (s.mode === 'payment') return { session: s };
+    if (s.mode === 'payment') {
+      s.payment_intent ??= this.id('pi');
+      return { session: s };
+    }
     const now = unix(this.now());
     const trialDays = Number(s.subscription_data?.trial_period_days ?? 0);
     const items = (s.line_items as Obj[]).map((li) =>
@@ -276,6 +281,17 @@ export class FakeStripe {
         };
         this.sessions.set(id, s);
         return send(200, s);
+      }
+      if (p[1] === 'refunds' && method === 'POST') {
+        const r = {
+          id: this.id('re'),
+          object: 'refund',
+          amount: Number(body.amount),
+          payment_intent: body.payment_intent,
+          status: 'succeeded',
+        };
+        this.refunds.push(r);
+        return send(200, r);
       }
       if (p[1] === 'billing_portal' && p[2] === 'sessions')
         return send(200, {

@@ -31,6 +31,9 @@ const CSRF_EXEMPT = new Set([
   'POST /api/v1/auth/password-reset',
   'POST /api/v1/auth/password-reset/confirm',
   'POST /api/v1/billing/stripe/webhook',
+  // An invitation link's own token is the authority (whoever holds the link may read or decline it).
+  'POST /api/v1/family/invitations/preview',
+  'POST /api/v1/family/invitations/decline',
 ]);
 
 const urlFor = (path: string) => path.replace(/\{([^}]+)\}/g, '019ac000-0000-7000-8000-00000000beef');

@@ -12,6 +12,10 @@ export interface Actor {
   readonly role: Role;
   readonly isOperator: boolean;
   readonly sessionId: string | null;
+  /** Set when the caller is a personal API token: only routes that accept one of these scopes let it in. */
+  readonly tokenScopes?: readonly string[];
+  /** Set when an operator acts as this person (with their consent); operator rights are off in such a session. */
+  readonly impersonatorAccountId?: string | null;
   readonly locale: Locale;
   readonly timeZone: string;
   readonly email: string;

@@ -24,6 +24,8 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type Numeric = ColumnType<string, number | string, number | string>;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface Account {
@@ -140,7 +142,21 @@ export interface AgentRun {
   trigger_data: Generated<Json>;
   trigger_key: string;
   trigger_kind: string;
+  variant: string | null;
   visibility: string;
+}
+
+export interface ApiToken {
+  account_id: string;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  id: string;
+  last_used_at: Timestamp | null;
+  name: string;
+  prefix: string;
+  revoked_at: Timestamp | null;
+  scopes: string[];
+  token_hash: Buffer;
 }
 
 export interface BillingCounter {
@@ -170,6 +186,29 @@ export interface BillingProfile {
   space_id: string;
   trial_used_at: Timestamp | null;
   updated_at: Generated<Timestamp>;
+}
+
+export interface CalendarEntry {
+  all_day: Generated<boolean>;
+  attendees: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  demo: Generated<boolean>;
+  ends_at: Timestamp;
+  id: string;
+  idempotency_key: string | null;
+  location: Generated<string>;
+  notes: Generated<string>;
+  owner_account_id: string;
+  rrule: string | null;
+  space_id: string;
+  starts_at: Timestamp;
+  time_zone: string;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
 }
 
 export interface CalendarEvent {
@@ -209,11 +248,98 @@ export interface CalendarOccurrence {
   visibility: string;
 }
 
+export interface Card {
+  answer: string;
+  choices: Json | null;
+  created_at: Generated<Timestamp>;
+  deck_id: string;
+  id: string;
+  kind: string;
+  owner_account_id: string;
+  question: string;
+  space_id: string;
+  visibility: string;
+}
+
+export interface CardDeck {
+  created_at: Generated<Timestamp>;
+  created_by_agent_id: string | null;
+  document_id: string | null;
+  id: string;
+  idempotency_key: string | null;
+  name: string;
+  owner_account_id: string;
+  space_id: string;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface CardState {
+  card_id: string;
+  difficulty: number;
+  due: Timestamp;
+  elapsed_days: number;
+  lapses: number;
+  last_review: Timestamp | null;
+  learning_steps: number;
+  owner_account_id: string;
+  reps: number;
+  scheduled_days: number;
+  space_id: string;
+  stability: number;
+  state: number;
+  visibility: Generated<string>;
+}
+
+export interface ClientInvoice {
+  client_contact_id: string | null;
+  client_details: Generated<string>;
+  client_email: Generated<string>;
+  client_name: string;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  currency: string;
+  discount: Int8;
+  discount_rate: Generated<Numeric>;
+  due_date: Timestamp | null;
+  id: string;
+  idempotency_key: string | null;
+  issue_date: Timestamp | null;
+  language: Generated<string>;
+  lines: Json;
+  notes: Generated<string>;
+  number: number | null;
+  overdue_at: Timestamp | null;
+  owner_account_id: string;
+  paid_at: Timestamp | null;
+  seller_details: Generated<string>;
+  seller_name: Generated<string>;
+  sent_at: Timestamp | null;
+  sent_message_id: string | null;
+  sent_to: string | null;
+  source_suggestion_id: string | null;
+  space_id: string;
+  status: Generated<string>;
+  subtotal: Int8;
+  tax: Int8;
+  tax_rate: Generated<Numeric>;
+  total: Int8;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface ClientInvoiceCounter {
+  last_number: number;
+  space_id: string;
+}
+
 export interface Connector {
   config: Generated<Json>;
   created_at: Generated<Timestamp>;
   created_by: string | null;
   credentials: Buffer | null;
+  demo: Generated<boolean>;
   host: string | null;
   id: string;
   initial_synced_at: Timestamp | null;
@@ -239,6 +365,37 @@ export interface Connector {
   visibility: string;
 }
 
+export interface Contact {
+  company: Generated<string>;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  demo: Generated<boolean>;
+  emails: Generated<string[]>;
+  id: string;
+  last_contact_at: Timestamp | null;
+  name: string;
+  next_follow_up_at: Timestamp | null;
+  notes: Generated<string>;
+  owner_account_id: string;
+  source: Generated<string>;
+  space_id: string;
+  stage: Generated<string>;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
+export interface CreatorProfile {
+  account_id: string;
+  bio: Generated<string>;
+  created_at: Generated<Timestamp>;
+  display_name: string;
+  payout_details: Buffer | null;
+  payout_method: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface DataKey {
   created_at: Generated<Timestamp>;
   id: string;
@@ -262,6 +419,43 @@ export interface EmailOutbox {
   status: Generated<string>;
   subject: string;
   to_address: string;
+}
+
+export interface Expense {
+  amount: Int8;
+  category: string;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  currency: string;
+  id: string;
+  idempotency_key: string | null;
+  merchant: string;
+  note: Generated<string>;
+  owner_account_id: string;
+  source: Generated<string>;
+  source_file_id: string | null;
+  source_message_id: string | null;
+  source_suggestion_id: string | null;
+  space_id: string;
+  spent_on: Timestamp;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
+}
+
+export interface FamilyInvitation {
+  accepted_account_id: string | null;
+  created_at: Generated<Timestamp>;
+  decided_at: Timestamp | null;
+  email: string;
+  email_normalized: string;
+  expires_at: Timestamp;
+  id: string;
+  invited_by_account_id: string | null;
+  role: string;
+  space_id: string;
+  status: Generated<string>;
+  token_hash: Buffer;
 }
 
 export interface FeedItem {
@@ -317,6 +511,134 @@ export interface Invoice {
   tax_basis_points: Generated<number>;
   total: number;
   voided_at: Timestamp | null;
+}
+
+export interface InvoiceProfile {
+  business_name: Generated<string>;
+  currency: Generated<string>;
+  details: Generated<string>;
+  email: Generated<string>;
+  language: Generated<string>;
+  owner_account_id: string;
+  payment_days: Generated<number>;
+  space_id: string;
+  tax_rate: Generated<Numeric>;
+  updated_at: Generated<Timestamp>;
+  visibility: Generated<string>;
+}
+
+export interface LabOptOut {
+  by_account_id: string | null;
+  opted_out_at: Timestamp;
+  space_id: string;
+}
+
+export interface LabWinner {
+  agent_key: string;
+  pack_id: string;
+  promoted_at: Timestamp;
+  promoted_by: string | null;
+  variant: string;
+}
+
+export interface LedgerEntry {
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  creator_account_id: string;
+  creator_amount: number;
+  currency: string;
+  fee: Generated<number>;
+  gross: number;
+  id: string;
+  invoice_id: string | null;
+  kind: string;
+  occurred_at: Timestamp;
+  pack_id: string;
+  payout_id: string | null;
+  platform_amount: number;
+  provider: string;
+  provider_ref: string | null;
+  purchase_id: string | null;
+  reason: string | null;
+  sale_id: string | null;
+  tax: number;
+}
+
+export interface List {
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  demo: Generated<boolean>;
+  id: string;
+  kind: Generated<string>;
+  name: string;
+  owner_account_id: string;
+  space_id: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
+export interface Listing {
+  categories: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string;
+  description_md: Generated<string>;
+  first_listed_at: Timestamp | null;
+  pack_id: string;
+  persona: string;
+  price_ils: Generated<number>;
+  price_model: Generated<string>;
+  price_usd: Generated<number>;
+  status: Generated<string>;
+  tagline: Generated<string>;
+  title: string;
+  unlisted_at: Timestamp | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ListingScreenshot {
+  bytes: Buffer;
+  caption: Generated<string>;
+  content_type: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  pack_id: string;
+  sort: Generated<number>;
+}
+
+export interface ListItem {
+  added_by_account_id: string | null;
+  added_by_agent_id: string | null;
+  category: Generated<string>;
+  created_at: Generated<Timestamp>;
+  demo: Generated<boolean>;
+  done: Generated<boolean>;
+  done_at: Timestamp | null;
+  id: string;
+  idempotency_key: string | null;
+  list_id: string;
+  name: string;
+  owner_account_id: string;
+  quantity: Numeric | null;
+  space_id: string;
+  unit: string | null;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
+export interface ListStaple {
+  category: Generated<string>;
+  created_at: Generated<Timestamp>;
+  demo: Generated<boolean>;
+  id: string;
+  list_id: string;
+  name: string;
+  owner_account_id: string;
+  quantity: Numeric | null;
+  space_id: string;
+  unit: string | null;
+  visibility: string;
 }
 
 export interface MailFolder {
@@ -403,6 +725,22 @@ export interface ModelCredential {
   visibility: Generated<string>;
 }
 
+export interface Note {
+  body: Generated<string>;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  demo: Generated<boolean>;
+  id: string;
+  idempotency_key: string | null;
+  owner_account_id: string;
+  space_id: string;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
+}
+
 export interface Notification {
   body: Generated<string>;
   created_at: Generated<Timestamp>;
@@ -442,6 +780,58 @@ export interface PackInstallation {
   visibility: string;
 }
 
+export interface PackPurchase {
+  account_id: string | null;
+  amount: number;
+  canceled_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  id: string;
+  invoice_id: string | null;
+  pack_id: string;
+  period_end: Timestamp | null;
+  price_model: string;
+  space_id: string;
+  status: Generated<string>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PackReview {
+  account_id: string;
+  body: Generated<string>;
+  created_at: Generated<Timestamp>;
+  hidden_at: Timestamp | null;
+  hidden_by: string | null;
+  hidden_reason: string | null;
+  id: string;
+  pack_id: string;
+  rating: number;
+  replied_at: Timestamp | null;
+  reply: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PackSubmission {
+  added_scopes: Generated<string[]>;
+  auto_approved: Generated<boolean>;
+  bundle_sha256: string;
+  changelog: Generated<string>;
+  checks: Generated<Json>;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string | null;
+  files: Json;
+  id: string;
+  manifest: Json;
+  origin: Generated<string>;
+  pack_id: string;
+  pack_version_id: string | null;
+  reasons: string | null;
+  reviewed_at: Timestamp | null;
+  reviewed_by: string | null;
+  status: Generated<string>;
+  version: string;
+}
+
 export interface PackVersion {
   bundle_sha256: string;
   created_at: Generated<Timestamp>;
@@ -453,6 +843,20 @@ export interface PackVersion {
   signature: string | null;
   source: string;
   version: string;
+}
+
+export interface Payout {
+  amount: number;
+  created_at: Generated<Timestamp>;
+  creator_account_id: string;
+  currency: string;
+  entry_count: number;
+  id: string;
+  paid_at: Timestamp | null;
+  paid_by: string | null;
+  period: string;
+  reference: string | null;
+  status: Generated<string>;
 }
 
 export interface Plan {
@@ -473,6 +877,26 @@ export interface PlanVersion {
   version: number;
 }
 
+export interface Promotion {
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  document: Json;
+  document_sha256: string;
+  endpoint: string | null;
+  id: string;
+  installation_id: string | null;
+  last_error: string | null;
+  owner_account_id: string;
+  pack_id: string;
+  pack_name: string;
+  remote_ref: string | null;
+  sent_at: Timestamp | null;
+  space_id: string;
+  state: string;
+  updated_at: Timestamp;
+  visibility: string;
+}
+
 export interface PushSubscription {
   account_id: string;
   auth: string;
@@ -490,6 +914,30 @@ export interface RateLimit {
   count: number;
   key: string;
   window_start: Timestamp;
+}
+
+export interface Reminder {
+  assignee_account_id: string;
+  created_at: Generated<Timestamp>;
+  created_by_account_id: string | null;
+  created_by_agent_id: string | null;
+  demo: Generated<boolean>;
+  dtstart: string | null;
+  due_at: Timestamp;
+  fired_count: Generated<number>;
+  id: string;
+  idempotency_key: string | null;
+  last_fired_at: Timestamp | null;
+  notes: Generated<string>;
+  owner_account_id: string;
+  rrule: string | null;
+  space_id: string;
+  status: Generated<string>;
+  time_zone: string;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
+  visibility: string;
 }
 
 export interface RunStep {
@@ -535,6 +983,7 @@ export interface Session {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
   id: string;
+  impersonator_account_id: string | null;
   ip: string | null;
   last_seen_at: Generated<Timestamp>;
   token_hash: Buffer;
@@ -543,13 +992,30 @@ export interface Session {
 
 export interface Space {
   created_at: Generated<Timestamp>;
+  delete_after: Timestamp | null;
   id: string;
   kind: string;
   local_only: Generated<boolean>;
   name: string;
   owner_account_id: string;
+  read_only_since: Timestamp | null;
   status: Generated<string>;
   updated_at: Generated<Timestamp>;
+}
+
+export interface StudyDocument {
+  created_at: Generated<Timestamp>;
+  created_by_agent_id: string | null;
+  exam_date: Timestamp | null;
+  file_id: string;
+  id: string;
+  key_phrases: Generated<Json>;
+  owner_account_id: string;
+  space_id: string;
+  summary: Generated<string>;
+  title: string;
+  updated_at: Generated<Timestamp>;
+  visibility: string;
 }
 
 export interface Subscription {
@@ -608,11 +1074,20 @@ export interface Suggestion {
   visibility: string;
 }
 
+export interface SupportAccess {
+  account_id: string;
+  expires_at: Timestamp;
+  granted_at: Timestamp;
+  id: string;
+  revoked_at: Timestamp | null;
+}
+
 export interface Task {
   completed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   created_by_account_id: string | null;
   created_by_agent_id: string | null;
+  demo: Generated<boolean>;
   due_at: Timestamp | null;
   id: string;
   idempotency_key: string | null;
@@ -628,9 +1103,19 @@ export interface Task {
   visibility: string;
 }
 
+export interface UninstallFeedback {
+  created_at: Generated<Timestamp>;
+  id: string;
+  installation_id: string;
+  pack_id: string;
+  reason: string;
+  space_id: string;
+}
+
 export interface UploadedFile {
   content: Buffer;
   created_at: Generated<Timestamp>;
+  demo: Generated<boolean>;
   id: string;
   media_type: string;
   name: string;
@@ -673,37 +1158,67 @@ export interface DB {
   agent: Agent;
   agent_event: AgentEvent;
   agent_run: AgentRun;
+  api_token: ApiToken;
   billing_counter: BillingCounter;
   billing_event: BillingEvent;
   billing_profile: BillingProfile;
+  calendar_entry: CalendarEntry;
   calendar_event: CalendarEvent;
   calendar_occurrence: CalendarOccurrence;
+  card: Card;
+  card_deck: CardDeck;
+  card_state: CardState;
+  client_invoice: ClientInvoice;
+  client_invoice_counter: ClientInvoiceCounter;
   connector: Connector;
+  contact: Contact;
+  creator_profile: CreatorProfile;
   data_key: DataKey;
   email_outbox: EmailOutbox;
+  expense: Expense;
+  family_invitation: FamilyInvitation;
   feed_item: FeedItem;
   instance_setting: InstanceSetting;
   invoice: Invoice;
+  invoice_profile: InvoiceProfile;
+  lab_opt_out: LabOptOut;
+  lab_winner: LabWinner;
+  ledger_entry: LedgerEntry;
+  list: List;
+  list_item: ListItem;
+  list_staple: ListStaple;
+  listing: Listing;
+  listing_screenshot: ListingScreenshot;
   mail_folder: MailFolder;
   mail_message: MailMessage;
   membership: Membership;
   model_call: ModelCall;
   model_credential: ModelCredential;
+  note: Note;
   notification: Notification;
   notification_preference: NotificationPreference;
   pack_installation: PackInstallation;
+  pack_purchase: PackPurchase;
+  pack_review: PackReview;
+  pack_submission: PackSubmission;
   pack_version: PackVersion;
+  payout: Payout;
   plan: Plan;
   plan_version: PlanVersion;
+  promotion: Promotion;
   push_subscription: PushSubscription;
   rate_limit: RateLimit;
+  reminder: Reminder;
   run_step: RunStep;
   scheduled_change: ScheduledChange;
   session: Session;
   space: Space;
+  study_document: StudyDocument;
   subscription: Subscription;
   suggestion: Suggestion;
+  support_access: SupportAccess;
   task: Task;
+  uninstall_feedback: UninstallFeedback;
   uploaded_file: UploadedFile;
   usage_counter: UsageCounter;
   worker_node: WorkerNode;

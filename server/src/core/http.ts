@@ -15,6 +15,8 @@ declare module 'fastify' {
     auth?: RouteAuth;
     /** Skip the CSRF check (only for routes authenticated by something other than the session cookie). */
     csrfExempt?: boolean;
+    /** The personal API token scope that also lets a bearer token call this route (no token otherwise). */
+    tokenScope?: string;
   }
   interface FastifyRequest {
     actor: Actor | null;
@@ -31,6 +33,8 @@ type Handler<E, C> = (ctx: C, input: Input<E>, req: FastifyRequest, reply: Fasti
 export interface RouteOptions {
   bodyLimit?: number;
   csrfExempt?: boolean;
+  /** Also accept `Authorization: Bearer` personal API tokens that hold this scope. */
+  tokenScope?: string;
   /** Extra OpenAPI-only hints (e.g. a multipart body) */
   hide?: boolean;
 }
@@ -48,7 +52,7 @@ export function route<E extends Endpoint, A extends RouteAuth>(
     method: ep.method,
     url: ep.path,
     bodyLimit: opts.bodyLimit,
-    config: { auth, csrfExempt: opts.csrfExempt },
+    config: { auth, csrfExempt: opts.csrfExempt, tokenScope: opts.tokenScope },
     schema: {
       summary: ep.summary,
       tags: ep.tags,
@@ -72,7 +76,33 @@ export function checkRouteAuth(req: FastifyRequest): void {
   const auth = req.routeOptions.config.auth ?? (req.routeOptions.url?.startsWith('/api/') ? 'signed_in' : 'public');
   if (auth === 'public') return;
   if (!req.actor) throw new AppError('unauthenticated', 'Sign in to continue.');
-  if (auth === 'operator' && !req.actor.isOperator) throw new AppError('forbidden', 'Only operators of this instance can do this.');
+  const scopes = req.actor.tokenScopes;
+  if (scopes) {
+    const needed = req.routeOptions.config.tokenScope;
+    if (!needed || !scopes.includes(needed))
+      throw new AppError(
+        'forbidden',
+        needed ? `This API token lacks the scope ${needed}.` : 'API tokens cannot be used here; sign in instead.',
+        {
+          reason: 'token_scope',
+          ...(needed ? { scope: needed } : {}),
+        },
+      );
+  }
+  if (auth === 'operator' && !req.actor.isOperator) {
+    // Every refused attempt at an operator route is logged (who, which route), and counted.
+    req.log.warn(
+      {
+        accountId: req.actor.accountId,
+        impersonatorAccountId: req.actor.impersonatorAccountId ?? null,
+        method: req.method,
+        route: req.routeOptions.url,
+      },
+      'operator route refused to a non-operator',
+    );
+    req.ctx?.deps.metrics.operatorDenied.inc({ route: req.routeOptions.url ?? 'unmatched' });
+    throw new AppError('forbidden', 'Only operators of this instance can do this.');
+  }
 }
 
 const MAX_JSON_DEPTH = 64;

@@ -17,6 +17,8 @@ export interface Metrics {
   readonly stepOverhead: Histogram;
   readonly modelTokens: Counter<'direction' | 'model'>;
   readonly modelCostMicros: Counter<'model'>;
+  /** Calls to operator routes by signed-in people who are not operators (each is also logged). */
+  readonly operatorDenied: Counter<'route'>;
 }
 
 export function createMetrics(opts: { defaultMetrics: boolean }): Metrics {
@@ -88,6 +90,12 @@ export function createMetrics(opts: { defaultMetrics: boolean }): Metrics {
       name: 'csme_model_cost_micros_total',
       help: 'Model cost in micro-dollars',
       labelNames: ['model'] as const,
+      registers: [registry],
+    }),
+    operatorDenied: new Counter({
+      name: 'csme_operator_route_denied_total',
+      help: 'Operator routes refused to signed-in people who are not operators',
+      labelNames: ['route'] as const,
       registers: [registry],
     }),
   };

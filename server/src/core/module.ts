@@ -6,8 +6,12 @@ import type { JobDef } from './jobs.js';
 import type { SettingDef } from './settings.js';
 import type { SkillDef } from './skill.js';
 
-/** A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects. */
-export type UsageMeter = (db: Db, spaceId: string) => Promise<number>;
+/**
+ * A count a plan limits (packs installed, agents enabled, ...), provided by the module that owns the objects.
+ * Given a plan's limits, it counts what would still be in use once the other limits are applied (agents of
+ * packs that a smaller pack limit pauses do not count).
+ */
+export type UsageMeter = (db: Db, spaceId: string, under?: { readonly packs?: number }) => Promise<number>;
 
 /** A recurring platform job (graphile-worker crontab syntax: `m h dom mon dow`). */
 export interface CronItem {
@@ -32,6 +36,11 @@ export interface ModuleDef {
    * fits again if it was paused for the plan. Runs in the caller's transaction.
    */
   readonly enforceLimits?: (ctx: Ctx, spaceId: string, limits: FullLimits) => Promise<void>;
+  /**
+   * Called by billing, in the paying transaction, when an invoice for one of this module's sales (see
+   * billing's `checkoutSale`) is paid, whoever reports it and however often: once per invoice.
+   */
+  readonly onSalePaid?: (ctx: Ctx, sale: PaidSale) => Promise<void>;
   /** Loops every worker process runs (the scheduler); several processes coordinate by row locks. */
   readonly tickers?: readonly Ticker[];
   /**
@@ -49,4 +58,20 @@ export interface Ticker {
 
 export interface BackgroundTask {
   stop(): Promise<void>;
+}
+
+/** A paid invoice of a module's sale, in integer minor units (total = subtotal + tax). */
+export interface PaidSale {
+  /** What the module passed to `checkoutSale` (its own id for the purchase). */
+  readonly ref: string;
+  readonly invoiceId: string;
+  readonly invoiceNumber: string;
+  readonly currency: 'USD' | 'ILS';
+  readonly subtotal: number;
+  readonly tax: number;
+  readonly total: number;
+  readonly provider: string;
+  /** The provider's payment fee when it reports one (the platform bears it), else 0. */
+  readonly fee: number;
+  readonly paidAt: Date;
 }

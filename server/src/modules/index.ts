@@ -7,10 +7,17 @@ import { agentsModule } from './agents/index.js';
 import { appsModule } from './apps/index.js';
 import { billingModule } from './billing/index.js';
 import { connectorsModule } from './connectors/index.js';
+import { costsModule } from './costs/index.js';
+import { demoModule } from './demo/index.js';
+import { familyModule } from './family/index.js';
+import { flagsModule } from './flags/index.js';
+import { labModule } from './lab/index.js';
+import { marketplaceModule } from './marketplace/index.js';
 import { modelsModule } from './models/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { packsModule } from './packs/index.js';
 import { plansModule } from './plans/index.js';
+import { promoteModule } from './promote/index.js';
 import { runsModule } from './runs/index.js';
 import { skillsModule } from './skills/index.js';
 import { spacesModule } from './spaces/index.js';
@@ -31,5 +38,12 @@ export const modules: readonly ModuleDef[] = [
   skillsModule,
   billingModule,
   connectorsModule,
+  marketplaceModule,
   adminModule,
+  demoModule,
+  flagsModule,
+  costsModule,
+  labModule,
+  promoteModule,
+  familyModule,
 ];

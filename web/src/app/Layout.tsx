@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { api } from '../api/client';
+import { SupportAccessBanner } from '../features/consent/OperatorAccess';
 import { PendingBadge } from '../features/suggestions/PendingCount';
 import { LANGUAGES, type Lang, setLanguage } from '../i18n';
 import { Spinner } from '../ui';
@@ -165,7 +166,7 @@ export function Layout() {
               <ul>
                 {section.items.map((item) => (
                   <li key={item.to}>
-                    <NavLink to={item.to} end={item.to === '/'}>
+                    <NavLink to={item.to} end={item.to === '/' || item.to === '/admin'}>
                       {t(item.label, { ns: item.ns ?? 'common' })}
                       {item.badge === 'pendingSuggestions' ? <PendingBadge /> : null}
                     </NavLink>
@@ -176,6 +177,7 @@ export function Layout() {
           ))}
         </nav>
         <main id="main" tabIndex={-1}>
+          <SupportAccessBanner />
           <Outlet context={s} />
         </main>
       </div>

@@ -21,13 +21,24 @@ export function navSections(s: SessionView): NavSection[] {
   const sections: NavSection[] = [
     {
       key: 'main',
-      items: [{ to: '/', label: 'nav.home' }],
+      items: [
+        { to: '/', label: 'nav.home' },
+        { to: '/marketplace', label: 'nav.browse' },
+      ],
     },
     {
       key: 'work',
       items: [
         { to: '/suggestions', label: 'nav.inbox', badge: 'pendingSuggestions' },
         { to: '/tasks', label: 'nav.tasks' },
+        { to: '/calendar', label: 'nav.calendar' },
+        { to: '/lists', label: 'nav.lists' },
+        { to: '/reminders', label: 'nav.reminders' },
+        { to: '/notes', label: 'nav.notes' },
+        { to: '/contacts', label: 'nav.contacts' },
+        { to: '/invoices', label: 'nav.invoices' },
+        { to: '/expenses', label: 'nav.expenses' },
+        { to: '/study', label: 'nav.study' },
         { to: '/packs', label: 'nav.packs' },
         { to: '/agents', label: 'nav.agents' },
         { to: '/runs', label: 'nav.runs' },
@@ -40,7 +51,10 @@ export function navSections(s: SessionView): NavSection[] {
       key: 'you',
       items: [
         { to: '/notifications', label: 'nav.notifications' },
+        { to: '/family', label: 'nav.family' },
         { to: '/plans', label: 'nav.plans' },
+        { to: '/studio', label: 'nav.studio' },
+        { to: '/promote', label: 'nav.promote' },
         { to: '/settings', label: 'nav.settings' },
       ],
     },
@@ -50,8 +64,15 @@ export function navSections(s: SessionView): NavSection[] {
       key: 'operator',
       title: 'nav.admin',
       items: [
+        { to: '/admin', label: 'nav.console' },
+        { to: '/admin/people', label: 'nav.people' },
+        { to: '/admin/plans', label: 'nav.planVersions' },
+        { to: '/admin/costs', label: 'nav.costs' },
+        { to: '/admin/lab', label: 'nav.lab' },
+        { to: '/admin/settings', label: 'nav.instanceSettings' },
         { to: '/admin/mailbox', label: 'nav.mailbox' },
         { to: '/admin/billing', label: 'nav.billing' },
+        { to: '/admin/marketplace', label: 'nav.review' },
         { to: '/api-docs', label: 'nav.apiDocs' },
       ],
     });

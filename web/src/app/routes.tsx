@@ -89,16 +89,27 @@ export const routes: RouteObject[] = [
   { path: '/sign-up', element: <SignUpPage /> },
   { path: '/reset-password', element: <ResetPasswordPage /> },
   { path: '/verify-email', element: <VerifyEmailPage /> },
+  // An invitation link opens before the invitee has an account.
+  { path: '/join', element: page(() => import('../features/family/JoinPage').then((m) => m.JoinPage), ['family']) },
   {
     element: <Layout />,
     children: [
-      { path: '/', element: page(() => import('../features/home/HomePage').then((m) => m.HomePage), ['home']) },
+      { path: '/', element: page(() => import('../features/home/HomePage').then((m) => m.HomePage), ['home', 'demo']) },
       { path: '/suggestions', element: page(() => import('../features/suggestions/InboxPage').then((m) => m.InboxPage), ['suggestions']) },
       {
         path: '/notifications',
         element: page(() => import('../features/notifications/NotificationsPage').then((m) => m.NotificationsPage), ['notifications']),
       },
       { path: '/tasks', element: page(() => import('../features/tasks/TasksPage').then((m) => m.TasksPage), ['tasks']) },
+      { path: '/notes', element: page(() => import('../features/notes/NotesPage').then((m) => m.NotesPage), ['notes']) },
+      { path: '/lists', element: page(() => import('../features/lists/ListsPage').then((m) => m.ListsPage), ['lists']) },
+      { path: '/lists/:listId', element: page(() => import('../features/lists/ListPage').then((m) => m.ListPage), ['lists']) },
+      {
+        path: '/reminders',
+        element: page(() => import('../features/reminders/RemindersPage').then((m) => m.RemindersPage), ['reminders']),
+      },
+      { path: '/contacts', element: page(() => import('../features/contacts/ContactsPage').then((m) => m.ContactsPage), ['contacts']) },
+      { path: '/calendar', element: page(() => import('../features/calendar/CalendarPage').then((m) => m.CalendarPage), ['calendar']) },
       { path: '/packs', element: page(() => import('../features/packs/PacksPage').then((m) => m.PacksPage), ['packs', 'agents']) },
       {
         path: '/packs/:packId',
@@ -118,7 +129,12 @@ export const routes: RouteObject[] = [
         path: '/runs/:runId',
         element: page(() => import('../features/runs/RunPage').then((m) => m.RunPage), ['runs', 'suggestions', 'plans']),
       },
+      { path: '/invoices', element: page(() => import('../features/invoices/InvoicesPage').then((m) => m.InvoicesPage), ['invoices']) },
+      { path: '/expenses', element: page(() => import('../features/expenses/ExpensesPage').then((m) => m.ExpensesPage), ['expenses']) },
+      { path: '/study', element: page(() => import('../features/study/StudyPage').then((m) => m.StudyPage), ['study']) },
+      { path: '/study/review', element: page(() => import('../features/study/StudyPage').then((m) => m.ReviewPage), ['study']) },
       { path: '/activity', element: page(() => import('../features/activity/ActivityPage').then((m) => m.ActivityPage), ['activity']) },
+      { path: '/family', element: page(() => import('../features/family/FamilyPage').then((m) => m.FamilyPage), ['family']) },
       { path: '/plans', element: page(() => import('../features/plans/PlansPage').then((m) => m.PlansPage), ['plans']) },
       { path: '/settings', element: page(() => import('../features/account/SettingsPage').then((m) => m.SettingsPage), ['account']) },
       {
@@ -132,6 +148,55 @@ export const routes: RouteObject[] = [
         element: page(() => import('../features/plans/AdminBillingPage').then((m) => m.AdminBillingPage), ['plans']),
       },
       { path: '/api-docs', element: page(() => import('../features/docs/ApiDocsPage').then((m) => m.ApiDocsPage), ['docs']) },
+      {
+        path: '/marketplace',
+        element: page(() => import('../features/marketplace/MarketplacePage').then((m) => m.MarketplacePage), ['marketplace', 'packs']),
+      },
+      {
+        path: '/marketplace/:packId',
+        element: page(() => import('../features/marketplace/ListingPage').then((m) => m.ListingPage), ['marketplace', 'packs']),
+      },
+      { path: '/studio', element: page(() => import('../features/marketplace/StudioPage').then((m) => m.StudioPage), ['marketplace']) },
+      {
+        path: '/admin/marketplace',
+        element: page(() => import('../features/marketplace/AdminMarketplacePage').then((m) => m.AdminMarketplacePage), ['marketplace']),
+      },
+      {
+        path: '/admin',
+        element: page(() => import('../features/operators/ConsolePage').then((m) => m.ConsolePage), ['operators']),
+      },
+      {
+        path: '/admin/people',
+        element: page(() => import('../features/operators/PeoplePage').then((m) => m.PeoplePage), ['operators']),
+      },
+      {
+        path: '/admin/people/:accountId',
+        element: page(() => import('../features/operators/PersonPage').then((m) => m.PersonPage), ['operators']),
+      },
+      {
+        path: '/admin/spaces/:spaceId',
+        element: page(() => import('../features/operators/PersonPage').then((m) => m.SpacePage), ['operators']),
+      },
+      {
+        path: '/admin/plans',
+        element: page(() => import('../features/operators/PlansAdminPage').then((m) => m.PlansAdminPage), ['operators', 'plans']),
+      },
+      {
+        path: '/admin/costs',
+        element: page(() => import('../features/operators/CostsPage').then((m) => m.CostsPage), ['operators']),
+      },
+      {
+        path: '/admin/lab',
+        element: page(() => import('../features/operators/LabPage').then((m) => m.LabPage), ['operators']),
+      },
+      {
+        path: '/admin/settings',
+        element: page(() => import('../features/operators/SettingsAdminPage').then((m) => m.SettingsAdminPage), ['operators']),
+      },
+      {
+        path: '/promote',
+        element: page(() => import('../features/promote/PromotePage').then((m) => m.PromotePage), ['promote']),
+      },
       { path: '*', element: <NotFound /> },
     ],
   },

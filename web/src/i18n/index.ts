@@ -1,6 +1,7 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { authMessages } from '../features/auth/i18n';
+import { consentMessages } from '../features/consent/i18n';
 import { common } from './common';
 
 export const LANGUAGES = [
@@ -30,9 +31,24 @@ const namespaces: Record<string, Namespace> = {
   runs: () => import('../features/runs/i18n').then((m) => m.runsMessages),
   suggestions: () => import('../features/suggestions/i18n').then((m) => m.suggestionsMessages),
   tasks: () => import('../features/tasks/i18n').then((m) => m.tasksMessages),
+  notes: () => import('../features/notes/i18n').then((m) => m.notesMessages),
+  lists: () => import('../features/lists/i18n').then((m) => m.listsMessages),
+  reminders: () => import('../features/reminders/i18n').then((m) => m.remindersMessages),
+  contacts: () => import('../features/contacts/i18n').then((m) => m.contactsMessages),
+  calendar: () => import('../features/calendar/i18n').then((m) => m.calendarMessages),
+  demo: () => import('../features/demo/i18n').then((m) => m.demoMessages),
   activity: () => import('../features/activity/i18n').then((m) => m.activityMessages),
   connectors: () => import('../features/connectors/i18n').then((m) => m.connectorsMessages),
+  invoices: () => import('../features/invoices/i18n').then((m) => m.invoicesMessages),
+  expenses: () => import('../features/expenses/i18n').then((m) => m.expensesMessages),
+  study: () => import('../features/study/i18n').then((m) => m.studyMessages),
   notifications: () => import('../features/notifications/i18n').then((m) => m.notificationsMessages),
+  marketplace: () => import('../features/marketplace/i18n').then((m) => m.marketplaceMessages),
+  // The banner shown while an operator acts as the person is in the layout: its messages come first.
+  consent: consentMessages,
+  operators: () => import('../features/operators/i18n').then((m) => m.operatorsMessages),
+  promote: () => import('../features/promote/i18n').then((m) => m.promoteMessages),
+  family: () => import('../features/family/i18n').then((m) => m.familyMessages),
 };
 
 /** An i18next backend that reads the namespaces given as loaders. */

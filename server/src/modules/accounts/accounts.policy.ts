@@ -11,3 +11,5 @@ export const SESSION_COOKIE = 'csme_session';
 export const CSRF_HEADER = 'x-csrf-token';
 /** The session's last-seen time is written at most this often (not on every request). */
 export const TOUCH_INTERVAL_MS = 5 * 60_000;
+/** Personal API tokens start with this, so they are recognisable (and findable by secret scanners). */
+export const API_TOKEN_PREFIX = 'csme_pat_';

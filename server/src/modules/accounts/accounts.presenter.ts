@@ -1,6 +1,6 @@
-import type { AccountView } from '@csme/contracts/accounts';
+import type { AccountView, ApiTokenView } from '@csme/contracts/accounts';
 import type { Selectable } from 'kysely';
-import type { Account } from '#core/db.types.js';
+import type { Account, ApiToken } from '#core/db.types.js';
 import { type RenderedEmail, renderEmail } from '#modules/notifications/index.js';
 
 export function presentAccount(a: Selectable<Account>): AccountView {
@@ -14,6 +14,19 @@ export function presentAccount(a: Selectable<Account>): AccountView {
     emailVerified: a.email_verified_at !== null,
     totpEnabled: a.totp_enabled_at !== null,
     createdAt: a.created_at.toISOString(),
+  };
+}
+
+export function presentApiToken(t: Selectable<ApiToken>): ApiTokenView {
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.prefix,
+    scopes: t.scopes as ApiTokenView['scopes'],
+    expiresAt: t.expires_at.toISOString(),
+    lastUsedAt: t.last_used_at?.toISOString() ?? null,
+    revokedAt: t.revoked_at?.toISOString() ?? null,
+    createdAt: t.created_at.toISOString(),
   };
 }
 

@@ -1,6 +1,6 @@
 import { type Insertable, sql, type Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
-import type { Account, AccountToken, Session } from '#core/db.types.js';
+import type { Account, AccountToken, ApiToken, Session } from '#core/db.types.js';
 
 export async function findAccountByEmail(db: Db, emailNormalized: string) {
   return db.selectFrom('account').selectAll().where('email_normalized', '=', emailNormalized).executeTakeFirst();
@@ -38,6 +38,7 @@ export async function findSessionByTokenHash(db: Db, tokenHash: Buffer, now: Dat
       's.id as session_id',
       's.active_space_id',
       's.last_seen_at',
+      's.impersonator_account_id',
       'a.id as account_id',
       'a.email',
       'a.display_name',
@@ -118,4 +119,53 @@ export async function recordFailure(db: Db, a: { key: string; now: Date; windowM
 
 export async function clearRateLimit(db: Db, key: string): Promise<void> {
   await db.deleteFrom('rate_limit').where('key', '=', key).execute();
+}
+
+export async function insertApiToken(db: Db, row: Insertable<ApiToken>) {
+  return db.insertInto('api_token').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function listApiTokensOf(db: Db, accountId: string) {
+  return db.selectFrom('api_token').selectAll().where('account_id', '=', accountId).orderBy('created_at', 'desc').limit(100).execute();
+}
+
+export async function revokeApiTokenRow(db: Db, accountId: string, id: string, now: Date) {
+  await db
+    .updateTable('api_token')
+    .set({ revoked_at: now })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
+  return db.selectFrom('api_token').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+}
+
+/** A live token by its hash, with its account and the account's personal space (where tokens act). */
+export async function findApiTokenByHash(db: Db, tokenHash: Buffer, now: Date) {
+  return db
+    .selectFrom('api_token as t')
+    .innerJoin('account as a', 'a.id', 't.account_id')
+    .leftJoin('membership as m', (j) => j.onRef('m.account_id', '=', 'a.id').onRef('m.space_id', '=', 'a.personal_space_id'))
+    .select([
+      't.id as token_id',
+      't.scopes',
+      't.last_used_at',
+      'a.id as account_id',
+      'a.email',
+      'a.display_name',
+      'a.locale',
+      'a.time_zone',
+      'a.is_operator',
+      'a.suspended_at',
+      'a.personal_space_id',
+      'm.role',
+    ])
+    .where('t.token_hash', '=', tokenHash)
+    .where('t.expires_at', '>', now)
+    .where('t.revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export async function touchApiToken(db: Db, id: string, now: Date): Promise<void> {
+  await db.updateTable('api_token').set({ last_used_at: now }).where('id', '=', id).execute();
 }

@@ -94,4 +94,7 @@ export const accountsRoutes: FastifyPluginAsync = async (app) => {
     return { ok: true as const };
   });
   route(app, C.switchSpace, 'signed_in', (ctx, { body }) => S.switchSpace(ctx, body.spaceId));
+  route(app, C.listApiTokens, 'signed_in', async (ctx) => ({ items: await S.listApiTokens(ctx) }));
+  route(app, C.createApiToken, 'signed_in', (ctx, { body }) => S.createApiToken(ctx, body));
+  route(app, C.revokeApiToken, 'signed_in', (ctx, { params }) => S.revokeApiToken(ctx, params.tokenId));
 };

@@ -1,4 +1,12 @@
-import type { ChangePasswordInput, SessionView, SignInInput, SignUpInput, UpdateAccountInput } from '@csme/contracts/accounts';
+import type {
+  ApiTokenView,
+  ChangePasswordInput,
+  CreateApiTokenInput,
+  SessionView,
+  SignInInput,
+  SignUpInput,
+  UpdateAccountInput,
+} from '@csme/contracts/accounts';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { sql } from 'kysely';
 import { generateSecret, generateURI, verifySync } from 'otplib';
@@ -11,8 +19,8 @@ import { isSmtpConfigured, queueEmail } from '#modules/notifications/index.js';
 import { createPersonalSpace, getMembership, listSpacesOf } from '#modules/spaces/index.js';
 import type { Deps } from '../../deps.js';
 import { authSetting } from './accounts.config.js';
-import { normalizeEmail, resetEmailKey, signInEmailKey, signInIpKey, TOUCH_INTERVAL_MS } from './accounts.policy.js';
-import { alreadyRegisteredMail, passwordResetMail, presentAccount, verifyEmailMail } from './accounts.presenter.js';
+import { API_TOKEN_PREFIX, normalizeEmail, resetEmailKey, signInEmailKey, signInIpKey, TOUCH_INTERVAL_MS } from './accounts.policy.js';
+import { alreadyRegisteredMail, passwordResetMail, presentAccount, presentApiToken, verifyEmailMail } from './accounts.presenter.js';
 import {
   anyAccountExists,
   clearRateLimit,
@@ -21,13 +29,18 @@ import {
   deleteSessionsOfAccount,
   findAccount,
   findAccountByEmail,
+  findApiTokenByHash,
   findRateLimit,
   findSessionByTokenHash,
   insertAccount,
+  insertApiToken,
   insertSession,
   insertToken,
   invalidateTokens,
+  listApiTokensOf,
   recordFailure,
+  revokeApiTokenRow,
+  touchApiToken,
   updateAccount as updateAccountRow,
   updateSession,
 } from './accounts.repository.js';
@@ -54,11 +67,17 @@ const badCredentials = () => new AppError('unauthenticated', 'Email or password 
 
 export const csrfTokenFor = (deps: Deps, sessionId: string) => hmacB64(deps.keys.csrf, `csrf:${sessionId}`);
 
-async function createSession(ctx: Ctx, accountId: string, spaceId: string, meta: RequestMeta): Promise<NewSession> {
+async function createSession(
+  ctx: Ctx,
+  accountId: string,
+  spaceId: string,
+  meta: RequestMeta,
+  opts: { impersonatorAccountId?: string; expiresAt?: Date } = {},
+): Promise<NewSession> {
   const auth = await ctx.deps.settings.get(authSetting);
   const token = randomToken(32);
   const id = newId();
-  const expiresAt = new Date(ctx.now().getTime() + auth.sessionDays * 86_400_000);
+  const expiresAt = opts.expiresAt ?? new Date(ctx.now().getTime() + auth.sessionDays * 86_400_000);
   await insertSession(ctx.db, {
     id,
     token_hash: sha256(token),
@@ -67,6 +86,8 @@ async function createSession(ctx: Ctx, accountId: string, spaceId: string, meta:
     expires_at: expiresAt,
     ip: meta.ip.slice(0, 64),
     user_agent: meta.userAgent?.slice(0, 300) ?? null,
+    impersonator_account_id: opts.impersonatorAccountId ?? null,
+    created_at: ctx.now(),
   });
   return { token, expiresAt, view: await sessionView(ctx, accountId, spaceId, id) };
 }
@@ -322,6 +343,7 @@ async function requirePassword(db: Db, accountId: string, password: string) {
 }
 
 export async function changePassword(ctx: ActorCtx, input: ChangePasswordInput): Promise<void> {
+  notImpersonating(ctx);
   await requirePassword(ctx.db, ctx.actor.accountId, input.currentPassword);
   const passwordHash = await hashPassword(input.newPassword);
   await ctx.db.transaction().execute(async (tx) => {
@@ -330,7 +352,13 @@ export async function changePassword(ctx: ActorCtx, input: ChangePasswordInput):
   });
 }
 
+/** How a person signs in is theirs alone: an operator acting as them (with consent) cannot change it. */
+function notImpersonating(ctx: ActorCtx): void {
+  if (ctx.actor.impersonatorAccountId) throw new AppError('forbidden', 'An operator acting as this person cannot change how they sign in.');
+}
+
 export async function startTotpSetup(ctx: ActorCtx): Promise<{ secret: string; otpauthUrl: string }> {
+  notImpersonating(ctx);
   const account = await findAccount(ctx.db, ctx.actor.accountId);
   if (!account) throw new AppError('unauthenticated', 'Sign in to continue.');
   if (account.totp_secret) throw new AppError('conflict', 'The second factor is already on. Turn it off first to set up a new one.');
@@ -341,6 +369,7 @@ export async function startTotpSetup(ctx: ActorCtx): Promise<{ secret: string; o
 }
 
 export async function enableTotp(ctx: ActorCtx, code: string): Promise<void> {
+  notImpersonating(ctx);
   const account = await findAccount(ctx.db, ctx.actor.accountId);
   if (!account?.totp_pending_secret) throw new AppError('conflict', 'Start the second-factor setup first.');
   const secret = await ctx.deps.vault.decryptString(
@@ -359,6 +388,7 @@ export async function enableTotp(ctx: ActorCtx, code: string): Promise<void> {
 }
 
 export async function disableTotp(ctx: ActorCtx, password: string, code: string): Promise<void> {
+  notImpersonating(ctx);
   const account = await requirePassword(ctx.db, ctx.actor.accountId, password);
   if (!account.totp_secret) throw new AppError('conflict', 'The second factor is not on.');
   const secret = await ctx.deps.vault.decryptString({ spaceId: null, purpose: 'account.totp', recordId: account.id }, account.totp_secret);
@@ -400,8 +430,9 @@ export async function resolveSessionActor(deps: Deps, token: string, now: Date):
     spaceId,
     spaceKind: spaceKind as Actor['spaceKind'],
     role: role as Actor['role'],
-    isOperator: row.is_operator,
+    isOperator: row.is_operator && !row.impersonator_account_id,
     sessionId: row.session_id,
+    impersonatorAccountId: row.impersonator_account_id,
     locale: row.locale as Actor['locale'],
     timeZone: row.time_zone,
     email: row.email,
@@ -444,4 +475,97 @@ export async function createOperator(
 
 export async function findAccountIdByEmail(db: Db, email: string): Promise<string | undefined> {
   return (await findAccountByEmail(db, normalizeEmail(email)))?.id;
+}
+
+// ---------------------------------------------------------------- personal API tokens
+
+/** Creates a personal API token; the token is returned once, only its SHA-256 is stored. Sessions only (a token cannot make tokens). */
+export async function createApiToken(ctx: ActorCtx, input: CreateApiTokenInput): Promise<{ token: string; view: ApiTokenView }> {
+  if (!ctx.actor.sessionId) throw new AppError('forbidden', 'API tokens are created from a signed-in session, not with another token.');
+  const token = `${API_TOKEN_PREFIX}${randomToken(32)}`;
+  const now = ctx.now();
+  const row = await insertApiToken(ctx.db, {
+    id: newId(),
+    account_id: ctx.actor.accountId,
+    name: input.name,
+    token_hash: sha256(token),
+    prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
+    scopes: [...new Set(input.scopes)].sort(),
+    expires_at: new Date(now.getTime() + input.expiresInDays * 86_400_000),
+    created_at: now,
+  });
+  ctx.log.info({ accountId: ctx.actor.accountId, tokenId: row.id, scopes: row.scopes }, 'api token created');
+  return { token, view: presentApiToken(row) };
+}
+
+export async function listApiTokens(ctx: ActorCtx): Promise<ApiTokenView[]> {
+  return (await listApiTokensOf(ctx.db, ctx.actor.accountId)).map(presentApiToken);
+}
+
+/** Revokes one of the caller's own tokens (another account's token is not found). */
+export async function revokeApiToken(ctx: ActorCtx, id: string): Promise<ApiTokenView> {
+  if (!ctx.actor.sessionId) throw new AppError('forbidden', 'Revoke tokens from a signed-in session.');
+  const row = await revokeApiTokenRow(ctx.db, ctx.actor.accountId, id, ctx.now());
+  if (!row) throw new AppError('not_found', 'That token was not found.');
+  return presentApiToken(row);
+}
+
+/**
+ * The person behind `Authorization: Bearer csme_pat_…`: a live (not expired, not revoked) token of an
+ * account that is not suspended, acting in that account's personal space with the token's scopes only.
+ */
+export async function resolveTokenActor(deps: Deps, token: string, now: Date): Promise<Actor | null> {
+  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 120) return null;
+  const row = await findApiTokenByHash(deps.db, sha256(token), now);
+  if (!row || row.suspended_at || !row.personal_space_id || !row.role) return null;
+  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) await touchApiToken(deps.db, row.token_id, now);
+  return {
+    accountId: row.account_id,
+    spaceId: row.personal_space_id,
+    spaceKind: 'personal',
+    role: row.role as Actor['role'],
+    isOperator: false,
+    sessionId: null,
+    tokenScopes: row.scopes,
+    locale: row.locale as Actor['locale'],
+    timeZone: row.time_zone,
+    email: row.email,
+    displayName: row.display_name,
+  };
+}
+
+/**
+ * A session an operator opens as a person who consented (admin checks the consent), in the person's
+ * personal space, ending at `expiresAt`. The caller sets the cookie; the person sees it while it lasts.
+ */
+export async function openImpersonationSession(
+  ctx: Ctx,
+  a: { accountId: string; impersonatorAccountId: string; expiresAt: Date; meta: RequestMeta },
+): Promise<NewSession> {
+  const account = await findAccount(ctx.db, a.accountId);
+  if (!account?.personal_space_id) throw new AppError('not_found', 'That account was not found.');
+  return createSession(ctx, account.id, account.personal_space_id, a.meta, {
+    impersonatorAccountId: a.impersonatorAccountId,
+    expiresAt: a.expiresAt,
+  });
+}
+
+/** Ends the sessions operators opened as this person (when they withdraw consent, or the operator stops). */
+export async function endImpersonationSessions(db: Db, accountId: string): Promise<number> {
+  const r = await db
+    .deleteFrom('session')
+    .where('account_id', '=', accountId)
+    .where('impersonator_account_id', 'is not', null)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Suspends an account: it cannot sign in, its sessions end at once, and its agents stop (runs refuse them). */
+export async function suspendAccount(db: Db, accountId: string, now: Date): Promise<void> {
+  await updateAccountRow(db, accountId, { suspended_at: now, updated_at: now });
+  await deleteSessionsOfAccount(db, accountId);
+}
+
+export async function restoreAccount(db: Db, accountId: string, now: Date): Promise<void> {
+  await updateAccountRow(db, accountId, { suspended_at: null, updated_at: now });
 }

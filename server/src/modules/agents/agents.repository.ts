@@ -10,12 +10,13 @@ export async function updateAgent(db: Db, spaceId: string, id: string, set: Upda
   await db.updateTable('agent').set(set).where('space_id', '=', spaceId).where('id', '=', id).execute();
 }
 
-/** An agent with its installation and pack version: what admission and the executor need. */
+/** An agent with its installation, pack version and whether its owner is suspended: what admission and the executor need (system reads). */
 export async function findAgentWithPack(db: Db, spaceId: string, agentId: string) {
   return db
     .selectFrom('agent as a')
     .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
     .innerJoin('pack_version as v', 'v.id', 'i.pack_version_id')
+    .innerJoin('account as o', 'o.id', 'a.owner_account_id')
     .select([
       'a.id',
       'a.space_id',
@@ -40,6 +41,10 @@ export async function findAgentWithPack(db: Db, spaceId: string, agentId: string
       'v.manifest',
       'v.files',
       'v.version as pack_version',
+      'v.source as pack_source',
+      'v.bundle_sha256',
+      'v.signature',
+      'o.suspended_at as owner_suspended_at',
     ])
     .where('a.space_id', '=', spaceId)
     .where('a.id', '=', agentId)
@@ -104,15 +109,26 @@ export async function listAgentsWithPack(db: Db, spaceId: string, installationId
 export type AgentListRow = Awaited<ReturnType<typeof listAgentsWithPack>>[number];
 
 /** Enabled agents of live installations in a space, all members' included (plan limits are pooled). */
-export async function countEnabledAgents(db: Db, spaceId: string): Promise<number> {
-  const r = await db
+export async function countEnabledAgents(db: Db, spaceId: string, packLimit?: number): Promise<number> {
+  let q = db
     .selectFrom('agent as a')
     .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
     .select((e) => e.fn.countAll<number>().as('n'))
     .where('a.space_id', '=', spaceId)
     .where('a.enabled', '=', true)
-    .where('i.status', '=', 'active')
-    .executeTakeFirstOrThrow();
+    .where('i.status', '=', 'active');
+  // Only the packs a pack limit keeps (the oldest, as enforcement keeps them).
+  if (packLimit !== undefined)
+    q = q.where('i.id', 'in', (s) =>
+      s
+        .selectFrom('pack_installation')
+        .select('id')
+        .where('space_id', '=', spaceId)
+        .where('status', '=', 'active')
+        .orderBy('created_at')
+        .limit(packLimit),
+    );
+  const r = await q.executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -6,6 +6,7 @@ import { inSpace } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
+import type { UsageMeter } from '#core/module.js';
 import { logActivity } from '#modules/activity/index.js';
 import { assertWithinLimit, type Entitlements, getEntitlements, limitError, lockSpaceForLimits } from '#modules/plans/index.js';
 import { type AgentSchedule, cronAt, nextFireTime, validateSchedule } from './agents.policy.js';
@@ -14,7 +15,7 @@ import { countEnabledAgents, insertAgents, listAgentsWithPack, setNextRunAt, upd
 
 function scheduleFor(def: AgentManifest, settings: Record<string, unknown>, personTimeZone: string): AgentSchedule | null {
   const t = def.triggers.find((x) => x.type === 'schedule');
-  if (!t || t.type !== 'schedule') return null;
+  if (t?.type !== 'schedule') return null;
   const timeZone = t.timeZone === 'person' ? personTimeZone : t.timeZone;
   const hhmm = t.timeSetting ? settings[t.timeSetting] : undefined;
   if (t.cron) return { cron: cronAt(t.cron, typeof hhmm === 'string' ? hhmm : undefined), timeZone };
@@ -258,6 +259,40 @@ export async function enforceAgentLimit(ctx: Ctx, spaceId: string, limit: number
     });
 }
 
+/**
+ * When a plan has room again (an upgrade, or a payment that lifts a restriction): agents the plan turned
+ * off come back, oldest first, within the agent limit; those held for a plan with all connectors come
+ * back when the plan has them. Agents the person turned off stay off.
+ */
+export async function restoreAgents(ctx: Ctx, spaceId: string, limits: { agents: number; connectors: 'basic' | 'all' }): Promise<number> {
+  const held = await ctx.db
+    .selectFrom('agent as a')
+    .innerJoin('pack_installation as i', 'i.id', 'a.installation_id')
+    .select(['a.id', 'a.disabled_reason', 'a.schedule'])
+    .where('a.space_id', '=', spaceId)
+    .where('a.enabled', '=', false)
+    .where('i.status', '=', 'active')
+    .where((eb) => eb.or([eb('a.disabled_reason', '=', 'plan_limit'), eb('a.disabled_reason', 'like', 'needs_plan:%')]))
+    .orderBy('a.created_at')
+    .execute();
+  let room = limits.agents - (await countEnabledAgents(ctx.db, spaceId));
+  let restored = 0;
+  for (const a of held) {
+    if (room <= 0) break;
+    if (a.disabled_reason?.startsWith('needs_plan:') && limits.connectors !== 'all') continue;
+    const schedule = a.schedule as AgentSchedule | null;
+    await updateAgentRow(ctx.db, spaceId, a.id, {
+      enabled: true,
+      disabled_reason: null,
+      next_run_at: schedule ? nextFireTime(schedule, ctx.now()) : null,
+      updated_at: ctx.now(),
+    });
+    room--;
+    restored++;
+  }
+  return restored;
+}
+
 /** After a scheduled fire: the next time this agent's schedule fires. */
 export async function advanceSchedule(
   db: Db,
@@ -271,4 +306,4 @@ export async function advanceSchedule(
   return next;
 }
 
-export const agentsMeter = (db: Db, spaceId: string) => countEnabledAgents(db, spaceId);
+export const agentsMeter: UsageMeter = (db, spaceId, under) => countEnabledAgents(db, spaceId, under?.packs);

@@ -22,6 +22,7 @@ export {
   listAgentsOfInstallation,
   type NewInstallationAgents,
   rescheduleInstallation,
+  restoreAgents,
   scheduleProblems,
 } from './agents.service.js';
 

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { signIn, switchSpace } from '@csme/contracts/accounts';
 import {
@@ -13,14 +15,14 @@ import {
   listInvoices,
   quoteBilling,
 } from '@csme/contracts/billing';
-import type { FullLimits } from '@csme/contracts/plans';
+import { installPack, listInstallations } from '@csme/contracts/packs';
 import { getUsage, listPlans } from '@csme/contracts/plans';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '#core/clock.js';
 import { systemCtx } from '#core/ctx.js';
 import { fromSources, generateKeysFile, keysAsEnv } from '#core/keys.js';
-import type { ModuleDef } from '#core/module.js';
+import { syncBuiltinPacks } from '#modules/packs/index.js';
 import { buyOffline, longSessions, operatorClient, rows, setSetting } from '#test/billing.js';
 import { createTestEnv, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
 import { extraRunsSetting, pastDueSetting, taxSetting, trialSetting } from './billing.config.js';
@@ -41,26 +43,55 @@ async function signInAgain(client: TestClient, email: string): Promise<void> {
   await client.ok(signIn, { body: { email, password: 'correct horse battery' } });
 }
 
-/**
- * The packs module (built in parallel, not on this branch) pauses what is over a plan's limits when
- * applyPlanLimits calls its enforceLimits, and meters installed packs. This stand-in records the calls
- * and reports a fixed number of installed packs, so the downgrade summary and enforcement can be seen.
- */
-const enforced: Array<{ spaceId: string; limits: FullLimits }> = [];
-const installedPacks = new Map<string, number>();
-const packsStandIn: ModuleDef = {
-  name: 'packs-stand-in',
-  enforceLimits: async (_ctx, spaceId, limits) => {
-    enforced.push({ spaceId, limits });
-  },
-};
-const lastLimits = (spaceId: string) => enforced.filter((e) => e.spaceId === spaceId).at(-1)?.limits;
+/** Five small packs of two agents each (one on a schedule), so plan changes have real packs to pause and bring back. */
+const PACK_IDS = ['pack-one', 'pack-two', 'pack-three', 'pack-four', 'pack-five'];
+function writePacks(dir: string) {
+  for (const id of PACK_IDS) {
+    mkdirSync(join(dir, id));
+    writeFileSync(
+      join(dir, id, 'pack.json'),
+      JSON.stringify({
+        manifestVersion: 1,
+        id,
+        version: '1.0.0',
+        platform: '>=1.0.0',
+        name: `Pack ${id.slice(5)}`,
+        description: 'A digest of open tasks.',
+        persona: 'anyone',
+        icon: '📋',
+        scopes: ['tasks:read'],
+        agents: ['morning', 'evening'].map((when, i) => ({
+          id: when,
+          name: `${when} digest`,
+          description: 'Lists open tasks.',
+          triggers: i === 0 ? [{ type: 'schedule', cron: '0 8 * * *' }] : [{ type: 'manual' }],
+          steps: [{ id: 'digest', skill: 'tasks.digest', input: { tasks: [] } }],
+        })),
+      }),
+    );
+  }
+}
+
+async function installAll(client: TestClient): Promise<void> {
+  for (const packId of PACK_IDS)
+    await client.ok(installPack, { params: { packId }, body: { settings: {}, grantedScopes: ['tasks:read'] } });
+}
+
+/** What the person sees of their packs and agents: which are running, which the plan paused. */
+async function packState(client: TestClient) {
+  const items = (await client.ok(listInstallations, {})).items;
+  return {
+    active: items.filter((i) => i.status === 'active').length,
+    pausedByPlan: items.filter((i) => i.status === 'paused' && i.pausedReason === 'plan_limit').length,
+    agentsOn: items.filter((i) => i.status === 'active').flatMap((i) => i.agents.filter((a) => a.enabled)).length,
+  };
+}
 
 beforeAll(async () => {
   env = await createTestEnv({ clock, keys: fromSources({}, keysFile) });
-  (env.deps as unknown as { modules: ModuleDef[] }).modules = [...env.deps.modules, packsStandIn];
-  (env.deps.usageMeters as Record<string, (db: unknown, spaceId: string) => Promise<number>>).packs = async (_db, spaceId) =>
-    installedPacks.get(spaceId) ?? 0;
+  const dir = mkdtempSync(join(tmpdir(), 'csme-billing-packs-'));
+  writePacks(dir);
+  await syncBuiltinPacks(systemCtx(env.deps), dir);
   // Years pass in these tests: sessions last the longest an operator can set (and people sign in again).
   await longSessions(env);
 });
@@ -102,7 +133,6 @@ describe('buying a plan offline', () => {
     const usage = await client.ok(getUsage);
     expect(usage.plan.id).toBe('pro');
     expect(usage.limits).toMatchObject({ packs: 5, agents: 15, runsPerMonth: 5000, connectors: 'all' });
-    expect(lastLimits(spaceId)?.runsPerMonth).toBe(5000);
     const billing = await client.ok(getBilling);
     expect(billing.subscription).toMatchObject({ planId: 'pro', status: 'active', interval: 'month', currency: 'USD', price: 1200 });
     expect(billing.subscription.periodEnd).toBe('2026-05-01T01:00:00.000Z');
@@ -147,7 +177,7 @@ describe('buying a plan offline', () => {
     await setSetting(env, trialSetting, { enabled: true, days: 14 });
     try {
       at('2026-06-10T12:00:00Z');
-      const { client, spaceId } = await signedUpClient(await env.app());
+      const { client } = await signedUpClient(await env.app());
       expect((await client.ok(getBilling)).trial).toEqual({ enabled: true, days: 14, available: true });
       const q = await client.ok(quoteBilling, { body: { action: 'change_plan', planId: 'pro' } });
       expect(q).toMatchObject({ timing: 'now', trialDays: 14, charge: null });
@@ -170,7 +200,7 @@ describe('buying a plan offline', () => {
       expect(after.openInvoices[0]).toMatchObject({ kind: 'renewal', total: 1200 });
       await (await opc()).ok(adminPayInvoice, { params: { invoiceId: after.openInvoices[0]!.id }, body: {} });
       expect((await client.ok(getBilling)).subscription.status).toBe('active');
-      expect(lastLimits(spaceId)?.runsPerMonth).toBe(5000);
+      expect((await client.ok(getUsage)).limits.runsPerMonth).toBe(5000);
     } finally {
       await setSetting(env, trialSetting, { enabled: false, days: 14 });
     }
@@ -182,7 +212,8 @@ describe('changing and cancelling', () => {
     at('2026-04-01T00:00:00Z');
     const { client, spaceId } = await signedUpClient(await env.app());
     await buyOffline(client, await opc(), { planId: 'pro', interval: 'month' });
-    installedPacks.set(spaceId, 5);
+    await installAll(client);
+    expect(await packState(client)).toEqual({ active: 5, pausedByPlan: 0, agentsOn: 10 });
     at('2026-04-20T00:00:00Z');
     const q = await client.ok(quoteBilling, { body: { action: 'cancel' } });
     expect(q).toMatchObject({
@@ -211,7 +242,8 @@ describe('changing and cancelling', () => {
     at('2026-05-01T00:00:00Z');
     await sweep();
     expect((await client.ok(getUsage)).plan.id).toBe('free');
-    expect(lastLimits(spaceId)).toMatchObject({ packs: 1, agents: 3, runsPerMonth: 300 });
+    // The oldest pack keeps running with both its agents; the others wait, paused, with nothing lost.
+    expect(await packState(client)).toEqual({ active: 1, pausedByPlan: 4, agentsOn: 2 });
     const notes = await rows<{ kind: string; url: string }>(
       env,
       "select kind, url from notification where space_id = $1 and kind = 'billing.plan_changed'",
@@ -319,6 +351,7 @@ describe('past due', () => {
     at('2026-04-01T00:00:00Z');
     const { client, spaceId } = await signedUpClient(await env.app());
     await buyOffline(client, await opc(), { planId: 'pro', interval: 'month' });
+    await installAll(client);
     at('2026-05-01T00:00:05Z');
     await sweep();
     const b = await client.ok(getBilling);
@@ -342,7 +375,7 @@ describe('past due', () => {
     const r = await client.ok(getBilling);
     expect(r.subscription).toMatchObject({ planId: 'pro', status: 'past_due', restricted: true });
     expect((await client.ok(getUsage)).limits).toMatchObject({ runsPerMonth: 300, packs: 1, agents: 3 });
-    expect(lastLimits(spaceId)?.packs).toBe(1);
+    expect(await packState(client)).toEqual({ active: 1, pausedByPlan: 4, agentsOn: 2 });
     // The next sweep does not restrict or notify again.
     await sweep();
     expect(await rows(env, "select 1 from notification where space_id = $1 and kind = 'billing.restricted'", [spaceId])).toHaveLength(1);
@@ -350,7 +383,14 @@ describe('past due', () => {
     await (await opc()).ok(adminPayInvoice, { params: { invoiceId: r.openInvoices[0]!.id }, body: {} });
     expect((await client.ok(getBilling)).subscription).toMatchObject({ status: 'active', restricted: false, pastDueSince: null });
     expect((await client.ok(getUsage)).limits.runsPerMonth).toBe(5000);
-    expect(lastLimits(spaceId)?.packs).toBe(5);
+    // Paid: what the restriction paused comes back by itself, schedules included.
+    expect(await packState(client)).toEqual({ active: 5, pausedByPlan: 0, agentsOn: 10 });
+    const scheduled = await rows<{ next_run_at: Date | null }>(
+      env,
+      "select next_run_at from agent where space_id = $1 and agent_key = 'morning'",
+      [spaceId],
+    );
+    expect(scheduled.map((a) => a.next_run_at !== null)).toEqual([true, true, true, true, true]);
   });
 
   it('honours the operator grace period setting', async () => {
@@ -371,7 +411,7 @@ describe('past due', () => {
 describe('add-ons', () => {
   it('sells the Creator add-on on its own interval, moves it to yearly with a credit, and cancels it at its period end', async () => {
     at('2026-04-01T00:00:00Z');
-    const { client, spaceId, email } = await signedUpClient(await env.app());
+    const { client, email } = await signedUpClient(await env.app());
     const r = await client.ok(checkout, { body: { action: 'addon', interval: 'month' } });
     if (r.status !== 'invoice_open') throw new Error(r.status);
     expect(r.invoice).toMatchObject({ kind: 'addon', total: 1000 });
@@ -398,7 +438,6 @@ describe('add-ons', () => {
     await signInAgain(client, email);
     expect((await client.ok(getBilling)).addons).toEqual([]);
     expect((await client.ok(getUsage)).limits.publish).toBe(false);
-    expect(lastLimits(spaceId)?.publish).toBe(false);
   });
 
   it('sells extra runs for the current quota month only', async () => {

@@ -90,7 +90,7 @@ export function classifyChange(
 export function nextPeriodEnd(start: Date, end: Date, interval: 'month' | 'year'): Date {
   const s = DateTime.fromJSDate(start, { zone: 'utc' });
   const e = DateTime.fromJSDate(end, { zone: 'utc' });
-  const anchorDay = e.day < s.day ? s.day : e.day;
+  const anchorDay = Math.max(e.day, s.day);
   const next = e.plus(interval === 'year' ? { years: 1 } : { months: 1 });
   return next.set({ day: Math.min(anchorDay, next.daysInMonth ?? 28) }).toJSDate();
 }
@@ -126,6 +126,8 @@ export const InvoiceAction = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('renewal'), subscriptionId: z.string(), periodStart: z.string(), periodEnd: z.string() }),
   z.object({ type: z.literal('extra_runs'), spaceId: z.string(), runs: z.number().int().positive() }),
+  /** A one-off sale of another module (a marketplace pack): paying it calls that module's `onSalePaid`. */
+  z.object({ type: z.literal('sale'), module: z.string(), ref: z.string() }),
   z.object({
     type: z.literal('start_addon'),
     spaceId: z.string(),

@@ -63,7 +63,7 @@ describe('quota months', () => {
   for (const day of [29, 30, 31]) {
     it(`clamps a plan started on the ${day}th to short months and returns to the ${day}th after them`, async () => {
       clock.set(`2026-01-${day}T12:00:00Z`);
-      const { client, spaceId } = await signedUpClient(await env.app());
+      const { client } = await signedUpClient(await env.app());
       await buyOffline(client, op, { planId: 'pro', interval: 'month' });
       const starts: string[] = [];
       for (const probe of ['2026-02-27T00:00:00Z', '2026-03-15T00:00:00Z', '2026-04-15T00:00:00Z', '2026-05-15T00:00:00Z']) {

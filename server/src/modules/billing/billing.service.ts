@@ -94,7 +94,9 @@ import {
   fetchInvoice,
   fetchSubscription,
   META,
+  type ProviderCheckoutSession,
   type ProviderSubscription,
+  refundCheckoutPayment,
   setSubscriptionSpace,
   startNextSubscription,
   stripeProvider,
@@ -184,7 +186,7 @@ async function overLimits(ctx: Ctx, spaceId: string, limits: FullLimits): Promis
   for (const key of ['packs', 'agents', 'members'] as const) {
     const meter = ctx.deps.usageMeters[key];
     if (!meter) continue;
-    const used = await meter(ctx.deps.db, spaceId);
+    const used = await meter(ctx.deps.db, spaceId, { packs: limits.packs });
     const limit = limits[key];
     if (used > limit) out.push({ key, used, limit, pause: used - limit });
   }
@@ -873,6 +875,7 @@ export async function quote(ctx: ActorCtx, action: BillingAction): Promise<Quote
 
 /** Invoice kinds a new purchase of the same sort replaces while still open (one pending purchase at a time). */
 const REPLACED_KINDS: Record<string, readonly string[]> = {
+  sale: [],
   subscription: ['subscription', 'change'],
   change: ['subscription', 'change'],
   addon: ['addon'],
@@ -1003,6 +1006,8 @@ interface ApplyOpts {
   provider: string;
   trialDays?: number | null;
   actor: string | null;
+  /** The invoice being paid (a sale hands it to the module that sold). */
+  invoice?: InvoiceRow;
 }
 
 /**
@@ -1128,6 +1133,11 @@ async function applyAction(ctx: Ctx, action: InvoiceAction, opts: ApplyOpts): Pr
       await addExtraRuns(db, ent, action.runs);
       break;
     }
+    case 'sale': {
+      if (!opts.invoice) throw new AppError('internal', 'a sale is applied with its invoice');
+      await tellSeller({ ...ctx, db }, action, opts.invoice, 0);
+      break;
+    }
     case 'start_addon': {
       await startSubscription(db, {
         spaceId: action.spaceId,
@@ -1165,6 +1175,8 @@ function paidMessage(action: InvoiceAction | null, plans: PlanView[]): string {
       return 'Your plan continues; thank you.';
     case 'extra_runs':
       return `${action.runs.toLocaleString('en-US')} extra runs were added to this quota month.`;
+    case 'sale':
+      return 'Your purchase is ready to install.';
   }
 }
 
@@ -1184,7 +1196,7 @@ export async function payInvoice(ctx: Ctx, ref: string, byAccountId: string | nu
     const action = inv.action ? InvoiceAction.parse(inv.action) : null;
     // Paid and applied in one transaction: a conflict while applying leaves the invoice open.
     const paid = (await markInvoicePaid(tx, inv.id, c.now(), byAccountId))!;
-    if (action) await applyAction(c, action, { provider: inv.provider, actor: byAccountId });
+    if (action) await applyAction(c, action, { provider: inv.provider, actor: byAccountId, invoice: paid });
     if (inv.space_id) {
       const owner = await ownerOf(tx, inv.space_id);
       const message = paidMessage(action, await listPlans(tx));
@@ -1267,6 +1279,166 @@ async function resolveInvoiceRef(ctx: Ctx, ref: string): Promise<string> {
   const byNumber = await findInvoiceByNumber(ctx.deps.db, text.toUpperCase());
   if (!byNumber) throw notFound(`Invoice "${ref}"`);
   return byNumber.id;
+}
+
+// ---------------------------------------------------------------- sales of other modules (marketplace packs)
+
+/** Hands a paid sale to the module that sold it, in the paying transaction. */
+async function tellSeller(ctx: Ctx, action: Extract<InvoiceAction, { type: 'sale' }>, inv: InvoiceRow, fee: number): Promise<void> {
+  const seller = ctx.deps.modules.find((m) => m.name === action.module);
+  if (!seller?.onSalePaid) throw new AppError('internal', `module ${action.module} does not take sales`);
+  await seller.onSalePaid(ctx, {
+    ref: action.ref,
+    invoiceId: inv.id,
+    invoiceNumber: inv.number,
+    currency: inv.currency as 'USD' | 'ILS',
+    subtotal: inv.subtotal,
+    tax: inv.tax,
+    total: inv.total,
+    provider: inv.provider,
+    fee,
+    paidAt: inv.paid_at ?? ctx.now(),
+  });
+}
+
+export interface SaleCheckout {
+  /** The module that sells (its ModuleDef's `onSalePaid` is called when paid) and its id for the purchase. */
+  module: string;
+  ref: string;
+  description: string;
+  currency: 'USD' | 'ILS';
+  /** Before tax, minor units. */
+  amount: number;
+  country?: string;
+  returnPath: string;
+}
+
+/**
+ * Sells something of another module (a marketplace pack) through the configured provider, in the
+ * caller's transaction: an open invoice (offline; it takes effect when an operator marks it paid) or a
+ * Stripe Checkout page. Tax by the buyer's billing country. Only the space's owner buys.
+ */
+export async function checkoutSale(
+  ctx: ActorCtx,
+  sale: SaleCheckout,
+): Promise<
+  { kind: 'invoice'; invoice: { id: string; number: string; total: number; currency: 'USD' | 'ILS' } } | { kind: 'redirect'; url: string }
+> {
+  requireOwner(ctx);
+  const spaceId = ctx.actor.spaceId;
+  if (sale.country) await upsertProfile(ctx.db, spaceId, { country: sale.country }, ctx.now());
+  const profile = await findProfile(ctx.db, spaceId);
+  const country = sale.country ?? profile?.country ?? null;
+  const charge = makeCharge(sale.currency, [{ description: sale.description, amount: sale.amount }], await taxRate(ctx, country), country);
+  const owner = await ownerOf(ctx.db, spaceId);
+  const action: InvoiceAction = { type: 'sale', module: sale.module, ref: sale.ref };
+  const provider = await configuredProvider(ctx);
+  const outcome = await provider.purchase(
+    ctx,
+    {
+      type: 'sale',
+      spaceId,
+      accountId: ctx.actor.accountId,
+      module: sale.module,
+      ref: sale.ref,
+      description: sale.description,
+      charge,
+      returnPath: sale.returnPath,
+    },
+    { spaceId, kind: 'sale', charge, action, buyer: { name: owner.display_name, email: owner.email }, period: null },
+  );
+  if (outcome.kind === 'redirect') return { kind: 'redirect', url: outcome.url };
+  if (outcome.kind !== 'invoice') throw new AppError('internal', 'a sale is paid by invoice or at checkout');
+  await logActivity(
+    ctx.db,
+    {
+      spaceId,
+      actorKind: 'person',
+      actorAccountId: ctx.actor.accountId,
+      kind: 'billing.invoice_issued',
+      objectType: 'invoice',
+      objectId: outcome.invoice.id,
+      summary: `Invoice ${outcome.invoice.number} opened: ${sale.description}`.slice(0, 500),
+    },
+    ctx.now(),
+  );
+  const inv = outcome.invoice;
+  return { kind: 'invoice', invoice: { id: inv.id, number: inv.number, total: inv.total, currency: inv.currency as 'USD' | 'ILS' } };
+}
+
+/**
+ * Pays back part or all of a sale's invoice through the provider that took the money (Stripe refunds
+ * the Checkout payment; offline, the operator pays it back by hand). `key` makes a retry refund once.
+ */
+export async function refundSale(ctx: Ctx, invoiceId: string, amount: number, key: string): Promise<{ providerRef: string | null }> {
+  const inv = await ctx.deps.db.selectFrom('invoice').selectAll().where('id', '=', invoiceId).executeTakeFirst();
+  if (inv?.kind !== 'sale') throw notFound('That sale invoice');
+  if (inv.status !== 'paid') throw conflict(`Invoice ${inv.number} is not paid: there is nothing to refund.`);
+  if (amount <= 0 || amount > inv.total) throw invalidInput(`body.amount: must be between 1 and ${inv.total}`);
+  if (inv.provider === 'stripe' && inv.provider_ref)
+    return { providerRef: await refundCheckoutPayment(ctx, inv.provider_ref, amount, key) };
+  return { providerRef: null };
+}
+
+/** A sale paid at Stripe Checkout: our invoice (paid, once per session) and the seller told, in one transaction. */
+async function recordStripeSale(ctx: Ctx, session: ProviderCheckoutSession): Promise<void> {
+  const spaceId = session.metadata[META.spaceId];
+  const module = session.metadata[META.module];
+  const ref = session.metadata[META.ref];
+  const subtotal = Number(session.metadata[META.subtotal]);
+  const tax = Number(session.metadata[META.tax]);
+  const bp = Number(session.metadata[META.taxBasisPoints] ?? 0);
+  if (!spaceId || !isUuid(spaceId) || !module || !ref || !Number.isInteger(subtotal) || !Number.isInteger(tax)) return;
+  const currency = (session.currency ?? 'usd').toUpperCase() as Charge['currency'];
+  try {
+    await inSystemTransaction(ctx.deps.db, async (tx) => {
+      const c = { ...ctx, db: tx };
+      const owner = await findSpaceOwner(tx, spaceId);
+      if (!owner) return;
+      await lockSpaceForLimits(tx, spaceId);
+      // Once per checkout, however many times Stripe reports it.
+      if (await findInvoiceByProviderRef(tx, 'stripe', session.id)) return;
+      const profile = await findProfile(tx, spaceId);
+      const action = { type: 'sale' as const, module, ref };
+      const inv = await issueInvoice(
+        c,
+        {
+          spaceId,
+          kind: 'sale',
+          charge: {
+            currency,
+            lines: [{ description: 'Marketplace purchase', amount: subtotal }],
+            subtotal,
+            taxBasisPoints: bp,
+            tax,
+            total: subtotal + tax,
+            country: profile?.country ?? null,
+          },
+          action,
+          buyer: { name: owner.display_name, email: owner.email },
+          period: null,
+        },
+        { status: 'paid', provider: 'stripe', providerRef: session.id, paidAt: c.now() },
+      );
+      await tellSeller(c, action, inv, 0);
+      await logActivity(
+        tx,
+        {
+          spaceId,
+          actorKind: 'system',
+          kind: 'billing.invoice_paid',
+          objectType: 'invoice',
+          objectId: inv.id,
+          summary: `Invoice ${inv.number} paid by card (${formatMoney(inv.total, inv.currency)})`,
+        },
+        c.now(),
+      );
+    });
+  } catch (e) {
+    // The same session reported twice at once: the unique index kept one invoice, and so one sale.
+    if (pgCode(e) === '23505') return;
+    throw e;
+  }
 }
 
 // ---------------------------------------------------------------- invoices for the person
@@ -1412,6 +1584,10 @@ async function handleCheckoutSession(ctx: Ctx, sessionId: string): Promise<void>
     await reconcileStripeSubscription(ctx, session.subscription);
     return;
   }
+  if (session.mode === 'payment' && session.payment_status === 'paid' && session.metadata[META.purchase] === 'sale') {
+    await recordStripeSale(ctx, session);
+    return;
+  }
   if (session.mode !== 'payment' || session.payment_status !== 'paid' || session.metadata[META.purchase] !== 'extra_runs') return;
   const spaceId = session.metadata[META.spaceId];
   const runs = Number(session.metadata[META.runs]);
@@ -1478,7 +1654,7 @@ async function handleCheckoutSession(ctx: Ctx, sessionId: string): Promise<void>
 /** Stripe's paid invoice as one of ours: numbered here, kept, shown with the others (once per Stripe invoice). */
 async function mirrorStripeInvoice(ctx: Ctx, invoiceId: string): Promise<void> {
   const inv = await fetchInvoice(ctx, invoiceId);
-  if (!inv || inv.status !== 'paid') return;
+  if (inv?.status !== 'paid') return;
   if (await findInvoiceByProviderRef(ctx.deps.db, 'stripe', inv.id)) return;
   // The subscription may not be known yet (invoice.paid before customer.subscription.created).
   if (inv.subscriptionId) await reconcileStripeSubscription(ctx, inv.subscriptionId);

@@ -14,7 +14,7 @@ afterAll(() => env.close());
 
 /** A small two-page PDF with real text (Helvetica), written by hand with a correct cross-reference table. */
 function pdf(text: string): Promise<Buffer> {
-  const page = (content: string, n: number) =>
+  const page = (_content: string, n: number) =>
     `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${n} 0 R /Resources << /Font << /F1 7 0 R >> >> >>`;
   const stream = (t: string) => {
     const body = `BT /F1 12 Tf 72 720 Td (${t.replace(/[()\\]/g, '\\$&')}) Tj ET`;

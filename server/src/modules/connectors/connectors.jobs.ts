@@ -61,7 +61,8 @@ async function syncOnce(ctx: Ctx, row: ConnectorRow): Promise<void> {
  */
 export async function runSync(ctx: Ctx, spaceId: string, connectorId: string): Promise<void> {
   const first = await findConnector(ctx.deps.db, spaceId, connectorId);
-  if (first?.status !== 'active' || first.kind === 'http') return;
+  // The demo's sample accounts live only in the index: they never dial out.
+  if (first?.status !== 'active' || first.kind === 'http' || first.demo) return;
   const lease = await sql<{ id: string }>`update connector set sync_lease_until = now() + interval '15 minutes', sync_requested = false
     where id = ${connectorId} and space_id = ${spaceId} and (sync_lease_until is null or sync_lease_until < now()) returning id`.execute(
     ctx.deps.db,

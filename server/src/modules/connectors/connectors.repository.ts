@@ -43,6 +43,7 @@ export async function listDueConnectors(
     .selectFrom('connector')
     .select(['id', 'space_id'])
     .where('status', '=', 'active')
+    .where('demo', '=', false)
     .where('kind', 'in', kinds)
     .where('needs_attention', '=', false)
     .where((eb) =>
@@ -60,13 +61,14 @@ export async function listDueConnectors(
     .execute();
 }
 
-/** Counts a space's connectors (every member's, for the pooled plan limit), by kind. */
+/** Counts a space's connectors (every member's, for the pooled plan limit), by kind; the demo's sample accounts do not count. */
 export async function countConnectorsByKind(db: Db, spaceId: string): Promise<Record<string, number>> {
   const rows = await db
     .selectFrom('connector')
     .select(['kind', (eb) => eb.fn.countAll<string>().as('n')])
     .where('space_id', '=', spaceId)
     .where('status', '=', 'active')
+    .where('demo', '=', false)
     .groupBy('kind')
     .execute();
   return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
@@ -74,7 +76,7 @@ export async function countConnectorsByKind(db: Db, spaceId: string): Promise<Re
 
 // ---------------------------------------------------------------- files
 
-export type FileRow = Omit<Selectable<UploadedFile>, 'content'>;
+export type FileRow = Omit<Selectable<UploadedFile>, 'content' | 'demo'>;
 
 export async function insertFile(db: Db, row: Insertable<UploadedFile>): Promise<void> {
   await db.insertInto('uploaded_file').values(row).execute();
@@ -195,4 +197,42 @@ export async function listCalendarOccurrences(
     visibility: r.visibility,
     ownerAccountId: r.owner_account_id,
   }));
+}
+
+/** One event of the index with what it says of itself (for meeting preparation), read in the reader's tenant transaction. */
+export async function findCalendarEvent(db: Db, spaceId: string, eventId: string) {
+  return db
+    .selectFrom('calendar_event as e')
+    .innerJoin('connector as c', 'c.id', 'e.connector_id')
+    .select([
+      'e.id',
+      'e.connector_id',
+      'e.summary',
+      'e.description',
+      'e.location',
+      'e.starts_at',
+      'e.ends_at',
+      'e.all_day',
+      'e.recurring',
+      'e.ics',
+      'c.kind',
+      'c.demo',
+      'e.visibility',
+    ])
+    .where('e.space_id', '=', spaceId)
+    .where('e.id', '=', eventId)
+    .executeTakeFirst();
+}
+
+/** Active CalDAV connectors (calendars events can be written to), in the reader's tenant transaction. */
+export async function listWritableCalendars(db: Db, spaceId: string): Promise<Array<{ connectorId: string; name: string }>> {
+  const rows = await db
+    .selectFrom('connector')
+    .select(['id', 'name'])
+    .where('space_id', '=', spaceId)
+    .where('kind', '=', 'caldav')
+    .where('status', '=', 'active')
+    .orderBy('created_at')
+    .execute();
+  return rows.map((r) => ({ connectorId: r.id, name: r.name }));
 }

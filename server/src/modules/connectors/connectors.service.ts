@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConnectorInput, ConnectorKind, ConnectorView, TestResult } from '@csme/contracts/connectors';
 import type { FullLimits } from '@csme/contracts/plans';
 import { sql } from 'kysely';
@@ -14,7 +15,9 @@ import { VaultError } from '#core/vault.js';
 import { logActivity } from '#modules/activity/index.js';
 import { notify } from '#modules/notifications/index.js';
 import { getEntitlements, limitError } from '#modules/plans/index.js';
-import { testCalendar } from './calendar/sync.js';
+import { raiseEvent } from '#modules/runs/index.js';
+import { parseCalendar } from './calendar/ical.js';
+import { calendarWindow, storeEvents, testCalendar } from './calendar/sync.js';
 import { syncConnectorJob } from './connectors.jobs.js';
 import { credentialsScope, KIND_WORDS, kindInPlan } from './connectors.policy.js';
 import { presentConnector } from './connectors.presenter.js';
@@ -173,7 +176,7 @@ export async function enforceConnectorLimits(ctx: Ctx, spaceId: string, limits: 
   let emailKept = 0;
   const now = ctx.now();
   for (const r of rows) {
-    if (r.status === 'paused' && r.paused_reason !== 'plan_limit') continue;
+    if ((r.status === 'paused' && r.paused_reason !== 'plan_limit') || r.demo) continue;
     const kind = r.kind as ConnectorKind;
     let allowed = kindInPlan(limits.connectors, kind);
     if (allowed && kind === 'email' && limits.connectors === 'basic') allowed = emailKept++ < 1;
@@ -225,7 +228,7 @@ export async function countActiveConnectors(db: Db, spaceId: string): Promise<nu
 // ---------------------------------------------------------------- use cases
 
 function assertMayConnect(ctx: ActorCtx) {
-  if (ctx.actor.role === 'child') throw new AppError('forbidden', 'Only adults of the family can connect accounts.');
+  if (ctx.actor.role === 'child') throw new AppError('forbidden', 'Only adults of the family can connect accounts.', { reason: 'child' });
 }
 
 /** A child does not see shared connectors (they are the adults' accounts). */
@@ -327,9 +330,15 @@ export async function createConnector(ctx: ActorCtx, input: ConnectorInput): Pro
 }
 
 export async function updateConnector(ctx: ActorCtx, id: string, input: ConnectorInput): Promise<ConnectorView> {
-  assertMayConnect(ctx);
   const spaceId = ctx.actor.spaceId;
+  // Looked up first: a connector one may not see is a 404 (as if it did not exist), not a 403.
   const existing = await inSpace(ctx, (c) => getRow(ctx, c.db, id));
+  assertMayConnect(ctx);
+  if (existing.demo)
+    throw new AppError(
+      'invalid_input',
+      'This is a sample account of the demo data; it cannot be changed. Remove the demo data on the home page.',
+    );
   if (existing.kind !== input.kind)
     throw new AppError('invalid_input', 'A connector cannot change its kind; disconnect it and connect the new one.');
   const n = normalize(input);
@@ -393,9 +402,9 @@ async function clearIndex(db: Db, spaceId: string, connectorId: string): Promise
 
 /** Disconnect: the connector, its encrypted credentials and its index go (cascade). */
 export async function deleteConnector(ctx: ActorCtx, id: string): Promise<void> {
-  assertMayConnect(ctx);
   await inSpace(ctx, async (c) => {
     const r = await getRow(ctx, c.db, id, true);
+    assertMayConnect(ctx);
     await deleteConnectorRow(c.db, ctx.actor.spaceId, id);
     await logActivity(
       c.db,
@@ -418,7 +427,7 @@ export async function requestSync(ctx: ActorCtx, id: string): Promise<ConnectorV
   return inSpace(ctx, async (c) => {
     const r = await getRow(ctx, c.db, id, true);
     if (r.status === 'paused') throw new AppError('conflict', `"${r.name}" is paused because the plan does not include it.`);
-    if (r.kind === 'http') return presentConnector(r);
+    if (r.kind === 'http' || r.demo) return presentConnector(r);
     await updateConnectorRow(c.db, ctx.actor.spaceId, id, { needs_attention: false, updated_at: ctx.now() });
     await addJob(c.db, syncConnectorJob, { spaceId: ctx.actor.spaceId, connectorId: id }, { jobKey: `connector-sync:${id}` });
     return presentConnector({ ...r, needs_attention: false });
@@ -527,7 +536,8 @@ export async function connectorForSkill(sctx: SkillContext, kinds: readonly Conn
   if (!spaceId) throw new AppError('invalid_input', 'This skill needs a space.');
   const row = await sctx.inScope(async (db) => {
     if (connectorId) return findConnector(db, spaceId, connectorId);
-    const rows = await listConnectorRows(db, spaceId);
+    // A real account before the demo's sample one.
+    const rows = (await listConnectorRows(db, spaceId)).sort((a, b) => Number(a.demo) - Number(b.demo));
     return (
       rows.find((r) => kinds.includes(r.kind as ConnectorKind) && r.status === 'active') ??
       rows.find((r) => kinds.includes(r.kind as ConnectorKind))
@@ -563,4 +573,204 @@ export async function logRead(sctx: SkillContext, row: ConnectorRow, skillId: st
       sctx.now,
     ),
   );
+}
+
+// ---------------------------------------------------------------- the demo's sample accounts
+
+export interface DemoMessage {
+  messageId: string;
+  inReplyTo?: string | null;
+  /** The Message-ID of the thread's first message (defaults to inReplyTo, then its own). */
+  threadId?: string | null;
+  from: { name: string; address: string };
+  to: Array<{ name: string; address: string }>;
+  cc?: Array<{ name: string; address: string }>;
+  subject: string;
+  text: string;
+  sentAt: Date;
+  unread: boolean;
+  flagged?: boolean;
+}
+
+/**
+ * The demo's sample accounts: an email connector whose messages are written straight into the index
+ * and an ICS calendar whose events are stored as a sync would store them (occurrences, upcoming
+ * events). Both are marked `demo`: they never dial out (host `*.demo.invalid`, skipped by the sync,
+ * email actions change only the index), do not count against the plan, and go with their index when
+ * the demo data is removed. `email.received` is raised for the `announce` newest unread messages.
+ */
+export async function createDemoAccounts(
+  ctx: Ctx,
+  o: {
+    spaceId: string;
+    ownerAccountId: string;
+    visibility: 'shared' | 'private';
+    address: string;
+    messages: DemoMessage[];
+    calendarIcs: string;
+    announce: number;
+  },
+): Promise<{ emailConnectorId: string; calendarConnectorId: string }> {
+  const now = ctx.now();
+  const base = {
+    space_id: o.spaceId,
+    owner_account_id: o.ownerAccountId,
+    visibility: o.visibility,
+    status: 'active',
+    sync_phase: 'live',
+    initial_synced_at: now,
+    last_sync_at: now,
+    last_success_at: now,
+    demo: true,
+    created_by: o.ownerAccountId,
+    created_at: now,
+    updated_at: now,
+  };
+  const emailId = newId();
+  const calendarId = newId();
+  const url = 'https://calendar.demo.invalid/sample.ics';
+  const owner = { space_id: o.spaceId, owner_account_id: o.ownerAccountId };
+  await asOwner(ctx, owner, async (c) => {
+    await insertConnector(c.db, {
+      ...base,
+      id: emailId,
+      kind: 'email',
+      name: 'Sample mailbox (demo)',
+      host: 'mail.demo.invalid',
+      config: JSON.stringify({
+        demo: true,
+        imap: { host: 'mail.demo.invalid', port: 993, tls: 'tls' },
+        smtp: { host: 'mail.demo.invalid', port: 465, tls: 'tls' },
+        username: o.address,
+        fromAddress: o.address,
+        fromName: null,
+        hosts: [],
+      }),
+    });
+    await insertConnector(c.db, {
+      ...base,
+      id: calendarId,
+      kind: 'ics',
+      name: 'Sample calendar (demo)',
+      host: 'calendar.demo.invalid',
+      config: JSON.stringify({ demo: true, url, hosts: [] }),
+    });
+    const rows = [...o.messages].sort((a, b) => a.sentAt.getTime() - b.sentAt.getTime());
+    const ids = rows.map(() => newId());
+    if (rows.length)
+      await c.db
+        .insertInto('mail_message')
+        .values(
+          rows.map((m, i) => ({
+            id: ids[i]!,
+            space_id: o.spaceId,
+            owner_account_id: o.ownerAccountId,
+            visibility: o.visibility,
+            connector_id: emailId,
+            folder: 'INBOX',
+            uid_validity: '1',
+            uid: String(i + 1),
+            message_id: m.messageId,
+            in_reply_to: m.inReplyTo ?? null,
+            thread_id: m.threadId ?? m.inReplyTo ?? m.messageId,
+            subject: m.subject,
+            from_address: m.from.address.toLowerCase(),
+            from_name: m.from.name,
+            to_addresses: JSON.stringify(m.to),
+            cc_addresses: JSON.stringify(m.cc ?? []),
+            sent_at: m.sentAt,
+            flags: [...(m.unread ? [] : ['\\Seen']), ...(m.flagged ? ['\\Flagged'] : [])],
+            snippet: m.text.replace(/\s+/g, ' ').trim().slice(0, 240),
+            body_text: m.text,
+            size: m.text.length,
+          })),
+        )
+        .execute();
+    await sql`insert into mail_folder (connector_id, path, space_id, owner_account_id, visibility, uid_validity, last_uid, synced_at)
+      values (${emailId}, 'INBOX', ${o.spaceId}, ${o.ownerAccountId}, ${o.visibility}, 1, ${rows.length}, ${now})`.execute(c.db);
+    const fresh = rows
+      .map((m, i) => ({ m, id: ids[i]!, uid: i + 1 }))
+      .filter((x) => x.m.unread)
+      .slice(-o.announce);
+    for (const x of fresh)
+      await raiseEvent(c, {
+        spaceId: o.spaceId,
+        ownerAccountId: o.ownerAccountId,
+        visibility: o.visibility,
+        type: 'email.received',
+        source: `connector:${emailId}`,
+        dedupeKey: `${emailId}:1:${x.uid}`,
+        data: { connectorId: emailId, messageId: x.id, threadId: x.m.threadId ?? x.m.inReplyTo ?? x.m.messageId, from: x.m.from.address },
+      });
+  });
+  const calendarRow = (await findConnector(ctx.deps.db, o.spaceId, calendarId))!;
+  const parsed = parseCalendar(o.calendarIcs, calendarWindow(now));
+  // Stored as a first sync stores them: no "changed" events; the upcoming ones are announced.
+  await storeEvents(
+    ctx,
+    { ...calendarRow, initial_synced_at: null },
+    url,
+    parsed.events.map((e) => ({ ...e, href: null, etag: null })),
+    {
+      removeMissing: false,
+    },
+  );
+  return { emailConnectorId: emailId, calendarConnectorId: calendarId };
+}
+
+/** Deletes the demo's sample accounts and everything indexed from them (in the caller's transaction). */
+export async function deleteDemoAccounts(db: Db, spaceId: string): Promise<number> {
+  const r = await db.deleteFrom('connector').where('space_id', '=', spaceId).where('demo', '=', true).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** How much the demo's sample accounts hold: messages and calendar events. */
+export async function countDemoIndex(db: Db, spaceId: string): Promise<{ messages: number; events: number }> {
+  const r = await sql<{ messages: string; events: string }>`select
+      (select count(*) from mail_message m join connector c on c.id = m.connector_id where m.space_id = ${spaceId} and c.demo) as messages,
+      (select count(*) from calendar_event e join connector c on c.id = e.connector_id where e.space_id = ${spaceId} and c.demo) as events`.execute(
+    db,
+  );
+  return { messages: Number(r.rows[0]?.messages ?? 0), events: Number(r.rows[0]?.events ?? 0) };
+}
+
+/** Puts a file of the demo (marked) in the space, as an upload would; returns its id. */
+export async function insertDemoFile(
+  db: Db,
+  o: {
+    spaceId: string;
+    ownerAccountId: string;
+    visibility: 'shared' | 'private';
+    name: string;
+    mediaType: string;
+    text: string;
+    now: Date;
+  },
+): Promise<string> {
+  const id = newId();
+  const bytes = Buffer.from(o.text, 'utf8');
+  await db
+    .insertInto('uploaded_file')
+    .values({
+      id,
+      space_id: o.spaceId,
+      owner_account_id: o.ownerAccountId,
+      visibility: o.visibility,
+      name: o.name,
+      media_type: o.mediaType,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      content: bytes,
+      text: o.text,
+      demo: true,
+      created_at: o.now,
+    })
+    .execute();
+  return id;
+}
+
+/** Deletes the demo's files (in the caller's transaction). */
+export async function deleteDemoFiles(db: Db, spaceId: string): Promise<number> {
+  const r = await db.deleteFrom('uploaded_file').where('space_id', '=', spaceId).where('demo', '=', true).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }

@@ -11,8 +11,18 @@ export function topicOf(kind: string): Topic {
   return 'agents';
 }
 
-/** Kinds a person must hear about by email whatever their settings (money, or an action whose outcome is unknown). */
-export const ALWAYS_EMAIL = new Set(['action.unknown', 'quota.exhausted', 'billing.payment_failed']);
+/**
+ * Kinds a person must hear about by email whatever their settings (money, an action whose outcome is
+ * unknown, their account suspended or restored, an operator acting as them).
+ */
+export const ALWAYS_EMAIL = new Set([
+  'action.unknown',
+  'quota.exhausted',
+  'billing.payment_failed',
+  'account.suspended',
+  'account.restored',
+  'access.started',
+]);
 
 export const DEFAULT_PREFS: NotificationPrefs = {
   topics: {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 
 /** What each scope means to a person, for the consent screen. */
 export const SCOPE_LABELS: Record<string, { label: string; risk: 'read' | 'write' | 'external' }> = {
@@ -25,6 +25,7 @@ export const SCOPE_LABELS: Record<string, { label: string; risk: 'read' | 'write
   'expenses:read': { label: 'See your expenses', risk: 'read' },
   'expenses:write': { label: 'Record expenses', risk: 'write' },
   'documents:read': { label: 'Read your study documents', risk: 'read' },
+  'documents:write': { label: 'Add uploads to your study documents, with their summaries', risk: 'write' },
   'cards:read': { label: 'See your study cards', risk: 'read' },
   'cards:write': { label: 'Create study cards', risk: 'write' },
   notify: { label: 'Send you notifications', risk: 'write' },
@@ -54,4 +55,52 @@ export function consentProblems(declared: readonly string[], granted: readonly s
   if (missing.length) return `Allow everything the pack asks for to install it (missing: ${missing.join(', ')}).`;
   if (extra.length) return `The pack does not ask for ${extra.join(', ')}.`;
   return null;
+}
+
+/** What the platform signs for a marketplace version: the pack, its version and the hash of its bundle. */
+const signedPayload = (packId: string, version: string, bundleSha256: string) =>
+  Buffer.from(`csme-pack-v1\n${packId}\n${version}\n${bundleSha256}`, 'utf8');
+
+/** Signs an approved bundle with the instance's Ed25519 pack-signing key (base64 signature). */
+export function signPackBundle(privateKeyPem: string, packId: string, version: string, bundleSha256: string): string {
+  return sign(null, signedPayload(packId, version, bundleSha256), createPrivateKey(privateKeyPem)).toString('base64');
+}
+
+/** True when `signature` is this instance's signature of exactly this pack, version and bundle hash. */
+export function verifyPackSignature(
+  publicKeyPem: string,
+  packId: string,
+  version: string,
+  bundleSha256: string,
+  signature: string,
+): boolean {
+  try {
+    return verify(null, signedPayload(packId, version, bundleSha256), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The integrity of a catalog version before it is installed: its files hash to the recorded hash
+ * (built-in packs are checked by hash as shipped), and a marketplace or imported version also carries
+ * the platform's signature of that hash. Returns the problem, or null.
+ */
+export function integrityProblem(
+  publicKeyPem: string,
+  v: { pack_id: string; version: string; source: string; files: unknown; bundle_sha256: string; signature: string | null },
+): string | null {
+  const files = (v.files ?? {}) as Record<string, string>;
+  if (bundleHash(files) !== v.bundle_sha256) return 'its files do not match the hash recorded when it was published';
+  if (v.source === 'builtin') return null;
+  if (!v.signature) return 'it carries no signature of this platform';
+  if (!verifyPackSignature(publicKeyPem, v.pack_id, v.version, v.bundle_sha256, v.signature)) return 'its signature does not verify';
+  return null;
+}
+
+/** Scopes a new version asks for beyond what was granted, and scopes it no longer needs. */
+export function scopeDiff(granted: readonly string[], wanted: readonly string[]): { added: string[]; removed: string[] } {
+  const g = new Set(granted);
+  const w = new Set(wanted);
+  return { added: [...w].filter((s) => !g.has(s)).sort(), removed: [...g].filter((s) => !w.has(s)).sort() };
 }

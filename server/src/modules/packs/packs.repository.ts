@@ -22,6 +22,23 @@ export async function findLatestVersion(db: Db, packId: string) {
   return db.selectFrom('pack_version').selectAll().where('pack_id', '=', packId).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
 }
 
+export async function findPackVersion(db: Db, id: string) {
+  return db.selectFrom('pack_version').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Live installations of a pack on other versions than `versionId`, in every space (system work: the update offer job). */
+export async function listInstallationsBehind(db: Db, packId: string, versionId: string) {
+  return db
+    .selectFrom('pack_installation as i')
+    .innerJoin('pack_version as v', 'v.id', 'i.pack_version_id')
+    .innerJoin('account as a', 'a.id', 'i.owner_account_id')
+    .select(['i.id', 'i.space_id', 'i.owner_account_id', 'i.granted_scopes', 'v.manifest', 'v.version', 'a.time_zone'])
+    .where('i.pack_id', '=', packId)
+    .where('i.pack_version_id', '<>', versionId)
+    .where('i.status', '<>', 'uninstalled')
+    .execute();
+}
+
 export async function findVersionByHash(db: Db, packId: string, hash: string) {
   return db
     .selectFrom('pack_version')

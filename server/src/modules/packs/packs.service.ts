@@ -10,28 +10,32 @@ import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
-import { AppError } from '#core/errors.js';
+import { AppError, pgCode } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import type { ModuleDef } from '#core/module.js';
 import { findSkill } from '#core/skill.js';
 import { logActivity } from '#modules/activity/index.js';
 import {
+  type AgentSchedule,
   countEnabledAgents,
   createAgentsForInstallation,
   enforceAgentLimit,
   listAgentsOfInstallation,
   neededPlan,
+  nextFireTime,
   rescheduleInstallation,
+  restoreAgents,
   scheduleProblems,
 } from '#modules/agents/index.js';
 import { assertWithinLimit, getEntitlements, lockSpaceForLimits } from '#modules/plans/index.js';
-import { bundleHash, consentProblems } from './packs.policy.js';
+import { bundleHash, consentProblems, integrityProblem } from './packs.policy.js';
 import { presentInstallation, presentPack } from './packs.presenter.js';
 import {
   countActiveInstallations,
   disableAgentsOf,
   findInstallation,
   findLatestVersion,
+  findPackVersion,
   findVersionByHash,
   insertInstallation,
   listActiveInstallationIds,
@@ -145,6 +149,136 @@ export async function getPack(ctx: ActorCtx, packId: string): Promise<PackDetail
   return { ...presentPack(v, installed.get(packId) ?? []), settingsSchema: (v.manifest as PackManifest).settings };
 }
 
+/** Refuses a catalog version whose files or signature do not verify (supply chain: checked at every install and update). */
+function assertIntegrity(
+  ctx: Ctx,
+  v: { pack_id: string; version: string; source: string; files: unknown; bundle_sha256: string; signature: string | null },
+) {
+  const problem = integrityProblem(ctx.deps.keys.packSigning.publicKeyPem, v);
+  if (problem) {
+    ctx.log.error({ packId: v.pack_id, version: v.version, problem }, 'pack version failed its integrity check');
+    throw new AppError('conflict', `${v.pack_id} ${v.version} cannot be installed: ${problem}.`, { reason: 'integrity' });
+  }
+}
+
+/** A marketplace version approved and signed by the platform (or an imported one), into the catalog. */
+export async function publishPackVersion(
+  db: Db,
+  v: {
+    packId: string;
+    version: string;
+    manifest: PackManifest;
+    files: Record<string, string>;
+    bundleSha256: string;
+    signature: string;
+    source: 'marketplace' | 'import';
+    publisherAccountId: string | null;
+    now: Date;
+  },
+): Promise<string> {
+  const id = newId();
+  await db
+    .insertInto('pack_version')
+    .values({
+      id,
+      pack_id: v.packId,
+      version: v.version,
+      manifest: JSON.stringify(v.manifest),
+      files: JSON.stringify(v.files),
+      bundle_sha256: v.bundleSha256,
+      signature: v.signature,
+      source: v.source,
+      publisher_account_id: v.publisherAccountId,
+      created_at: v.now,
+    })
+    .execute();
+  return id;
+}
+
+/**
+ * Moves an installation to another version of its pack after consent to exactly the new version's
+ * scopes: its files and signature verified, its settings checked against the new schema, agents the
+ * new version adds created, agents it drops turned off, schedules recomputed. In the caller's tenant
+ * transaction; `actorAccountId` null for an update the platform applied (no new scopes).
+ */
+export async function moveInstallationToVersion(
+  ctx: Ctx,
+  a: {
+    spaceId: string;
+    installationId: string;
+    versionId: string;
+    grantedScopes: readonly string[];
+    actorAccountId: string | null;
+    timeZone: string;
+  },
+): Promise<void> {
+  const row = await findInstallation(ctx.db, a.spaceId, a.installationId);
+  if (!row || row.status === 'uninstalled') throw new AppError('not_found', 'That installed pack was not found.');
+  const v = await findPackVersion(ctx.db, a.versionId);
+  if (!v || v.pack_id !== row.pack_id) throw new AppError('not_found', 'That version of the pack was not found.');
+  if (v.id === row.pack_version_id) return;
+  const manifest = v.manifest as PackManifest;
+  const consent = consentProblems(manifest.scopes, a.grantedScopes);
+  if (consent) throw new AppError('invalid_input', consent, { reason: 'consent' });
+  assertIntegrity(ctx, v);
+  const settings = validateSettings(manifest, (row.settings ?? {}) as Record<string, unknown>);
+  const now = ctx.now();
+  await updateInstallationRow(ctx.db, a.spaceId, a.installationId, {
+    pack_version_id: v.id,
+    granted_scopes: [...a.grantedScopes].sort(),
+    settings: JSON.stringify(settings),
+    updated_by: a.actorAccountId,
+    updated_at: now,
+  });
+  const existing = await ctx.db
+    .selectFrom('agent')
+    .select(['id', 'agent_key'])
+    .where('space_id', '=', a.spaceId)
+    .where('installation_id', '=', a.installationId)
+    .execute();
+  const keys = new Set(existing.map((e) => e.agent_key));
+  const added = manifest.agents.filter((x) => !keys.has(x.id));
+  const dropped = existing.filter((e) => !manifest.agents.some((x) => x.id === e.agent_key));
+  for (const d of dropped)
+    await ctx.db
+      .updateTable('agent')
+      .set({ enabled: false, disabled_reason: 'removed_in_update', next_run_at: null, updated_at: now })
+      .where('space_id', '=', a.spaceId)
+      .where('id', '=', d.id)
+      .execute();
+  if (added.length) {
+    const ent = await getEntitlements(ctx.deps.db, a.spaceId, now);
+    await createAgentsForInstallation(ctx.db, {
+      spaceId: a.spaceId,
+      installationId: a.installationId,
+      ownerAccountId: row.owner_account_id,
+      visibility: row.visibility as 'shared' | 'private',
+      manifest: { ...manifest, agents: added },
+      settings,
+      timeZone: a.timeZone,
+      ent,
+      enabledNow: await countEnabledAgents(ctx.deps.db, a.spaceId),
+      now,
+    });
+  }
+  await rescheduleInstallation(ctx.db, a.spaceId, a.installationId, manifest, settings, a.timeZone, now);
+  await logActivity(
+    ctx.db,
+    {
+      spaceId: a.spaceId,
+      ownerAccountId: row.visibility === 'private' ? row.owner_account_id : null,
+      actorKind: a.actorAccountId ? 'person' : 'system',
+      actorAccountId: a.actorAccountId,
+      kind: 'pack.updated',
+      objectType: 'pack_installation',
+      objectId: a.installationId,
+      summary: `${manifest.name} updated from ${row.version} to ${v.version}; allowed: ${manifest.scopes.join(', ') || 'nothing'}`,
+      data: { packId: v.pack_id, from: row.version, to: v.version, scopes: manifest.scopes },
+    },
+    now,
+  );
+}
+
 /** Checks settings against the pack's JSON Schema (defaults filled in); every problem named by its field. */
 export function validateSettings(manifest: PackManifest, settings: Record<string, unknown>): Record<string, unknown> {
   let schema: z.ZodType;
@@ -179,10 +313,22 @@ async function view(ctx: ActorCtx, id: string): Promise<InstallationView> {
  * Plan limits are checked under a lock on the space, counting every member's packs and agents.
  * All or nothing: an invalid manifest, setting or schedule installs nothing.
  */
-export async function installPack(ctx: ActorCtx, packId: string, input: InstallInput): Promise<InstallationView> {
+export async function installPack(
+  ctx: ActorCtx,
+  packId: string,
+  input: InstallInput,
+  opts: { versionId?: string; viaMarketplace?: boolean } = {},
+): Promise<InstallationView> {
   assertMayManagePacks(ctx);
-  const v = await findLatestVersion(ctx.db, packId);
-  if (!v) throw new AppError('not_found', 'That pack was not found.');
+  const v = opts.versionId ? await findPackVersion(ctx.db, opts.versionId) : await findLatestVersion(ctx.db, packId);
+  if (!v || v.pack_id !== packId) throw new AppError('not_found', 'That pack was not found.');
+  // Marketplace packs are installed from their listing, where the price and the purchase are checked.
+  if (v.source !== 'builtin' && !opts.viaMarketplace)
+    throw new AppError('forbidden', 'Install this pack from its marketplace page.', {
+      reason: 'marketplace',
+      url: `/marketplace/${packId}`,
+    });
+  assertIntegrity(ctx, v);
   const manifest = v.manifest as PackManifest;
   const consent = consentProblems(manifest.scopes, input.grantedScopes);
   if (consent) throw new AppError('invalid_input', consent, { reason: 'consent' });
@@ -200,20 +346,29 @@ export async function installPack(ctx: ActorCtx, packId: string, input: InstallI
     await lockSpaceForLimits(c.db, ctx.actor.spaceId);
     const ent = await getEntitlements(ctx.deps.db, ctx.actor.spaceId, now);
     await assertWithinLimit(ctx.deps.db, ent, 'packs', await countActiveInstallations(ctx.deps.db, ctx.actor.spaceId));
-    await insertInstallation(c.db, {
-      id,
-      space_id: ctx.actor.spaceId,
-      owner_account_id: ctx.actor.accountId,
-      visibility,
-      pack_id: packId,
-      pack_version_id: v.id,
-      settings: JSON.stringify(settings),
-      granted_scopes: [...input.grantedScopes].sort(),
-      created_by: ctx.actor.accountId,
-      updated_by: ctx.actor.accountId,
-      created_at: now,
-      updated_at: now,
-    });
+    try {
+      await insertInstallation(c.db, {
+        id,
+        space_id: ctx.actor.spaceId,
+        owner_account_id: ctx.actor.accountId,
+        visibility,
+        pack_id: packId,
+        pack_version_id: v.id,
+        settings: JSON.stringify(settings),
+        granted_scopes: [...input.grantedScopes].sort(),
+        created_by: ctx.actor.accountId,
+        updated_by: ctx.actor.accountId,
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (e) {
+      // The same pack installed twice with the same visibility (pack_installation_live_key) is a conflict, not a 500.
+      if (pgCode(e) === '23505')
+        throw new AppError('conflict', `This pack is already installed${visibility === 'private' ? ' for you' : ' for the family'}.`, {
+          reason: 'already_installed',
+        });
+      throw e;
+    }
     const r = await createAgentsForInstallation(c.db, {
       spaceId: ctx.actor.spaceId,
       installationId: id,
@@ -261,10 +416,11 @@ async function change(
   what: string,
   fn: (c: ActorCtx, row: NonNullable<Awaited<ReturnType<typeof findInstallation>>>) => Promise<void>,
 ) {
-  assertMayManagePacks(ctx);
   await inSpace(ctx, async (c) => {
     const row = await findInstallation(c.db, ctx.actor.spaceId, id);
     if (!row || row.status === 'uninstalled') throw new AppError('not_found', 'That installed pack was not found.');
+    // After the lookup: another member's private pack is a 404 for a child too, not a 403.
+    assertMayManagePacks(ctx);
     await fn(c, row);
     await logActivity(
       c.db,
@@ -394,7 +550,50 @@ export async function enforcePackLimits(ctx: Ctx, spaceId: string, limits: FullL
           .execute();
     }
   }
-  if (over.length) ctx.log.info({ spaceId, paused: over.length }, 'packs paused for the plan');
+  // Room again: what the plan paused (never what the person paused) comes back, oldest first.
+  const room = limits.packs - (live.length - over.length);
+  const resumable = room > 0 ? (await listActiveInstallationIds(ctx.db, spaceId)).filter((r) => r.paused_reason === 'plan_limit') : [];
+  for (const r of resumable.slice(0, Math.max(0, room))) {
+    await updateInstallationRow(ctx.db, spaceId, r.id, { status: 'active', paused_reason: null, updated_at: ctx.now() });
+    // Its schedules start again from now (a pause cleared their next run).
+    const agents = await ctx.db
+      .selectFrom('agent')
+      .select(['id', 'schedule'])
+      .where('space_id', '=', spaceId)
+      .where('installation_id', '=', r.id)
+      .where('enabled', '=', true)
+      .execute();
+    for (const a of agents)
+      if (a.schedule)
+        await ctx.db
+          .updateTable('agent')
+          .set({ next_run_at: nextFireTime(a.schedule as unknown as AgentSchedule, ctx.now()) })
+          .where('id', '=', a.id)
+          .where('space_id', '=', spaceId)
+          .execute();
+  }
+  const agentsBack = await restoreAgents(ctx, spaceId, limits);
+  if (over.length || resumable.length || agentsBack)
+    ctx.log.info(
+      { spaceId, paused: over.length, resumed: Math.min(resumable.length, Math.max(0, room)), agentsBack },
+      'packs and agents fitted to the plan',
+    );
+}
+
+/** Pauses a space's active installations of a pack (a monthly purchase that lapsed, a refunded one); system work. */
+export async function pauseInstallationsOfPack(ctx: Ctx, spaceId: string, packId: string, reason: string): Promise<number> {
+  const rows = await ctx.db
+    .selectFrom('pack_installation')
+    .select('id')
+    .where('space_id', '=', spaceId)
+    .where('pack_id', '=', packId)
+    .where('status', '=', 'active')
+    .execute();
+  for (const r of rows) {
+    await updateInstallationRow(ctx.db, spaceId, r.id, { status: 'paused', paused_reason: reason, updated_at: ctx.now() });
+    await disableAgentsOf(ctx.db, spaceId, r.id, ctx.now());
+  }
+  return rows.length;
 }
 
 export const packsMeter = (db: Db, spaceId: string) => countActiveInstallations(db, spaceId);

@@ -8,7 +8,8 @@ import { failAbandonedRuns, runDueSchedules } from './runs.service.js';
 
 export { maskText, storedPayload } from './runs.policy.js';
 export { type Admission, admitRun, type RaiseEventInput, raiseEvent, runDueSchedules, type TriggerInput } from './runs.service.js';
-export { closeSandboxPool } from './sandbox/sandbox.js';
+// runSandboxed: for `csme pack test`, which runs a pack's code steps locally in the same sandbox.
+export { closeSandboxPool, runSandboxed } from './sandbox/sandbox.js';
 
 export const runsModule: ModuleDef = {
   name: 'runs',

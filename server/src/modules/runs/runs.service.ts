@@ -1,6 +1,6 @@
 import type { Offer } from '@csme/contracts/errors';
 import type { RunDetail, RunSummary } from '@csme/contracts/runs';
-import { type AgentManifest, evaluateCondition, getPath, type PackManifest, resolveTemplate, type Step } from '@csme/sdk';
+import { type AgentManifest, applyVariant, evaluateCondition, getPath, type PackManifest, resolveTemplate, type Step } from '@csme/sdk';
 import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace, inTransaction } from '#core/ctx.js';
@@ -19,8 +19,10 @@ import {
   lockDueAgents,
   nextFireTime,
 } from '#modules/agents/index.js';
+import { resolveVariant } from '#modules/lab/index.js';
 import { getModelAccess } from '#modules/models/index.js';
 import { notify } from '#modules/notifications/index.js';
+import { integrityProblem } from '#modules/packs/index.js';
 import { type Entitlements, getEntitlements, limitError, takeRuns } from '#modules/plans/index.js';
 import { createSuggestion, recentRejections } from '#modules/suggestions/index.js';
 import { admitDelayedJob, dispatchEventJob, executeRunJob } from './runs.jobs.js';
@@ -239,6 +241,7 @@ export async function admitRun(ctx: Ctx, t: TriggerInput): Promise<Admission> {
       ctx.deps.metrics.runsRefused.inc({ reason });
       return { status: 'refused', runId: id, reason, message, offers };
     };
+    if (agent.owner_suspended_at) return refuse('paused', 'Did not run: the account this agent belongs to is suspended.', []);
     if (agent.installation_status !== 'active') {
       const why =
         agent.paused_reason === 'plan_limit'
@@ -584,6 +587,39 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
   const agent = await findAgentWithPack(ctx.db, spaceId, run.agent_id);
   const def = agent ? agentManifest(agent) : undefined;
   if (!agent || !def) return finishRun(ctx, { run }, 'failed', { error: 'This agent no longer exists in its pack.' });
+  // Supply chain: a marketplace version runs only while its files match the hash the platform signed.
+  const integrity =
+    agent.pack_source === 'builtin'
+      ? null
+      : integrityProblem(ctx.deps.keys.packSigning.publicKeyPem, {
+          pack_id: agent.pack_id,
+          version: agent.pack_version,
+          source: agent.pack_source,
+          files: agent.files,
+          bundle_sha256: agent.bundle_sha256,
+          signature: agent.signature,
+        });
+  if (integrity) {
+    ctx.log.error(
+      { runId, packId: agent.pack_id, version: agent.pack_version, problem: integrity },
+      'pack version failed its integrity check',
+    );
+    return finishRun(ctx, { run }, 'failed', { error: `The pack cannot run: ${integrity}.` });
+  }
+  if (agent.owner_suspended_at) return finishRun(ctx, { run }, 'cancelled', { error: 'The account this agent belongs to was suspended.' });
+  // The lab: the variant this space runs (a retried run keeps the one it started with).
+  const variant =
+    run.variant ??
+    (await resolveVariant(ctx, {
+      spaceId,
+      agentId: agent.id,
+      packId: agent.pack_id,
+      agentKey: agent.agent_key,
+      current: agent.variant,
+      variants: def.variants,
+    }));
+  const applied = applyVariant(def, variant, (agent.settings ?? {}) as Record<string, unknown>);
+  if (applied.variant && run.variant !== applied.variant.id) await updateRun(ctx.db, spaceId, runId, { variant: applied.variant.id });
   const previous = await listSteps(ctx.db, spaceId, runId);
   const done = new Map<string, unknown>();
   for (const s of previous) if (s.status === 'succeeded' || s.status === 'skipped') done.set(s.step_key, s.output);
@@ -623,7 +659,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     def,
     data: {
       trigger: run.trigger_data,
-      settings: agent.settings,
+      settings: applied.settings,
       steps: {},
       now: ctx.now().toISOString(),
       person: { timeZone: sctx.timeZone, locale: sctx.locale, members: sctx.members },
@@ -647,7 +683,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     lastWorkEnd: null,
   };
   try {
-    for (const step of def.steps) {
+    for (const step of applied.steps) {
       await checkCancelled(ctx, state);
       await executeStep(ctx, state, step);
     }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +12,8 @@ const dir = mkdtempSync(join(tmpdir(), 'csme-skill-cli-'));
 const env = { ...process.env, CSME_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', TZ: 'UTC' };
 
 function cli(args: string[], input?: string) {
-  const t0 = performance.now();
   const r = spawnSync(process.execPath, [csme, ...args], { cwd: dir, env, input, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr, ms: performance.now() - t0 };
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 function cliAsync(args: string[], input: string) {
@@ -48,9 +47,13 @@ describe('csme skill', () => {
     expect(r.out.trim().split('\n')).toHaveLength(9);
   });
 
-  it('starts in under 2 seconds', () => {
-    const times = [1, 2, 3, 4, 5].map(() => cli(['skill', 'run', 'invoice.totals', '--input', '-'], '{"lines":[],"currency":"USD"}').ms);
-    expect(Math.min(...times)).toBeLessThan(2000);
+  // How quickly it starts is measured by `npm run bench` (csme skill run, start to exit); what keeps it quick
+  // is checked here: it starts no database and writes no data directory.
+  it('runs a skill without a database, a server or a data directory', () => {
+    const r = cli(['skill', 'run', 'invoice.totals', '--input', '-'], '{"lines":[],"currency":"USD"}');
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(JSON.parse(r.out)).toMatchObject({ subtotal: 0, total: 0 });
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
   it('prints the skill’s output, exactly, as JSON on stdout, from a file or standard input', async () => {

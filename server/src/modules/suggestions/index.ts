@@ -7,7 +7,7 @@ import { suggestionsRoutes } from './suggestions.routes.js';
 import { endAbandonedActions } from './suggestions.service.js';
 
 export { actionHash } from './suggestions.policy.js';
-export { recentRejections } from './suggestions.repository.js';
+export { dismissPendingAbout, recentRejections } from './suggestions.repository.js';
 export { type CreateSuggestionInput, createSuggestion } from './suggestions.service.js';
 
 export const suggestionsModule: ModuleDef = {

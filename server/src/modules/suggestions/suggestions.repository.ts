@@ -121,3 +121,25 @@ export async function listAbandonedActions(db: Db, limit = 100) {
     limit ${limit}`.execute(db);
   return r.rows;
 }
+
+/**
+ * Dismisses pending suggestions whose action names one of these objects (`messageId`, `listId`,
+ * `taskId`, `eventId`), e.g. when the demo's sample data they were about is removed. Returns how many.
+ */
+export async function dismissPendingAbout(db: Db, spaceId: string, ids: readonly string[], now: Date): Promise<number> {
+  if (!ids.length) return 0;
+  const r = await db
+    .updateTable('suggestion')
+    .set({ status: 'dismissed', decided_at: now, updated_at: now })
+    .where('space_id', '=', spaceId)
+    .where('status', '=', 'pending')
+    .where((eb) =>
+      eb.or(
+        (['messageId', 'listId', 'taskId', 'eventId'] as const).map((k) =>
+          eb(eb.fn('jsonb_extract_path_text', ['action', eb.val(k)]), 'in', [...ids]),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}

@@ -1,7 +1,6 @@
 import type { SuggestionView } from '@csme/contracts/suggestions';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace } from '#core/ctx.js';
-import type { Db } from '#core/db.js';
 import { AppError, isAppError } from '#core/errors.js';
 import { crashPoint } from '#core/faults.js';
 import { newId } from '#core/ids.js';

@@ -8,6 +8,7 @@ import { useShellSession } from '../../app/outlet';
 import { useSetSession } from '../../app/session';
 import { LANGUAGES, type Lang, setLanguage } from '../../i18n';
 import { Alert, Button, Card, PageHeader, SelectField, TextField } from '../../ui';
+import { LabParticipationCard, OperatorAccessCard } from '../consent/OperatorAccess';
 
 const zones = (): string[] => {
   const supported = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf;
@@ -216,6 +217,8 @@ export function SettingsPage() {
         <Profile />
         <Password />
         <SecondFactor />
+        <OperatorAccessCard />
+        <LabParticipationCard />
       </div>
     </>
   );

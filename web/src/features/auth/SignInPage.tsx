@@ -10,7 +10,7 @@ import { Button, TextField } from '../../ui';
 import { AuthFrame } from './AuthFrame';
 
 /** Only paths of this app, never another site (an open redirect). */
-export const safeNext = (next: string | null) => (next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+export const safeNext = (next: string | null) => (next?.startsWith('/') && !next.startsWith('//') ? next : '/');
 
 export function SignInPage() {
   const { t } = useTranslation('auth');

@@ -2,16 +2,18 @@ import { signUp } from '@csme/contracts/accounts';
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useSetSession } from '../../app/session';
 import { Alert, Button, TextField } from '../../ui';
 import { AuthFrame } from './AuthFrame';
+import { safeNext } from './SignInPage';
 
 export function SignUpPage() {
   const { t, i18n } = useTranslation('auth');
   const navigate = useNavigate();
+  const [params] = useSearchParams();
   const setSession = useSetSession();
   const [form, setForm] = useState({ displayName: '', email: '', password: '' });
   const m = useMutation({
@@ -22,7 +24,8 @@ export function SignUpPage() {
     onSuccess: (r) => {
       if (r.status === 'signed_in') {
         setSession(r.session);
-        navigate('/', { replace: true });
+        // Where the person was going (an invitation to join a family, say), else home.
+        navigate(safeNext(params.get('next')), { replace: true });
       }
     },
   });
@@ -78,7 +81,10 @@ export function SignUpPage() {
         </Button>
       </form>
       <p className="small">
-        {t('haveAccount')} <Link to="/sign-in">{t('signIn')}</Link>
+        {t('haveAccount')}{' '}
+        <Link to={params.get('next') ? `/sign-in?next=${encodeURIComponent(safeNext(params.get('next')))}` : '/sign-in'}>
+          {t('signIn')}
+        </Link>
       </p>
     </AuthFrame>
   );

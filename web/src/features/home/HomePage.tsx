@@ -6,6 +6,7 @@ import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { Card, Meter, PageHeader, Spinner } from '../../ui';
+import { DemoCard } from '../demo/DemoCard';
 import { useInstallations } from '../packs/PacksPage';
 import { usePendingCount } from '../suggestions/PendingCount';
 
@@ -21,6 +22,7 @@ export function HomePage() {
     <>
       <PageHeader title={t('greeting', { name: session.account.displayName })} description={t('lead')} />
       <div className="grid">
+        <DemoCard offer={Boolean(nothingInstalled)} />
         {nothingInstalled ? (
           <Card title={t('startCard')} className="highlight">
             <p>{t('startLead')}</p>

@@ -57,6 +57,8 @@ export interface NewTask {
   agentId?: string | null;
   suggestionId?: string | null;
   idempotencyKey?: string | null;
+  /** Sample data of the demo (removed with it). */
+  demo?: boolean;
 }
 
 /** Creates a task in a tenant transaction (`db`), once per idempotency key, and raises `task.created`. */
@@ -80,6 +82,7 @@ export async function createTaskIn(
     created_by_agent_id: t.agentId ?? null,
     source_suggestion_id: t.suggestionId ?? null,
     idempotency_key: t.idempotencyKey ?? null,
+    demo: t.demo ?? false,
     updated_by: t.createdByAccountId,
     created_at: now,
     updated_at: now,

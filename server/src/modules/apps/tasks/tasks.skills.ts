@@ -173,3 +173,41 @@ export const tasksDigest = defineSkill({
     };
   },
 });
+
+export const tasksUpdate = defineSkill({
+  id: 'tasks.update',
+  description: 'Change a task’s priority or due date',
+  kind: 'act',
+  actionType: 'tasks.update',
+  scopes: ['tasks:write'],
+  costClass: 'free',
+  pure: false,
+  input: z.strictObject({
+    taskId: z.uuid(),
+    priority: z.enum(['high', 'normal', 'low']).optional(),
+    dueAt: z.iso.datetime({ offset: true }).nullable().optional(),
+    /** Why (shown to the person with the suggestion). */
+    reason: z.string().max(500).optional(),
+  }),
+  output: z.object({ taskId: z.uuid() }),
+  preview: (i, locale) => ({
+    title:
+      locale === 'he'
+        ? `לשנות משימה${i.priority ? `: עדיפות ${i.priority === 'high' ? 'גבוהה' : i.priority === 'low' ? 'נמוכה' : 'רגילה'}` : ''}`
+        : `Change a task${i.priority ? `: ${i.priority} priority` : ''}${i.dueAt ? `, due ${i.dueAt.slice(0, 10)}` : ''}`,
+    summary: i.reason ?? '',
+  }),
+  async run(sctx, input) {
+    await sctx.inScope(async (db) => {
+      const t = await findTask(db, sctx.spaceId!, input.taskId);
+      if (!t) throw new AppError('not_found', 'That task no longer exists.');
+      await updateTask(db, sctx.spaceId!, input.taskId, {
+        ...(input.priority ? { priority: input.priority } : {}),
+        ...(input.dueAt !== undefined ? { due_at: input.dueAt ? new Date(input.dueAt) : null } : {}),
+        updated_by: sctx.accountId,
+        updated_at: sctx.now,
+      });
+    });
+    return { taskId: input.taskId };
+  },
+});

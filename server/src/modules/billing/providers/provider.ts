@@ -8,7 +8,7 @@ import type { InvoiceRow, ScheduledChangeRow } from '../billing.repository.js';
 // buys and what it costs; a provider only collects the money: `offline` opens an invoice that an
 // operator marks paid, `stripe` sends the person to Stripe Checkout or changes their Stripe subscription.
 
-type InvoiceKind = 'subscription' | 'change' | 'renewal' | 'extra_runs' | 'addon';
+type InvoiceKind = 'subscription' | 'change' | 'renewal' | 'extra_runs' | 'addon' | 'sale';
 
 /** An invoice ready to be numbered and stored (the offline provider issues it; Stripe's are mirrored). */
 export interface PreparedInvoice {
@@ -53,6 +53,18 @@ export type PurchaseRequest =
       credit: number;
       /** The space the subscription belongs to afterwards (a family space for Personal Pro to Family). */
       targetSpaceId: string;
+    }
+  | {
+      /** A one-off sale of another module (a marketplace pack), paid once at Checkout. */
+      type: 'sale';
+      spaceId: string;
+      accountId: string;
+      module: string;
+      ref: string;
+      description: string;
+      charge: Charge;
+      /** Where Stripe sends the person back (a path of the web app). */
+      returnPath: string;
     }
   | {
       type: 'extra_runs';

@@ -16,6 +16,7 @@ import type { PaymentProvider, PurchaseRequest, ScheduledTarget } from './provid
 
 const TAX_PRODUCT = 'csme_tax';
 const EXTRA_RUNS_PRODUCT = 'csme_extra_runs';
+const SALE_PRODUCT = 'csme_sale';
 const planProduct = (planId: string) => `csme_plan_${planId}`;
 
 /** Metadata keys we keep on Stripe objects (Stripe metadata values are strings; '' removes a key). */
@@ -37,6 +38,8 @@ export const META = {
   tax: 'csme_tax',
   taxBasisPoints: 'csme_tax_bp',
   line: 'csme_line',
+  module: 'csme_module',
+  ref: 'csme_ref',
 } as const;
 
 async function stripeSettings(ctx: Ctx) {
@@ -397,6 +400,54 @@ async function buyExtraRuns(ctx: Ctx, stripe: Stripe, r: Extract<PurchaseRequest
   return session.url;
 }
 
+/** A one-off sale of another module (a marketplace pack): one Checkout payment of the amount and its tax. */
+async function buySale(ctx: Ctx, stripe: Stripe, r: Extract<PurchaseRequest, { type: 'sale' }>): Promise<string> {
+  const customer = await ensureCustomer(ctx, stripe, r.spaceId, r.accountId);
+  await ensureProduct(stripe, SALE_PRODUCT, 'Marketplace purchase');
+  if (r.charge.tax > 0) await ensureProduct(stripe, TAX_PRODUCT, 'Tax');
+  const currency = r.charge.currency.toLowerCase();
+  const metadata = {
+    [META.spaceId]: r.spaceId,
+    [META.purchase]: 'sale',
+    [META.module]: r.module,
+    [META.ref]: r.ref,
+    [META.subtotal]: String(r.charge.subtotal),
+    [META.tax]: String(r.charge.tax),
+    [META.taxBasisPoints]: String(r.charge.taxBasisPoints),
+  };
+  const base = ctx.deps.config.http.publicUrl;
+  const session = await stripe.checkout.sessions.create(
+    {
+      mode: 'payment',
+      customer,
+      client_reference_id: r.spaceId,
+      line_items: [
+        { price_data: { currency, product: SALE_PRODUCT, unit_amount: r.charge.subtotal }, quantity: 1 },
+        ...(r.charge.tax > 0 ? [{ price_data: { currency, product: TAX_PRODUCT, unit_amount: r.charge.tax }, quantity: 1 }] : []),
+      ],
+      metadata,
+      payment_intent_data: { metadata, description: r.description.slice(0, 300) },
+      success_url: `${base}${r.returnPath}?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
+      cancel_url: `${base}${r.returnPath}?checkout=canceled`,
+    },
+    { idempotencyKey: `csme-sale-${r.ref}-${newId()}` },
+  );
+  if (!session.url) throw new AppError('unavailable', 'Stripe did not return a checkout page; try again in a moment.');
+  return session.url;
+}
+
+/** Refunds part or all of a Checkout payment (the session's payment intent); one refund per key. */
+export async function refundCheckoutPayment(ctx: Ctx, sessionId: string, amount: number, key: string): Promise<string> {
+  const stripe = await stripeClient(ctx);
+  return call('refund the payment', async () => {
+    const session = await stripe.checkout.sessions.retrieve(sessionId);
+    const intent = typeof session.payment_intent === 'string' ? session.payment_intent : session.payment_intent?.id;
+    if (!intent) throw new AppError('conflict', 'Stripe has no payment for this purchase to refund.');
+    const refund = await stripe.refunds.create({ payment_intent: intent, amount }, { idempotencyKey: `csme-refund-${key}` });
+    return refund.id;
+  });
+}
+
 /**
  * An upgrade of a Stripe subscription, charged by our formula. Same interval: the prorated difference
  * is invoiced and paid first, then the price changes with no Stripe proration (a declined card changes
@@ -661,6 +712,7 @@ export const stripeProvider: PaymentProvider = {
       return { kind: 'redirect', url: await call('start a checkout', () => subscribe(ctx, stripe, request)) };
     if (request.type === 'extra_runs')
       return { kind: 'redirect', url: await call('start a checkout', () => buyExtraRuns(ctx, stripe, request)) };
+    if (request.type === 'sale') return { kind: 'redirect', url: await call('start a checkout', () => buySale(ctx, stripe, request)) };
     return { kind: 'changed', providerRef: await call('change the subscription', () => changeNow(ctx, stripe, request)) };
   },
   async schedule(ctx, sub, change, target) {

@@ -263,3 +263,22 @@ export function buildEventIcs(e: {
   ];
   return `${lines.join('\r\n')}\r\n`;
 }
+
+/** The people an event names (organizer and attendees), as lower-case addresses, from its stored ICS. */
+export function attendeesOf(ics: string): string[] {
+  const out = new Set<string>();
+  try {
+    const root = new ICAL.Component(ICAL.parse(ics));
+    for (const ve of root.getAllSubcomponents('vevent'))
+      for (const p of [...ve.getAllProperties('attendee'), ...ve.getAllProperties('organizer')]) {
+        const v = String(p.getFirstValue() ?? '')
+          .replace(/^mailto:/i, '')
+          .trim()
+          .toLowerCase();
+        if (/^[^\s@]+@[^\s@]+$/.test(v)) out.add(v);
+      }
+  } catch {
+    // A stored event that no longer parses names nobody.
+  }
+  return [...out].slice(0, 100);
+}

@@ -98,6 +98,7 @@ export function startIdleWatchers(ctx: Ctx): BackgroundTask {
         .selectAll()
         .where('kind', '=', 'email')
         .where('status', '=', 'active')
+        .where('demo', '=', false)
         .where('needs_attention', '=', false)
         .where('initial_synced_at', 'is not', null)
         .execute()) as ConnectorRow[];

@@ -11,6 +11,7 @@ import { AppError } from '#core/errors.js';
 import { defineSkill, type SkillContext } from '#core/skill.js';
 import type { ConnectorRow } from '../connectors.repository.js';
 import { connectorForSkill, logRead, readCredentials } from '../connectors.service.js';
+import { demoMessageId, demoMove, demoSetFlags } from './demo.js';
 import { connectionFailure, type EmailConfig, openImap, smtpTransport } from './imap.js';
 
 const Addr = z.object({ name: z.string(), address: z.string() });
@@ -71,6 +72,13 @@ async function messageRow(sctx: SkillContext, id: string): Promise<IndexRow> {
   );
   if (!r) throw new AppError('not_found', 'That message is not in the index (it may have been deleted or moved away).');
   return r as unknown as IndexRow;
+}
+
+/** The message when it belongs to the demo's sample mailbox (whose actions stay in the index), else null. */
+async function demoRow(sctx: SkillContext, id: string): Promise<IndexRow | null> {
+  const row = await messageRow(sctx, id);
+  const conn = await connectorForSkill(sctx, ['email'], row.connector_id);
+  return conn.demo ? row : null;
 }
 
 const emailSearch = defineSkill({
@@ -198,6 +206,8 @@ async function withMessage<T>(
 }
 
 async function setFlag(sctx: SkillContext, messageId: string, flag: string, on: boolean) {
+  const demo = await demoRow(sctx, messageId);
+  if (demo) return demoSetFlags(sctx, demo, flag, on);
   return withMessage(sctx, messageId, async ({ client, row, uid }) => {
     if (uid === null) throw new AppError('not_found', 'That message is no longer in its folder on the server.');
     if (on) await client.messageFlagsAdd(String(uid), [flag], { uid: true });
@@ -260,17 +270,23 @@ async function findFolder(client: ImapFlow, want: string): Promise<string> {
 
 const emailMove = defineSkill({
   id: 'email.move',
-  description: 'Moves a message to another folder (archive, trash, or a folder/label by name)',
+  description: 'Moves a message to another folder (archive, trash, or a folder/label by name; made on the server with createIfMissing)',
   kind: 'act',
   actionType: 'email.move',
   scopes: ['email:write'],
   costClass: 'free',
   pure: false,
-  input: z.strictObject({ messageId: z.uuid(), to: z.string().min(1).max(200) }),
+  input: z.strictObject({ messageId: z.uuid(), to: z.string().min(1).max(200), createIfMissing: z.boolean().default(false) }),
   output: z.object({ messageId: z.uuid(), folder: z.string() }),
   async run(sctx, input) {
+    const demo = await demoRow(sctx, input.messageId);
+    if (demo) return demoMove(sctx, demo, input.to);
     return withMessage(sctx, input.messageId, async ({ client, row, uid }) => {
-      const dest = await findFolder(client, input.to);
+      const dest = await findFolder(client, input.to).catch(async (e) => {
+        // A label the person approved that the mailbox does not have yet: made, then used.
+        if (!input.createIfMissing || !(e instanceof AppError) || e.code !== 'not_found') throw e;
+        return (await client.mailboxCreate(input.to)).path;
+      });
       if (dest === row.folder) return { messageId: row.id, folder: dest };
       let newUid: number | undefined;
       let destValidity: string | undefined;
@@ -321,8 +337,10 @@ async function compose(o: {
   inReplyTo?: string | null;
   references?: string[];
   date: Date;
+  attachments?: MailAttachment[];
 }): Promise<Buffer> {
   const mail = new MailComposer({
+    attachments: o.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
     from: o.from,
     to: o.to,
     cc: o.cc,
@@ -360,6 +378,7 @@ const emailDraftReply = defineSkill({
     const key = sctx.idempotencyKey ?? `draft:${input.messageId}:${createHash('sha256').update(input.text).digest('hex')}`;
     const row = await messageRow(sctx, input.messageId);
     const conn = await connectorForSkill(sctx, ['email'], row.connector_id);
+    if (conn.demo) return { draftMessageId: demoMessageId(key), folder: 'Drafts' };
     const cfg = conn.config as unknown as EmailConfig;
     const client = await openImap(sctx.ctx.deps.egress, cfg, await readCredentials(sctx.ctx, conn));
     try {
@@ -418,6 +437,97 @@ async function sentFolderHas(sctx: SkillContext, conn: ConnectorRow, messageId: 
   }
 }
 
+export interface MailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+}
+export interface OutgoingMail {
+  connectorId?: string;
+  to: string[];
+  cc?: string[];
+  subject: string;
+  text: string;
+  /** The indexed message this answers (threading headers are set from it). */
+  inReplyTo?: string;
+  attachments?: MailAttachment[];
+}
+
+/**
+ * Sends one message through an email connector's SMTP server and files a copy in Sent. The key becomes
+ * the Message-ID, so `findSentMail` can tell afterwards whether it went out; callers keep the key stable
+ * per action so that a retry never sends twice. Used by `email.send` and by apps that send (invoices).
+ */
+export async function sendMail(sctx: SkillContext, input: OutgoingMail, key: string): Promise<z.output<typeof SendOutput>> {
+  const conn = await connectorForSkill(sctx, ['email'], input.connectorId);
+  // Sample accounts never dial out: the message is accepted as if sent.
+  if (conn.demo) return { messageId: demoMessageId(key), accepted: [...input.to, ...(input.cc ?? [])], sentCopy: false };
+  const cfg = conn.config as unknown as EmailConfig;
+  const creds = await readCredentials(sctx.ctx, conn);
+  const from = fromOf(conn);
+  const messageId = keyedMessageId(key, from.address);
+  let reply: IndexRow | null = null;
+  if (input.inReplyTo) reply = await messageRow(sctx, input.inReplyTo);
+  const raw = await compose({
+    from,
+    to: input.to,
+    cc: input.cc ?? [],
+    attachments: input.attachments,
+    subject: input.subject,
+    text: input.text,
+    messageId,
+    inReplyTo: reply?.message_id,
+    references: reply ? [reply.thread_id, reply.message_id].filter((x): x is string => Boolean(x) && x!.startsWith('<')) : undefined,
+    date: sctx.now,
+  });
+  const target = await sctx.ctx.deps.egress.check(cfg.smtp.host, cfg.smtp.port, 'smtp');
+  const transport = smtpTransport(target, cfg, creds);
+  let accepted: string[];
+  try {
+    const info = await transport.sendMail({ envelope: { from: from.address, to: [...input.to, ...(input.cc ?? [])] }, raw });
+    accepted = ((info.accepted ?? []) as Array<string | { address: string }>).map((a) => (typeof a === 'string' ? a : a.address));
+  } catch (e) {
+    const err = e as { code?: string; command?: string; responseCode?: number; message?: string };
+    // Nothing reached the server: safe to try again later.
+    if (err.command === 'CONN' || err.code === 'ECONNECTION' || err.code === 'EDNS' || /ECONNREFUSED/.test(err.message ?? ''))
+      throw new AppError('unavailable', `The outgoing mail server ${target.host} could not be reached; the message was not sent.`);
+    if (err.code === 'EAUTH')
+      throw new AppError('forbidden', `The outgoing mail server ${target.host} did not accept the password; the message was not sent.`);
+    if (err.code === 'EENVELOPE' || err.code === 'EMESSAGE' || (err.responseCode && err.responseCode >= 500))
+      throw new AppError(
+        'invalid_input',
+        `The outgoing mail server refused the message (${err.responseCode ?? 'rejected'}); it was not sent.`,
+      );
+    // The connection broke while the message was on its way: its fate is unknown (reconcile decides).
+    throw new Error('the connection dropped while sending');
+  } finally {
+    transport.close();
+  }
+  let sentCopy = false;
+  try {
+    const client = await openImap(sctx.ctx.deps.egress, cfg, creds);
+    try {
+      const sent = await findFolder(client, 'sent');
+      // Some providers (Gmail) file a copy in Sent themselves: do not add a second one.
+      if (!(await hasMessageId(client, sent, messageId))) await client.append(sent, raw, ['\\Seen'], sctx.now);
+      sentCopy = true;
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+  } catch {
+    sentCopy = false;
+  }
+  return { messageId, accepted, sentCopy };
+}
+
+/** Whether the message sent under `key` is in the Sent folder (its Message-ID), for reconciling after a crash. */
+export async function findSentMail(sctx: SkillContext, connectorId: string | undefined, key: string): Promise<string | null> {
+  const conn = await connectorForSkill(sctx, ['email'], connectorId);
+  if (conn.demo) return demoMessageId(key);
+  const messageId = keyedMessageId(key, fromOf(conn).address);
+  return (await sentFolderHas(sctx, conn, messageId)) ? messageId : null;
+}
+
 const emailSend = defineSkill({
   id: 'email.send',
   description: 'Sends an email through the account’s SMTP server and keeps a copy in Sent',
@@ -429,70 +539,11 @@ const emailSend = defineSkill({
   pure: false,
   input: SendInput,
   output: SendOutput,
-  async run(sctx, input) {
-    const conn = await connectorForSkill(sctx, ['email'], input.connectorId);
-    const cfg = conn.config as unknown as EmailConfig;
-    const creds = await readCredentials(sctx.ctx, conn);
-    const from = fromOf(conn);
-    const key = sctx.idempotencyKey ?? `send:${createHash('sha256').update(JSON.stringify(input)).digest('hex')}`;
-    const messageId = keyedMessageId(key, from.address);
-    let reply: IndexRow | null = null;
-    if (input.inReplyTo) reply = await messageRow(sctx, input.inReplyTo);
-    const raw = await compose({
-      from,
-      to: input.to,
-      cc: input.cc,
-      subject: input.subject,
-      text: input.text,
-      messageId,
-      inReplyTo: reply?.message_id,
-      references: reply ? [reply.thread_id, reply.message_id].filter((x): x is string => Boolean(x) && x!.startsWith('<')) : undefined,
-      date: sctx.now,
-    });
-    const target = await sctx.ctx.deps.egress.check(cfg.smtp.host, cfg.smtp.port, 'smtp');
-    const transport = smtpTransport(target, cfg, creds);
-    let accepted: string[];
-    try {
-      const info = await transport.sendMail({ envelope: { from: from.address, to: [...input.to, ...input.cc] }, raw });
-      accepted = ((info.accepted ?? []) as Array<string | { address: string }>).map((a) => (typeof a === 'string' ? a : a.address));
-    } catch (e) {
-      const err = e as { code?: string; command?: string; responseCode?: number; message?: string };
-      // Nothing reached the server: safe to try again later.
-      if (err.command === 'CONN' || err.code === 'ECONNECTION' || err.code === 'EDNS' || /ECONNREFUSED/.test(err.message ?? ''))
-        throw new AppError('unavailable', `The outgoing mail server ${target.host} could not be reached; the message was not sent.`);
-      if (err.code === 'EAUTH')
-        throw new AppError('forbidden', `The outgoing mail server ${target.host} did not accept the password; the message was not sent.`);
-      if (err.code === 'EENVELOPE' || err.code === 'EMESSAGE' || (err.responseCode && err.responseCode >= 500))
-        throw new AppError(
-          'invalid_input',
-          `The outgoing mail server refused the message (${err.responseCode ?? 'rejected'}); it was not sent.`,
-        );
-      // The connection broke while the message was on its way: its fate is unknown (reconcile decides).
-      throw new Error('the connection dropped while sending');
-    } finally {
-      transport.close();
-    }
-    let sentCopy = false;
-    try {
-      const client = await openImap(sctx.ctx.deps.egress, cfg, creds);
-      try {
-        const sent = await findFolder(client, 'sent');
-        // Some providers (Gmail) file a copy in Sent themselves: do not add a second one.
-        if (!(await hasMessageId(client, sent, messageId))) await client.append(sent, raw, ['\\Seen'], sctx.now);
-        sentCopy = true;
-      } finally {
-        await client.logout().catch(() => client.close());
-      }
-    } catch {
-      sentCopy = false;
-    }
-    return { messageId, accepted, sentCopy };
-  },
+  run: (sctx, input) =>
+    sendMail(sctx, input, sctx.idempotencyKey ?? `send:${createHash('sha256').update(JSON.stringify(input)).digest('hex')}`),
   async reconcile(sctx, input, idempotencyKey) {
-    const conn = await connectorForSkill(sctx, ['email'], input.connectorId);
-    const messageId = keyedMessageId(idempotencyKey, fromOf(conn).address);
-    if (await sentFolderHas(sctx, conn, messageId)) return { state: 'done', result: { messageId, accepted: [], sentCopy: true } };
-    return { state: 'not_found' };
+    const messageId = await findSentMail(sctx, input.connectorId, idempotencyKey);
+    return messageId ? { state: 'done', result: { messageId, accepted: [], sentCopy: true } } : { state: 'not_found' };
   },
   preview: (input, locale) =>
     locale === 'he'

@@ -86,7 +86,8 @@ describe('sandbox bombs: CPU and the event loop', () => {
       const r = await bomb(body, { timeoutMs: 10_000 });
       expectStopped(r, 'script', body);
       expect(r.ok || r.error.message).toMatch(/^main\(\) never settled/);
-      expect(r.stats.wallMs).toBeLessThan(2_000);
+      // Well before the 10 s deadline (half of it: a loaded machine is slow, never that slow).
+      expect(r.stats.wallMs).toBeLessThan(5_000);
     }
   });
 
@@ -107,7 +108,6 @@ describe('sandbox bombs: CPU and the event loop', () => {
       expectStopped(r, 'host', body);
       expect(r.ok || r.error.message).toBe('The code made more than 20 host calls (platform.call).');
       expect(calls).toBeLessThanOrEqual(20);
-      expect(r.stats.wallMs).toBeLessThan(3_000);
     }
   });
 

@@ -1,0 +1,58 @@
+export const consentMessages = {
+  en: {
+    access: {
+      title: 'Operator access',
+      lead: 'If you need help, you can allow the operators of this instance to act as you for a while: they see your spaces as you do. You see it here and at the top of every page while it lasts, and it is in your activity log.',
+      for: 'For',
+      hours_one: '1 hour',
+      hours_other: '{{count}} hours',
+      allow: 'Allow operator access',
+      on: 'You allow operator access until {{until}}.',
+      withdraw: 'Withdraw operator access now',
+      active: '{{name}} (operator) has been acting as you since {{since}}, until {{until}} at the latest.',
+      fine: 'An operator acts as you for at most two hours at a time. Withdrawing ends their session at once.',
+    },
+    lab: {
+      title: 'Experimentation lab',
+      lead: 'The operators learn which agents work by looking at anonymous aggregates across at least five spaces (approval rates, edits, failures, cost), and by trying variants of an agent (for example two wordings of a prompt). Nothing of yours is shown on its own.',
+      takePart: 'This space takes part in the lab',
+      out: 'This space is out: its agents run as their packs declare them, and it is never counted in any figure.',
+    },
+    banner: {
+      actingAs: 'You are acting as {{name}} with their consent, until {{until}}. They can see it.',
+      stop: 'Stop acting as them',
+      operatorActing: '{{name}} (operator) is acting as you, with your consent, until {{until}}.',
+      allowed: 'You allow operator access until {{until}}.',
+      withdraw: 'Withdraw',
+    },
+  },
+  he: {
+    access: {
+      title: 'גישת מפעילים',
+      lead: 'אם אתם צריכים עזרה, אפשר להתיר למפעילי השרת לפעול בשמכם לזמן מוגבל: הם רואים את המרחבים שלכם כפי שאתם רואים אותם. כל עוד ההיתר בתוקף תראו זאת כאן ובראש כל עמוד, והדבר נרשם ביומן הפעילות שלכם.',
+      for: 'למשך',
+      hours_one: 'שעה אחת',
+      hours_two: 'שעתיים',
+      hours_many: '{{count}} שעות',
+      hours_other: '{{count}} שעות',
+      allow: 'התרת גישת מפעילים',
+      on: 'אתם מתירים גישת מפעילים עד {{until}}.',
+      withdraw: 'ביטול גישת המפעילים עכשיו',
+      active: '{{name}} (מפעיל/ה) פועל/ת בשמכם מאז {{since}}, לכל היותר עד {{until}}.',
+      fine: 'מפעיל פועל בשמכם לכל היותר שעתיים בכל פעם. ביטול ההיתר מסיים את ההתחברות שלו מיד.',
+    },
+    lab: {
+      title: 'מעבדת הניסויים',
+      lead: 'המפעילים לומדים אילו סוכנים עובדים טוב מתוך נתונים מצטברים ואנונימיים של חמישה מרחבים לפחות (שיעורי אישור, עריכות, כשלונות, עלות), ומתוך ניסוי של גרסאות שונות של סוכן (למשל שני נוסחים של הנחיה). דבר משלכם אינו מוצג בנפרד.',
+      takePart: 'המרחב הזה משתתף במעבדה',
+      out: 'המרחב הזה אינו משתתף: הסוכנים שלו רצים כפי שהחבילות מגדירות אותם, והוא אינו נספר באף נתון.',
+    },
+    banner: {
+      actingAs: 'אתם פועלים בשם {{name}} בהסכמתו/ה, עד {{until}}. הוא או היא רואים זאת.',
+      stop: 'הפסקת הפעולה בשמו/ה',
+      operatorActing: '{{name}} (מפעיל/ה) פועל/ת בשמכם, בהסכמתכם, עד {{until}}.',
+      allowed: 'אתם מתירים גישת מפעילים עד {{until}}.',
+      withdraw: 'ביטול',
+    },
+  },
+};

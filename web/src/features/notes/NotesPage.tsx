@@ -1,0 +1,191 @@
+import type { NoteView } from '@csme/contracts/notes';
+import { createNote, deleteNote, listNotes, updateNote } from '@csme/contracts/notes';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError, api } from '../../api/client';
+import { ErrorNotice } from '../../app/errors';
+import { useShellSession } from '../../app/outlet';
+import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, TextArea, TextField } from '../../ui';
+import { bidi, formatDateTime } from '../../ui/format';
+import { SafeMarkdown } from './SafeMarkdown';
+
+function useNotesChanged() {
+  const qc = useQueryClient();
+  return () => qc.invalidateQueries({ queryKey: ['notes'] });
+}
+
+function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
+  const { t } = useTranslation('notes');
+  const family = useShellSession().activeSpace.kind === 'family';
+  const [title, setTitle] = useState(note?.title ?? '');
+  const [body, setBody] = useState(note?.body ?? '');
+  const [visibility, setVisibility] = useState<'shared' | 'private'>('shared');
+  const [missing, setMissing] = useState(false);
+  const changed = useNotesChanged();
+  const m = useMutation({
+    mutationFn: () =>
+      note
+        ? api(updateNote, { params: { noteId: note.id }, body: { title: title.trim(), body } })
+        : api(createNote, { body: { title: title.trim(), body, ...(family ? { visibility } : {}) } }),
+    onSuccess: async () => {
+      if (!note) {
+        setTitle('');
+        setBody('');
+      }
+      await changed();
+      onDone();
+    },
+  });
+  const errors = m.error instanceof ApiError ? m.error.fieldErrors() : {};
+  if (missing) errors.title = t('titleRequired');
+  return (
+    <form
+      className="stack"
+      noValidate
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        if (!title.trim()) return setMissing(true);
+        setMissing(false);
+        m.mutate();
+      }}
+    >
+      <TextField
+        label={t('noteTitle')}
+        value={title}
+        maxLength={300}
+        dir="auto"
+        required
+        error={errors.title}
+        onChange={(e) => setTitle(e.target.value)}
+      />
+      <TextArea
+        label={t('body')}
+        hint={t('bodyHint')}
+        value={body}
+        rows={note ? 8 : 4}
+        dir="auto"
+        error={errors.body}
+        onChange={(e) => setBody(e.target.value)}
+      />
+      {family && !note ? (
+        <SelectField label={t('visibility')} value={visibility} onChange={(e) => setVisibility(e.target.value as 'shared' | 'private')}>
+          <option value="shared">{t('shared')}</option>
+          <option value="private">{t('private')}</option>
+        </SelectField>
+      ) : null}
+      {m.isError && !Object.keys(errors).length ? <ErrorNotice error={m.error} /> : null}
+      <div className="row">
+        <Button type="submit" variant="primary" busy={m.isPending}>
+          {note ? t('saveChanges') : t('save')}
+        </Button>
+        {note ? <Button onClick={onDone}>{t('cancel', { ns: 'common' })}</Button> : null}
+      </div>
+    </form>
+  );
+}
+
+function NoteCard({ note }: { note: NoteView }) {
+  const { t, i18n } = useTranslation('notes');
+  const session = useShellSession();
+  const [editing, setEditing] = useState(false);
+  const changed = useNotesChanged();
+  const remove = useMutation({ mutationFn: () => api(deleteNote, { params: { noteId: note.id } }), onSuccess: () => changed() });
+  return (
+    <li className="card stack">
+      {editing ? (
+        <NoteForm note={note} onDone={() => setEditing(false)} />
+      ) : (
+        <>
+          <h2 dir="auto" style={{ margin: 0 }}>
+            {note.title}
+          </h2>
+          <p className="meta">
+            {note.demo ? <Badge tone="info">{t('sample')}</Badge> : null}
+            {note.createdByAgent ? <Badge tone="info">{t('byAgent')}</Badge> : null}
+            {session.activeSpace.kind === 'family' ? <span>{t(note.visibility)}</span> : null}
+            {note.createdBy ? <span>{t('by', { name: bidi(note.createdBy, i18n.language) })}</span> : null}
+            {note.updatedBy && note.updatedBy !== note.createdBy ? (
+              <span>{t('changedBy', { name: bidi(note.updatedBy, i18n.language) })}</span>
+            ) : null}
+            <span>{formatDateTime(note.updatedAt, i18n.language, session.account.timeZone)}</span>
+          </p>
+          {note.body ? <SafeMarkdown>{note.body}</SafeMarkdown> : null}
+          <div className="row">
+            <Button size="small" onClick={() => setEditing(true)}>
+              {t('edit')}
+              <span className="visually-hidden">: {note.title}</span>
+            </Button>
+            <ConfirmButton
+              size="small"
+              question={t('deleteQuestion', { title: bidi(note.title, i18n.language) })}
+              confirmLabel={t('deleteYes')}
+              cancelLabel={t('cancel', { ns: 'common' })}
+              busy={remove.isPending}
+              onConfirm={() => remove.mutate()}
+            >
+              {t('delete')}
+              <span className="visually-hidden">: {note.title}</span>
+            </ConfirmButton>
+          </div>
+          {remove.isError ? <ErrorNotice error={remove.error} /> : null}
+        </>
+      )}
+    </li>
+  );
+}
+
+export function NotesPage() {
+  const { t } = useTranslation('notes');
+  const [q, setQ] = useState('');
+  const [search, setSearch] = useState('');
+  const notes = useInfiniteQuery({
+    queryKey: ['notes', search],
+    queryFn: ({ pageParam }) => api(listNotes, { query: { q: search || undefined, limit: 30, cursor: pageParam || undefined } }),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const items = notes.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <>
+      <PageHeader title={t('title')} description={t('lead')} />
+      <div className="stack">
+        <Card title={t('newNote')}>
+          <NoteForm onDone={() => undefined} />
+        </Card>
+        <form
+          className="toolbar"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setSearch(q.trim());
+          }}
+        >
+          <TextField label={t('search')} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
+          <Button type="submit">{t('searchButton')}</Button>
+        </form>
+        {notes.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
+        {notes.isError ? <ErrorNotice error={notes.error} onRetry={() => notes.refetch()} /> : null}
+        {notes.data && !items.length ? (
+          search ? (
+            <p className="muted">{t('noMatch', { q: search })}</p>
+          ) : (
+            <EmptyState title={t('emptyTitle')}>{t('emptyHint')}</EmptyState>
+          )
+        ) : null}
+        <ul className="items" aria-label={t('title')}>
+          {items.map((n) => (
+            <NoteCard key={n.id} note={n} />
+          ))}
+        </ul>
+        {notes.hasNextPage ? (
+          <div>
+            <Button busy={notes.isFetchingNextPage} onClick={() => notes.fetchNextPage()}>
+              {t('more')}
+            </Button>
+          </div>
+        ) : null}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,408 @@
+import { adminCosts, adminMargins, adminQuotaAdvisor, type CostGroup, type MarginRow } from '@csme/contracts/costs';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { api } from '../../api/client';
+import { ErrorNotice } from '../../app/errors';
+import { Button, Card, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { BarChart } from '../../ui/charts';
+import { formatBasisPoints, formatMicros, formatMonth, formatNumber, recentMonths } from './format';
+
+type Range = { from: string; to: string };
+const GROUPS: CostGroup[] = ['plan', 'agent', 'pack', 'model', 'space'];
+
+function csvHref(q: Record<string, string>) {
+  return `/api/v1/admin/costs/export.csv?${new URLSearchParams(q).toString()}`;
+}
+
+function MarginTable({ rows, caption, first }: { rows: MarginRow[]; caption: string; first: 'month' | 'plan' }) {
+  const { t, i18n } = useTranslation('operators');
+  const lang = i18n.language;
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{first === 'month' ? t('costs.month') : t('costs.plan')}</th>
+            <th scope="col" className="num">
+              {t('costs.runs')}
+            </th>
+            <th scope="col" className="num">
+              {t('costs.revenue')}
+            </th>
+            <th scope="col" className="num">
+              {t('costs.cost')}
+            </th>
+            <th scope="col" className="num">
+              {t('costs.margin')}
+            </th>
+            <th scope="col" className="num">
+              {t('costs.marginPct')}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={`${r.month}/${r.planId}`}>
+              <th scope="row">
+                {r.month === null && r.planId === 'all'
+                  ? t('costs.total')
+                  : first === 'month'
+                    ? formatMonth(r.month ?? '', lang)
+                    : r.planName}
+              </th>
+              <td className="num">{formatNumber(r.runs, lang)}</td>
+              <td className="num">{formatMicros(r.revenueMicros, lang)}</td>
+              <td className="num">{formatMicros(r.costMicros, lang)}</td>
+              <td className="num">{formatMicros(r.marginMicros, lang)}</td>
+              <td className="num">{formatBasisPoints(r.marginBasisPoints, lang)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Margins({ range }: { range: Range }) {
+  const { t, i18n } = useTranslation('operators');
+  const lang = i18n.language;
+  const q = useQuery({ queryKey: ['admin-margins', range], queryFn: () => api(adminMargins, { query: range }) });
+  if (q.isPending) return <Spinner label={t('loading', { ns: 'common' })} />;
+  if (q.isError) return <ErrorNotice error={q.error} onRetry={() => q.refetch()} />;
+  const r = q.data;
+  const money = (n: number) => formatMicros(n, lang);
+  const plans = r.byPlan.filter((p) => p.runs || p.revenueMicros);
+  return (
+    <>
+      <Card title={t('costs.byMonthTitle')}>
+        <BarChart
+          title={t('costs.byMonthChart')}
+          summary={t('costs.chartSummary', {
+            revenue: money(r.total.revenueMicros),
+            cost: money(r.total.costMicros),
+            margin: formatBasisPoints(r.total.marginBasisPoints, lang),
+          })}
+          categories={r.byMonth.map((m) => formatMonth(m.month ?? '', lang))}
+          series={[
+            { key: 'revenue', label: t('costs.revenue'), tone: 1, values: r.byMonth.map((m) => m.revenueMicros) },
+            { key: 'cost', label: t('costs.cost'), tone: 2, values: r.byMonth.map((m) => m.costMicros) },
+            { key: 'margin', label: t('costs.margin'), tone: 3, values: r.byMonth.map((m) => m.marginMicros) },
+          ]}
+          format={money}
+        />
+        <MarginTable rows={[...r.byMonth, r.total]} caption={t('costs.byMonthChart')} first="month" />
+      </Card>
+      <Card title={t('costs.byPlanTitle')}>
+        {plans.length ? (
+          <BarChart
+            title={t('costs.byPlanChart')}
+            summary={t('costs.chartSummary', {
+              revenue: money(r.total.revenueMicros),
+              cost: money(r.total.costMicros),
+              margin: formatBasisPoints(r.total.marginBasisPoints, lang),
+            })}
+            categories={plans.map((p) => p.planName)}
+            series={[
+              { key: 'revenue', label: t('costs.revenue'), tone: 1, values: plans.map((p) => p.revenueMicros) },
+              { key: 'cost', label: t('costs.cost'), tone: 2, values: plans.map((p) => p.costMicros) },
+            ]}
+            format={money}
+          />
+        ) : (
+          <p className="muted">{t('costs.nothingYet')}</p>
+        )}
+        <MarginTable rows={r.byPlan} caption={t('costs.byPlanChart')} first="plan" />
+        <details>
+          <summary>{t('costs.perMonthAndPlan')}</summary>
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">{t('costs.perMonthAndPlan')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('costs.month')}</th>
+                  <th scope="col">{t('costs.plan')}</th>
+                  <th scope="col" className="num">
+                    {t('costs.revenue')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('costs.cost')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('costs.marginPct')}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.rows
+                  .filter((x) => x.runs || x.revenueMicros)
+                  .map((x) => (
+                    <tr key={`${x.month}/${x.planId}`}>
+                      <td>{formatMonth(x.month ?? '', lang)}</td>
+                      <td>{x.planName}</td>
+                      <td className="num">{money(x.revenueMicros)}</td>
+                      <td className="num">{money(x.costMicros)}</td>
+                      <td className="num">{formatBasisPoints(x.marginBasisPoints, lang)}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </div>
+        </details>
+        <p className="muted small">{t('costs.fxNote', { rate: formatMicros(r.microsPerAgora * 100, lang) })}</p>
+        <a href={csvHref({ ...range, report: 'margins' })} download>
+          {t('costs.downloadMargins')}
+        </a>
+      </Card>
+    </>
+  );
+}
+
+function CostTable({ range }: { range: Range }) {
+  const { t, i18n } = useTranslation('operators');
+  const lang = i18n.language;
+  const [by, setBy] = useState<CostGroup>('plan');
+  const q = useQuery({ queryKey: ['admin-costs', range, by], queryFn: () => api(adminCosts, { query: { ...range, by, limit: 50 } }) });
+  const money = (n: number) => formatMicros(n, lang);
+  return (
+    <Card title={t('costs.perRunTitle')}>
+      <p className="muted">{t('costs.perRunLead')}</p>
+      <div className="tabs" role="group" aria-label={t('costs.groupBy')}>
+        {GROUPS.map((g) => (
+          <Button key={g} size="small" aria-pressed={by === g} onClick={() => setBy(g)}>
+            {t(`costs.by.${g}`)}
+          </Button>
+        ))}
+      </div>
+      {q.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
+      {q.isError ? <ErrorNotice error={q.error} onRetry={() => q.refetch()} /> : null}
+      {q.data && !q.data.rows.length ? <EmptyState title={t('costs.noRuns')}>{t('costs.noRunsHint')}</EmptyState> : null}
+      {q.data?.rows.length ? (
+        <>
+          <BarChart
+            title={t('costs.perRunChart', { by: t(`costs.by.${by}`) })}
+            summary={t('costs.perRunSummary', { total: money(q.data.total.costMicros), runs: formatNumber(q.data.total.runs, lang) })}
+            categories={q.data.rows.slice(0, 8).map((r) => (r.label.length > 18 ? `${r.label.slice(0, 17)}…` : r.label))}
+            series={[
+              { key: 'model', label: t('costs.model'), tone: 4, values: q.data.rows.slice(0, 8).map((r) => r.modelMicros) },
+              { key: 'compute', label: t('costs.compute'), tone: 2, values: q.data.rows.slice(0, 8).map((r) => r.computeMicros) },
+            ]}
+            format={money}
+          />
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">{t('costs.perRunChart', { by: t(`costs.by.${by}`) })}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t(`costs.by.${by}`)}</th>
+                  <th scope="col" className="num">
+                    {t('costs.runs')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('costs.model')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('costs.compute')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('costs.cost')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('costs.perRun')}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...q.data.rows, q.data.total].map((r) => (
+                  <tr key={r.key}>
+                    <th scope="row">
+                      {r.key === 'total' ? (
+                        t('costs.total')
+                      ) : by === 'space' ? (
+                        <Link to={`/admin/spaces/${r.key}`}>{r.label}</Link>
+                      ) : (
+                        r.label
+                      )}
+                    </th>
+                    <td className="num">{formatNumber(r.runs, lang)}</td>
+                    <td className="num">{money(r.modelMicros)}</td>
+                    <td className="num">{money(r.computeMicros)}</td>
+                    <td className="num">{money(r.costMicros)}</td>
+                    <td className="num">{r.costPerRunMicros === null ? '—' : money(r.costPerRunMicros)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p className="muted small">
+            {t('costs.computeNote', { rate: money(q.data.computeMicrosPerRunSecond) })}{' '}
+            <Link to="/admin/settings#modelPrices">{t('costs.priceTable')}</Link>
+          </p>
+        </>
+      ) : null}
+      <a href={csvHref({ ...range, report: 'costs', by })} download>
+        {t('costs.downloadCosts', { by: t(`costs.by.${by}`) })}
+      </a>
+    </Card>
+  );
+}
+
+function Advisor() {
+  const { t, i18n } = useTranslation('operators');
+  const lang = i18n.language;
+  const [planId, setPlanId] = useState('pro');
+  const [target, setTarget] = useState('70');
+  const [budget, setBudget] = useState('0.50');
+  const [months, setMonths] = useState('3');
+  const advise = useMutation({
+    mutationFn: () =>
+      api(adminQuotaAdvisor, {
+        query:
+          planId === 'free'
+            ? { planId, budgetMicros: Math.round(Number(budget.replace(',', '.')) * 1_000_000), months: Number(months) }
+            : { planId, targetMarginBasisPoints: Math.round(Number(target.replace(',', '.')) * 100), months: Number(months) },
+      }),
+  });
+  const r = advise.data;
+  const money = (n: number | null) => (n === null ? '—' : formatMicros(n, lang));
+  return (
+    <Card title={t('advisor.title')}>
+      <p className="muted">{t('advisor.lead')}</p>
+      <form
+        className="row"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          advise.mutate();
+        }}
+      >
+        <SelectField label={t('advisor.plan')} value={planId} onChange={(e) => setPlanId(e.target.value)}>
+          <option value="free">Free</option>
+          <option value="pro">Personal Pro</option>
+          <option value="family">Family</option>
+        </SelectField>
+        {planId === 'free' ? (
+          <TextField
+            label={t('advisor.budget')}
+            hint={t('advisor.budgetHint')}
+            inputMode="decimal"
+            dir="ltr"
+            className="compact-field"
+            value={budget}
+            onChange={(e) => setBudget(e.target.value)}
+          />
+        ) : (
+          <TextField
+            label={t('advisor.target')}
+            inputMode="decimal"
+            dir="ltr"
+            className="compact-field"
+            value={target}
+            onChange={(e) => setTarget(e.target.value)}
+          />
+        )}
+        <SelectField label={t('advisor.months')} value={months} onChange={(e) => setMonths(e.target.value)}>
+          {[1, 2, 3, 6, 12].map((m) => (
+            <option key={m} value={m}>
+              {t('advisor.monthsN', { count: m })}
+            </option>
+          ))}
+        </SelectField>
+        <Button type="submit" variant="primary" busy={advise.isPending}>
+          {t('advisor.run')}
+        </Button>
+      </form>
+      {advise.isError ? <ErrorNotice error={advise.error} /> : null}
+      {r ? (
+        <div className="stack" aria-live="polite">
+          <p className="proposal">
+            {r.proposedRunsPerMonth !== null
+              ? t('advisor.proposal', {
+                  plan: r.planName,
+                  runs: formatNumber(r.proposedRunsPerMonth, lang),
+                  current: r.currentLimit === null ? '—' : formatNumber(r.currentLimit, lang),
+                })
+              : t('advisor.noProposal')}
+          </p>
+          {r.notes.map((n) => (
+            <p key={n} className="muted">
+              {t(`advisor.notes.${n}`, { count: r.spaces })}
+            </p>
+          ))}
+          <dl className="facts">
+            <dt>{t('advisor.window')}</dt>
+            <dd>
+              {new Date(r.window.from).toLocaleDateString(lang)} – {new Date(r.window.to).toLocaleDateString(lang)}
+            </dd>
+            <dt>{t('advisor.price')}</dt>
+            <dd>{money(r.priceMicros)}</dd>
+            <dt>{t('advisor.targetMargin')}</dt>
+            <dd>{formatBasisPoints(r.targetMarginBasisPoints, lang)}</dd>
+            <dt>{t('advisor.allowed')}</dt>
+            <dd>{money(r.allowedCostMicros)}</dd>
+            <dt>{t('advisor.spacesMeasured')}</dt>
+            <dd>{formatNumber(r.spaces, lang)}</dd>
+            <dt>{t('advisor.runsMeasured')}</dt>
+            <dd>{formatNumber(r.runs, lang)}</dd>
+            <dt>{t('advisor.mean')}</dt>
+            <dd>{money(r.costPerRun.meanMicros)}</dd>
+            <dt>{t('advisor.p50')}</dt>
+            <dd>{money(r.costPerRun.p50Micros)}</dd>
+            <dt>{t('advisor.p90')}</dt>
+            <dd>
+              {money(r.costPerRun.p90Micros)}
+              {r.p90Space
+                ? ` (${t('advisor.p90Space', { runs: formatNumber(r.p90Space.runs, lang), cost: money(r.p90Space.costMicros) })})`
+                : ''}
+            </dd>
+            <dt>{t('advisor.currentMargin')}</dt>
+            <dd>{formatBasisPoints(r.currentLimitMarginBasisPoints, lang)}</dd>
+          </dl>
+          <p className="muted small">{t('advisor.how')}</p>
+          <Link to="/admin/plans">{t('advisor.toPlans')}</Link>
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
+/** Operators: what the instance costs and earns, by plan and month, per run, and the quota advisor. */
+export function CostsPage() {
+  const { t } = useTranslation('operators');
+  const [range, setRange] = useState<Range>(recentMonths);
+  const [draft, setDraft] = useState<Range>(range);
+  return (
+    <>
+      <PageHeader title={t('costs.title')} description={t('costs.lead')} />
+      <div className="stack">
+        <form
+          className="row"
+          onSubmit={(e: FormEvent) => {
+            e.preventDefault();
+            setRange(draft);
+          }}
+        >
+          <TextField
+            label={t('costs.from')}
+            type="month"
+            dir="ltr"
+            value={draft.from}
+            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
+          />
+          <TextField
+            label={t('costs.to')}
+            type="month"
+            dir="ltr"
+            value={draft.to}
+            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
+          />
+          <Button type="submit">{t('costs.show')}</Button>
+        </form>
+        <Margins range={range} />
+        <CostTable range={range} />
+        <Advisor />
+      </div>
+    </>
+  );
+}

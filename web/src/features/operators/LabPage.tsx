@@ -1,0 +1,154 @@
+import { adminLab, adminPromoteVariant, type LabAgentView, type LabFigure } from '@csme/contracts/lab';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api } from '../../api/client';
+import { ErrorNotice } from '../../app/errors';
+import { Alert, Button, Card, EmptyState, PageHeader, Spinner, TextField } from '../../ui';
+import { formatDate, formatMicros, formatNumber, formatRate, recentMonths } from './format';
+
+const FIGURES = ['approvalRate', 'editRate', 'failureRate', 'costPerRunMicros', 'runSeconds'] as const;
+
+function Figure({ f, kind, min }: { f: LabFigure; kind: (typeof FIGURES)[number]; min: number }) {
+  const { t, i18n } = useTranslation('operators');
+  const lang = i18n.language;
+  if (f.value === null) return <span className="muted small">{t('lab.withheld', { count: Math.max(0, min - f.spaces) })}</span>;
+  const fmt = (n: number | null) =>
+    n === null
+      ? '—'
+      : kind === 'costPerRunMicros'
+        ? formatMicros(Math.round(n), lang)
+        : kind === 'runSeconds'
+          ? `${formatNumber(n, lang, 1)} s`
+          : formatRate(n, lang);
+  return (
+    <span>
+      {fmt(f.value)}
+      <span className="muted small">
+        {' '}
+        ({fmt(f.low)} – {fmt(f.high)}, {t('lab.spacesN', { count: f.spaces })})
+      </span>
+    </span>
+  );
+}
+
+function Agent({ agent, min }: { agent: LabAgentView; min: number }) {
+  const { t, i18n } = useTranslation('operators');
+  const qc = useQueryClient();
+  const promote = useMutation({
+    mutationFn: (variant: string) => api(adminPromoteVariant, { body: { packId: agent.packId, agentKey: agent.agentKey, variant } }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['admin-lab'] }),
+  });
+  return (
+    <Card title={`${agent.packName}: ${agent.agentName}`}>
+      {agent.winner ? (
+        <Alert tone="ok">
+          {t('lab.winner', {
+            variant: agent.declared.find((d) => d.id === agent.winner?.variant)?.name ?? agent.winner.variant,
+            date: formatDate(agent.winner.promotedAt, i18n.language),
+          })}
+        </Alert>
+      ) : null}
+      {promote.isError ? <ErrorNotice error={promote.error} /> : null}
+      {promote.data ? <Alert tone="ok">{t('lab.promoted', { count: promote.data.agentsUpdated })}</Alert> : null}
+      <div className="table-wrap">
+        <table className="table">
+          <caption className="visually-hidden">{t('lab.tableCaption', { agent: agent.agentName })}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('lab.variant')}</th>
+              <th scope="col" className="num">
+                {t('lab.runs')}
+              </th>
+              {FIGURES.map((f) => (
+                <th key={f} scope="col">
+                  {t(`lab.figures.${f}`)}
+                </th>
+              ))}
+              {agent.declared.length ? <th scope="col">{t('lab.action')}</th> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {agent.variants.map((v) => (
+              <tr key={v.variant ?? 'declared'}>
+                <th scope="row">
+                  {v.variant === null ? t('lab.asDeclared') : v.name}
+                  <div className="muted small">{t('lab.spacesN', { count: v.spaces })}</div>
+                </th>
+                <td className="num">{formatNumber(v.runs, i18n.language)}</td>
+                {FIGURES.map((f) => (
+                  <td key={f}>
+                    <Figure f={v[f]} kind={f} min={min} />
+                  </td>
+                ))}
+                {agent.declared.length ? (
+                  <td>
+                    {v.variant !== null && agent.declared.some((d) => d.id === v.variant) && agent.winner?.variant !== v.variant ? (
+                      <Button
+                        size="small"
+                        busy={promote.isPending && promote.variables === v.variant}
+                        onClick={() => promote.mutate(v.variant!)}
+                      >
+                        {t('lab.promote')}
+                        <span className="visually-hidden"> {v.name}</span>
+                      </Button>
+                    ) : null}
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {agent.declared.length ? (
+        <p className="muted small">{t('lab.declared', { list: agent.declared.map((d) => `${d.name} (${d.weight})`).join(', ') })}</p>
+      ) : null}
+    </Card>
+  );
+}
+
+/** Operators: how agents and their variants do, as aggregates over at least 5 spaces; promote a winner. */
+export function LabPage() {
+  const { t } = useTranslation('operators');
+  const [range, setRange] = useState(recentMonths);
+  const [draft, setDraft] = useState(range);
+  const q = useQuery({ queryKey: ['admin-lab', range], queryFn: () => api(adminLab, { query: range }) });
+  return (
+    <>
+      <PageHeader title={t('lab.title')} description={t('lab.lead')} />
+      <div className="stack">
+        <Alert tone="info">{t('lab.method')}</Alert>
+        <form
+          className="row"
+          onSubmit={(e: FormEvent) => {
+            e.preventDefault();
+            setRange(draft);
+          }}
+        >
+          <TextField
+            label={t('costs.from')}
+            type="month"
+            dir="ltr"
+            value={draft.from}
+            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
+          />
+          <TextField
+            label={t('costs.to')}
+            type="month"
+            dir="ltr"
+            value={draft.to}
+            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
+          />
+          <Button type="submit">{t('costs.show')}</Button>
+        </form>
+        {q.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
+        {q.isError ? <ErrorNotice error={q.error} onRetry={() => q.refetch()} /> : null}
+        {q.data ? <p className="muted">{t('lab.optedOut', { count: q.data.optedOutSpaces })}</p> : null}
+        {q.data && !q.data.agents.length ? <EmptyState title={t('lab.empty')}>{t('lab.emptyHint')}</EmptyState> : null}
+        {q.data?.agents.map((a) => (
+          <Agent key={`${a.packId}/${a.agentKey}`} agent={a} min={q.data.minSpaces} />
+        ))}
+      </div>
+    </>
+  );
+}
