@@ -4,7 +4,7 @@
 import type { ModuleDef } from '#core/module.js';
 import { admitDelayedJob, dispatchEventJob, executeRunJob, pruneJobsJob } from './runs.jobs.js';
 import { runsRoutes } from './runs.routes.js';
-import { runDueSchedules } from './runs.service.js';
+import { failAbandonedRuns, runDueSchedules } from './runs.service.js';
 
 export { maskText, storedPayload } from './runs.policy.js';
 export { type Admission, admitRun, type RaiseEventInput, raiseEvent, runDueSchedules, type TriggerInput } from './runs.service.js';
@@ -24,6 +24,13 @@ export const runsModule: ModuleDef = {
       run: async (ctx) => {
         const until = Date.now() + 2000;
         while ((await runDueSchedules(ctx)) >= 200 && Date.now() < until) {}
+      },
+    },
+    {
+      name: 'abandoned-runs',
+      intervalMs: 10_000,
+      run: async (ctx) => {
+        await failAbandonedRuns(ctx);
       },
     },
   ],

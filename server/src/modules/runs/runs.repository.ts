@@ -163,16 +163,22 @@ export async function findPackVersionFiles(db: Db, id: string) {
 
 /**
  * Records steps (one statement for several) and answers whether someone asked to cancel the run
- * meanwhile, so that the executor needs no separate round trip for that.
+ * meanwhile and which attempt holds it now (another worker may have taken it over), so that the
+ * executor needs no separate round trip for that.
  */
-export async function recordSteps(db: Db, spaceId: string, runId: string, rows: Insertable<RunStep>[]): Promise<boolean> {
+export async function recordSteps(
+  db: Db,
+  spaceId: string,
+  runId: string,
+  rows: Insertable<RunStep>[],
+): Promise<{ cancel: boolean; attempts: number | null }> {
   const insert = rows.length
     ? sql`, ins as (insert into run_step ${valuesOf(rows)} on conflict (run_id, idx) do update
         set status = excluded.status, output = excluded.output, error = excluded.error, finished_at = excluded.finished_at)`
     : sql``;
-  const r = await sql<{ cancel: boolean }>`with x as (select 1) ${insert}
-    select cancel_requested_at is not null as cancel from agent_run where space_id = ${spaceId} and id = ${runId}`.execute(db);
-  return r.rows[0]?.cancel ?? false;
+  const r = await sql<{ cancel: boolean; attempts: number }>`with x as (select 1) ${insert}
+    select cancel_requested_at is not null as cancel, attempts from agent_run where space_id = ${spaceId} and id = ${runId}`.execute(db);
+  return { cancel: r.rows[0]?.cancel ?? false, attempts: r.rows[0]?.attempts ?? null };
 }
 
 /** Records the last steps and finishes the run in one statement (one commit). */
@@ -180,21 +186,48 @@ export async function finishWithSteps(
   db: Db,
   spaceId: string,
   runId: string,
+  attempt: number,
   rows: Insertable<RunStep>[],
   set: Partial<Record<keyof AgentRun, unknown>>,
-): Promise<void> {
-  if (!rows.length) {
-    await updateRun(db, spaceId, runId, set);
-    return;
-  }
+): Promise<number> {
+  if (!rows.length) return updateClaimedRun(db, spaceId, runId, attempt, set);
+  // The run's row is fenced by the attempt like updateClaimedRun (0 rows: another worker took it over).
   const update = db
     .updateTable('agent_run')
     .set(set as never)
     .where('space_id', '=', spaceId)
-    .where('id', '=', runId);
-  await sql`with ins as (insert into run_step ${valuesOf(rows)} on conflict (run_id, idx) do update
-      set status = excluded.status, output = excluded.output, error = excluded.error, finished_at = excluded.finished_at)
-    ${update}`.execute(db);
+    .where('id', '=', runId)
+    .where('status', '=', 'running')
+    .where('attempts', '=', attempt)
+    .returning('id');
+  const r = await sql<{ id: string }>`with ok as (${update}), ins as (insert into run_step ${valuesOf(rows)}
+      on conflict (run_id, idx) do update
+      set status = excluded.status, output = excluded.output, error = excluded.error, finished_at = excluded.finished_at
+      returning 1)
+    select id from ok`.execute(db);
+  return r.rows.length;
+}
+
+/**
+ * Updates a running run only while `attempt` is still its latest claim (the fencing token): a worker
+ * whose claim another worker superseded changes nothing. Returns the number of rows updated (0 or 1).
+ */
+export async function updateClaimedRun(
+  db: Db,
+  spaceId: string,
+  id: string,
+  attempt: number,
+  set: Partial<Record<keyof AgentRun, unknown>>,
+): Promise<number> {
+  const r = await db
+    .updateTable('agent_run')
+    .set(set as never)
+    .where('space_id', '=', spaceId)
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .where('attempts', '=', attempt)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 const STEP_COLUMNS = [
@@ -320,6 +353,33 @@ export async function markQuotaNotified(db: Db, spaceId: string, periodStart: Da
     .where('metric', '=', 'runs')
     .where('period_start', '=', periodStart)
     .where('notified_percent', '<', percent)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Runs still queued or running whose job used every attempt and is held by no worker: each worker
+ * that took it died before finishing (kill -9, out of memory), so nothing will run it again.
+ */
+export async function listAbandonedRuns(db: Db, limit = 100) {
+  const r = await sql<{ id: string; space_id: string; tries: number }>`
+    select r.id, r.space_id, j.attempts as tries
+    from graphile_worker._private_jobs j
+    join graphile_worker._private_tasks t on t.id = j.task_id and t.identifier = 'runs.execute-run'
+    join agent_run r on r.id = (j.payload->>'runId')::uuid
+    where j.locked_at is null and j.attempts >= j.max_attempts and r.status in ('queued', 'running')
+    limit ${limit}`.execute(db);
+  return r.rows;
+}
+
+/** Ends an abandoned run as failed, unless it ended meanwhile. */
+export async function failAbandonedRun(db: Db, spaceId: string, id: string, error: string, at: Date): Promise<boolean> {
+  const r = await db
+    .updateTable('agent_run')
+    .set({ status: 'failed', error, finished_at: at })
+    .where('space_id', '=', spaceId)
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'running'])
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }

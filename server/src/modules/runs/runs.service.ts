@@ -8,6 +8,7 @@ import { inSpace, inTransaction } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
 import type { RunStep } from '#core/db.types.js';
 import { AppError, isAppError, isDatabaseUnavailable } from '#core/errors.js';
+import { crashPoint } from '#core/faults.js';
 import { newId } from '#core/ids.js';
 import type { JobHelpers } from '#core/jobs.js';
 import { addJob } from '#core/jobs.js';
@@ -28,6 +29,7 @@ import {
   admitRuns as admitRunsStatement,
   type ClaimedRow,
   claimRunWithAgent,
+  failAbandonedRun,
   findEvent,
   findPackVersionFiles,
   findRun,
@@ -36,12 +38,14 @@ import {
   finishWithSteps,
   insertEvent,
   insertRun,
+  listAbandonedRuns,
   listRuns as listRunRows,
   listSteps,
   markEventDispatched,
   markQuotaNotified,
   recordSteps,
   suggestionIdsOfRun,
+  updateClaimedRun,
   updateRun,
 } from './runs.repository.js';
 import { type HostCall, runSandboxed } from './sandbox/sandbox.js';
@@ -507,6 +511,16 @@ class StepFailure extends Error {
   }
 }
 class RunCancelled extends Error {}
+/**
+ * Another worker claimed this run after this one (this one was presumed dead: frozen, or cut off
+ * past its lease). The attempt count is the fencing token: the stale worker records nothing more,
+ * and throws, so graphile-worker neither completes nor fails a job that is no longer its own.
+ */
+class RunSuperseded extends Error {
+  constructor(runId: string, attempt: number) {
+    super(`run ${runId} was taken over by another worker after attempt ${attempt}; this worker stops here`);
+  }
+}
 
 /** The agent as the executor sees it: its row and installation (from the claim) and its pack version (cached). */
 type ExecAgent = Omit<ClaimedRow['agent_row'], 'pack_version_id'> & { manifest: unknown; files: unknown; pack_version: string };
@@ -543,6 +557,8 @@ interface RunState {
   pending: Insertable<RunStep>[];
   /** Whether the last write saw a cancel request, and when (performance.now()) the last check was. */
   cancelSeen: boolean;
+  /** Another worker claimed the run after this one (seen with the last step records). */
+  superseded: boolean;
   lastCheck: number;
 }
 
@@ -597,6 +613,7 @@ async function callSkill(ctx: Ctx, state: RunState, stepKey: string, skillId: st
     ),
   );
   if (r.created) state.suggestions++;
+  crashPoint(ctx.deps.config, 'run.action-proposed');
   return { suggestionId: r.id, status: r.status };
 }
 
@@ -688,7 +705,9 @@ async function runCodeStep(
 async function flushSteps(ctx: Ctx, state: RunState, extra: Insertable<RunStep>[] = []): Promise<void> {
   const rows = [...state.pending, ...extra];
   state.pending = [];
-  state.cancelSeen = await recordSteps(ctx.db, state.run.space_id, state.run.id, rows);
+  const seen = await recordSteps(ctx.db, state.run.space_id, state.run.id, rows);
+  state.cancelSeen = seen.cancel;
+  state.superseded = seen.attempts !== null && seen.attempts !== state.run.attempts;
   state.lastCheck = performance.now();
 }
 
@@ -709,6 +728,7 @@ const CANCEL_CHECK_MS = 250;
  */
 async function checkCancelled(ctx: Ctx, state: RunState, step: Step): Promise<void> {
   if (!isQuiet(ctx, step) || performance.now() - state.lastCheck > CANCEL_CHECK_MS) await flushSteps(ctx, state);
+  if (state.superseded) throw new RunSuperseded(state.run.id, state.run.attempts);
   if (state.cancelSeen) throw new RunCancelled();
 }
 
@@ -781,12 +801,13 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
   const output = step.forEach ? outputs : outputs[0];
   state.data.steps[step.id] = { output };
   await record('succeeded', step.forEach ? inputs : inputs[0], output, null);
+  crashPoint(ctx.deps.config, 'run.step-recorded');
 }
 
 async function finishRun(
   ctx: Ctx,
   state: {
-    run: { space_id: string; id: string; owner_account_id: string };
+    run: { space_id: string; id: string; owner_account_id: string; attempts: number };
     tokensIn?: number;
     tokensOut?: number;
     costMicros?: number;
@@ -795,16 +816,17 @@ async function finishRun(
   status: 'succeeded' | 'failed' | 'cancelled',
   extra: Record<string, unknown> = {},
 ) {
-  ctx.deps.metrics.runsFinished.inc({ status });
   // A failed or cancelled run keeps what its model calls used, and the records of the steps it did.
   const usage =
     state.tokensIn === undefined ? {} : { tokens_in: state.tokensIn, tokens_out: state.tokensOut, cost_micros: state.costMicros };
-  await finishWithSteps(ctx.db, state.run.space_id, state.run.id, state.pending ?? [], {
+  const n = await finishWithSteps(ctx.db, state.run.space_id, state.run.id, state.run.attempts, state.pending ?? [], {
     status,
     finished_at: ctx.now(),
     ...usage,
     ...extra,
   });
+  if (!n) throw new RunSuperseded(state.run.id, state.run.attempts);
+  ctx.deps.metrics.runsFinished.inc({ status });
 }
 
 /**
@@ -858,6 +880,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
   // One statement claims the run and reads what the steps need (agent, installation, members, feedback).
   const claimed = await claimRunWithAgent(ctx.db, spaceId, runId, ctx.now());
   if (!claimed) return;
+  crashPoint(ctx.deps.config, 'run.claimed');
   const { agent_row: agentRow, people, rejections, ...run } = claimed;
   if (run.attempts === 1)
     ctx.deps.metrics.triggerToStart.observe(
@@ -963,6 +986,7 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     lastWorkEnd: null,
     pending: [],
     cancelSeen: false,
+    superseded: false,
     lastCheck: performance.now(),
   };
   try {
@@ -971,6 +995,10 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
       await executeStep(ctx, state, step);
     }
   } catch (e) {
+    if (e instanceof RunSuperseded) {
+      ctx.log.warn({ runId, attempt: run.attempts }, 'another worker took this run over; this one stopped');
+      throw e;
+    }
     if (e instanceof RunCancelled) return finishRun(ctx, state, 'cancelled', { step_count: state.idx });
     if (e instanceof StepFailure)
       return finishRun(ctx, state, 'failed', { error: `Step "${e.stepKey}" failed: ${e.message}`, step_count: state.idx });
@@ -992,8 +1020,6 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     );
     throw e;
   }
-  ctx.deps.metrics.runsFinished.inc({ status: 'succeeded' });
-  ctx.deps.metrics.runDuration.observe({ status: 'succeeded' }, (Date.now() - startedMs) / 1000);
   const finished = {
     status: 'succeeded',
     finished_at: ctx.now(),
@@ -1002,22 +1028,47 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     tokens_out: state.tokensOut,
     cost_micros: state.costMicros,
   };
-  // The steps still waiting to be written and the run's end: one statement (one commit) in the common case.
-  if (state.suggestions === 0) return finishWithSteps(ctx.db, spaceId, runId, state.pending, finished);
-  await ctx.db.transaction().execute(async (tx) => {
-    await finishWithSteps(tx, spaceId, runId, state.pending, finished);
-    await notify(
-      { ...ctx, db: tx },
-      {
-        spaceId,
-        accountId: run.owner_account_id,
-        kind: 'suggestion.created',
-        title: `${def.name} has ${state.suggestions} suggestion${state.suggestions === 1 ? '' : 's'} for you`,
-        body: 'Open your inbox to approve, edit or reject them.',
-        url: '/suggestions',
-      },
-    );
-  });
+  // The steps still waiting to be written and the run's end: one statement (one commit) in the common
+  // case; fenced by the attempt (0 rows: another worker took the run over, this one records nothing).
+  if (state.suggestions === 0) {
+    if (!(await finishWithSteps(ctx.db, spaceId, runId, run.attempts, state.pending, finished)))
+      throw new RunSuperseded(runId, run.attempts);
+  } else
+    await ctx.db.transaction().execute(async (tx) => {
+      if (!(await finishWithSteps(tx, spaceId, runId, run.attempts, state.pending, finished))) throw new RunSuperseded(runId, run.attempts);
+      await notify(
+        { ...ctx, db: tx },
+        {
+          spaceId,
+          accountId: run.owner_account_id,
+          kind: 'suggestion.created',
+          title: `${def.name} has ${state.suggestions} suggestion${state.suggestions === 1 ? '' : 's'} for you`,
+          body: 'Open your inbox to approve, edit or reject them.',
+          url: '/suggestions',
+        },
+      );
+    });
+  ctx.deps.metrics.runsFinished.inc({ status: 'succeeded' });
+  ctx.deps.metrics.runDuration.observe({ status: 'succeeded' }, (Date.now() - startedMs) / 1000);
+  crashPoint(ctx.deps.config, 'run.finished');
+}
+
+/**
+ * A run whose job used every attempt with its worker dying each time would stay `running` forever:
+ * this ends it as failed, in words the person can act on. (A run whose last attempt fails in our
+ * code is ended by executeRun itself.) Every worker process runs it; the update is conditional.
+ */
+export async function failAbandonedRuns(ctx: Ctx): Promise<number> {
+  let n = 0;
+  for (const r of await listAbandonedRuns(ctx.db)) {
+    const error = `It was interrupted ${r.tries} times on our side (the worker running it stopped) and was not tried again.`;
+    if (await failAbandonedRun(ctx.db, r.space_id, r.id, error, ctx.now())) {
+      n++;
+      ctx.deps.metrics.runsFinished.inc({ status: 'failed' });
+      ctx.log.warn({ runId: r.id, tries: r.tries }, 'run abandoned after its workers died; recorded as failed');
+    }
+  }
+  return n;
 }
 
 // ---------------------------------------------------------------- queries and commands
