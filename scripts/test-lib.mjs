@@ -44,7 +44,7 @@ export function stopOrphanServers() {
     const ps = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
     for (const line of ps.split('\n')) {
       const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
-      if (m && m[2] === '1' && /postgres -D \/tmp\/csme-(test|e2e|env|dbtypes)-/.test(m[3])) process.kill(Number(m[1]), 'SIGINT');
+      if (m && m[2] === '1' && /postgres -D \/tmp\/csme-(test|e2e|env|dbtypes|chaos-run)-/.test(m[3])) process.kill(Number(m[1]), 'SIGINT');
     }
   } catch {
     // ps is optional

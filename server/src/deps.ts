@@ -58,6 +58,7 @@ export function buildDeps(opts: BuildDepsOptions): Deps {
     url: opts.databaseUrl,
     max: opts.poolMax ?? opts.config.db.poolMax,
     acquireTimeoutMs: opts.config.db.acquireTimeoutMs,
+    idleTransactionTimeoutMs: opts.config.db.idleTransactionTimeoutMs,
     applicationName: opts.applicationName ?? 'csme-api',
     onError: (e) => log.warn({ err: { message: e.message, code: (e as { code?: string }).code } }, 'database connection lost'),
   });

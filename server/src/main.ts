@@ -121,6 +121,18 @@ async function runServer(role: 'api' | 'worker' | 'all'): Promise<void> {
   });
   if (applied.length) say(`  Applied ${applied.length} database migration${applied.length === 1 ? '' : 's'}.`);
   const deps = await makeDeps(o, `csme-${role}`);
+  // graphile-worker 0.17 records a job's outcome without awaiting it (worker.js), so when PostgreSQL goes
+  // away at that moment the rejection is unhandled and Node would end the process. A lost database is
+  // survived (the worker releases that job's lock once it is stale); any other unhandled rejection ends it.
+  const { isDatabaseUnavailable } = await import('#core/errors.js');
+  process.on('unhandledRejection', (e) => {
+    if (isDatabaseUnavailable(e)) {
+      deps.log.warn({ err: { message: (e as Error).message } }, 'a database call failed with the database away; continuing');
+      return;
+    }
+    process.stderr.write(`csme: unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });
   const { syncBuiltinPacks } = await import('#modules/packs/index.js');
   const { systemCtx } = await import('#core/ctx.js');
   await syncBuiltinPacks(systemCtx(deps));

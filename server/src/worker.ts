@@ -26,6 +26,13 @@ export interface StartWorkerOptions {
   pollInterval?: number;
   /** Overrides every ticker's interval (tests). */
   tickerIntervalMs?: number;
+  /**
+   * Jobs this process locks and holds ready at once (graphile-worker's local queue; 0: fetch one job per
+   * free slot). See bench/README.md for the measurements behind the default.
+   */
+  localQueueSize?: number;
+  /** Completions written together within this many ms (-1: each on its own). */
+  completeJobBatchDelay?: number;
 }
 
 function workerLogger(log: Logger): WorkerLogger {
@@ -82,6 +89,28 @@ function buildCrontab(deps: Deps): string {
 }
 
 /**
+ * Unlocks the jobs locked by this process's pools that it is not running (and their queues), once
+ * their lock is older than `olderThanMs`: their outcome was lost with the database connection, so
+ * they run again (every handler is idempotent and re-checks its preconditions). Returns how many.
+ */
+async function releaseOwnStaleLocks(deps: Deps, lockIds: string[], running: string[], olderThanMs: number): Promise<number> {
+  return deps.db.transaction().execute(async (tx) => {
+    const jobs = await sql<{ id: string }>`
+      update graphile_worker._private_jobs set locked_by = null, locked_at = null
+      where locked_by = any(${lockIds}::text[]) and not (id = any(${running}::bigint[]))
+        and locked_at < now() - make_interval(secs => ${olderThanMs / 1000})
+      returning id`.execute(tx);
+    await sql`
+      update graphile_worker._private_job_queues as q set locked_by = null, locked_at = null
+      where q.locked_by = any(${lockIds}::text[]) and q.locked_at < now() - make_interval(secs => ${olderThanMs / 1000})
+        and not exists (select 1 from graphile_worker._private_jobs j where j.job_queue_id = q.id and j.locked_by = q.locked_by)`.execute(
+      tx,
+    );
+    return jobs.rows.length;
+  });
+}
+
+/**
  * Starts graphile-worker with every module's jobs. A heartbeat row per process lets the others
  * release the jobs of a process that died (kill -9) within a minute; graphile-worker alone keeps
  * them locked for 4 hours.
@@ -95,10 +124,13 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
     connectionString: opts.databaseUrl,
     max: (opts.concurrency ?? deps.config.worker.concurrency) + 4,
     application_name: 'csme-worker',
+    idle_in_transaction_session_timeout: deps.config.db.idleTransactionTimeoutMs,
   });
   pool.on('error', (e) => deps.log.warn({ err: { message: e.message } }, 'worker database connection lost'));
   pool.on('connect', (client) => client.on('error', () => {}));
-  const workerIds = new Set<string>();
+  /** What graphile-worker writes in `locked_by`: in 0.17 the id of the pool (its workers' ids are kept too). */
+  const lockIds = new Set<string>();
+  const localQueueSize = opts.localQueueSize ?? 0;
   const utils: WorkerUtils = await makeWorkerUtils({ pgPool: pool, logger: workerLogger(deps.log) });
 
   await sql`insert into worker_node (id, role, hostname, pid) values (${nodeId}, 'worker', ${hostname()}, ${process.pid})`.execute(deps.db);
@@ -107,19 +139,43 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
   const beat = async () => {
     if (stopped) return;
     try {
-      await sql`update worker_node set last_seen_at = now(), worker_ids = ${[...workerIds]}::text[] where id = ${nodeId}`.execute(deps.db);
+      // An upsert: a process that was frozen past its lease (its row reaped, its jobs given away) comes
+      // back as a live node, so the jobs it takes from now on are not mistaken for a dead process's.
+      const r = await sql<{ revived: boolean }>`
+        insert into worker_node as n (id, role, hostname, pid, worker_ids) values (${nodeId}, 'worker', ${hostname()}, ${process.pid}, ${[...lockIds]}::text[])
+        on conflict (id) do update set last_seen_at = now(), worker_ids = excluded.worker_ids
+        returning (xmax = 0) as revived`.execute(deps.db);
+      if (r.rows[0]?.revived && lockIds.size)
+        deps.log.warn({ nodeId }, 'this worker was silent past its lease (its jobs went to other workers); it registered again');
     } catch (e) {
       deps.log.warn({ err: { message: (e as Error).message } }, 'worker heartbeat failed');
     }
   };
-  // Listen before the pool starts: its workers are created inside run().
+  // Listen before the pool starts: its workers are created inside run(). graphile-worker 0.17 locks jobs
+  // in the name of the pool (locked_by = the pool's id), so the pool's id is what the heartbeat must carry:
+  // without it, a job of a live process running longer than deadAfterMs looked orphaned and was released
+  // (and run a second time elsewhere); the workers' own ids are kept too.
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
-  events.on('worker:create', ({ worker }) => {
-    workerIds.add(worker.workerId);
+  events.on('pool:create', ({ workerPool }) => {
+    lockIds.add(workerPool.id);
     void beat();
   });
-  events.on('worker:stop', ({ worker }) => {
-    workerIds.delete(worker.workerId);
+  events.on('pool:release', ({ workerPool }) => {
+    lockIds.delete(workerPool.id);
+  });
+  events.on('worker:create', ({ worker }) => {
+    lockIds.add(worker.workerId);
+    void beat();
+  });
+  // The jobs this process is running now. graphile-worker records a job's outcome without awaiting it
+  // (0.17: `completeJob(job)` / `failJob(...)` in worker.js); when PostgreSQL goes away at that moment the
+  // job stays locked by this live process, for 4 hours. `reap` releases such locks of its own.
+  const inFlight = new Set<string>();
+  events.on('job:start', ({ job }) => {
+    inFlight.add(job.id);
+  });
+  events.on('job:complete', ({ job }) => {
+    inFlight.delete(job.id);
   });
   const runner = await run({
     events,
@@ -131,6 +187,12 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
     pollInterval: opts.pollInterval ?? 2000,
     logger: workerLogger(deps.log),
     useNodeTime: false,
+    preset: {
+      worker: {
+        ...(localQueueSize > 1 ? { localQueue: { size: localQueueSize, ttl: 60_000 } } : {}),
+        completeJobBatchDelay: opts.completeJobBatchDelay ?? 0,
+      },
+    },
   });
 
   const reap = async () => {
@@ -139,7 +201,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       const dead = await sql<{ id: string; worker_ids: string[] }>`
         delete from worker_node where last_seen_at < now() - make_interval(secs => ${deadAfterMs / 1000}) and id <> ${nodeId}
         returning id, worker_ids`.execute(deps.db);
-      // Also workers no live process claims (killed before their first heartbeat): their locks are old.
+      // Also locks no live process claims (killed before its first heartbeat): they are old.
       const orphans = await sql<{ locked_by: string }>`
         select distinct locked_by from graphile_worker._private_jobs
         where locked_by is not null and locked_at < now() - make_interval(secs => ${deadAfterMs / 1000})
@@ -148,6 +210,10 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       if (ids.length) {
         await utils.forceUnlockWorkers(ids);
         deps.log.warn({ nodes: dead.rows.map((r) => r.id), workers: ids.length }, 'released the jobs of dead workers');
+      }
+      if (lockIds.size) {
+        const stale = await releaseOwnStaleLocks(deps, [...lockIds], [...inFlight], deadAfterMs);
+        if (stale) deps.log.warn({ jobs: stale }, 'released jobs whose outcome this worker could not record (the database was away)');
       }
     } catch (e) {
       deps.log.warn({ err: { message: (e as Error).message } }, 'dead worker check failed');

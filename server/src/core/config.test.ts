@@ -35,4 +35,18 @@ describe('configuration', () => {
       expect((e as Error).message).not.toContain('c2hvcnQ=');
     }
   });
+
+  it("refuses the fault suite's crash points outside tests, so a production process never kills itself", () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', CSME_TEST_CRASH_AFTER: '3' })).toThrow(/refused unless NODE_ENV=test/);
+    expect(() => loadConfig({ CSME_TEST_CRASH_AFTER: '3' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'test', CSME_TEST_CRASH_AFTER: '3', CSME_TEST_CRASH_POINTS: 'run.nowhere' })).toThrow(
+      /not a crash point/,
+    );
+    expect(loadConfig({}).testCrash).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'test', CSME_TEST_CRASH_AFTER: '3', CSME_TEST_CRASH_POINTS: 'run.claimed' }).testCrash).toEqual({
+      after: 3,
+      points: ['run.claimed'],
+      mode: 'kill',
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { CRASH_POINTS } from './faults.js';
 
 /**
  * Infrastructure configuration: read from the environment once at start, validated,
@@ -19,6 +20,8 @@ export interface Config {
     readonly url: string | null;
     readonly poolMax: number;
     readonly acquireTimeoutMs: number;
+    /** A session idle inside a transaction this long is ended by PostgreSQL, releasing its locks (a frozen process). */
+    readonly idleTransactionTimeoutMs: number;
     readonly embeddedPort: number | null;
   };
   readonly dataDir: string;
@@ -27,6 +30,8 @@ export interface Config {
   /** Keys given by the environment; any not given come from `<dataDir>/keys.json` (see keys.ts). */
   readonly keys: Readonly<Partial<Record<KeyName, string>>>;
   readonly webDist: string | null;
+  /** Test-only crash points (core/faults.ts): refused unless NODE_ENV=test, so production never has them. */
+  readonly testCrash: { readonly after: number; readonly points: readonly string[] | null; readonly mode: 'kill' | 'freeze' } | null;
 }
 
 export const KEY_ENV = {
@@ -62,6 +67,7 @@ const EnvSchema = z.object({
     .optional(),
   CSME_DB_POOL_MAX: z.coerce.number().int().min(2).max(500).default(20),
   CSME_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  CSME_DB_IDLE_TX_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   CSME_EMBEDDED_PG_PORT: port.optional(),
   CSME_DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -70,6 +76,9 @@ const EnvSchema = z.object({
   CSME_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   CSME_WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(500).max(600_000).default(40_000),
   CSME_WEB_DIST: z.string().optional(),
+  CSME_TEST_CRASH_AFTER: z.coerce.number().int().min(1).optional(),
+  CSME_TEST_CRASH_POINTS: z.string().max(500).optional(),
+  CSME_TEST_CRASH_MODE: z.enum(['kill', 'freeze']).optional(),
   ...Object.fromEntries(Object.values(KEY_ENV).map((k) => [k, z.string().min(1).optional()])),
 });
 
@@ -96,6 +105,15 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     throw new ConfigError(problems);
   }
   const e = parsed.data as z.infer<typeof EnvSchema> & Record<string, string | undefined>;
+  const crashVars = ['CSME_TEST_CRASH_AFTER', 'CSME_TEST_CRASH_POINTS', 'CSME_TEST_CRASH_MODE'].filter((k) => e[k] !== undefined);
+  if (crashVars.length && e.NODE_ENV !== 'test') {
+    throw new ConfigError([
+      `${crashVars.join(', ')}: these make the process kill or freeze itself (the fault suite); they are refused unless NODE_ENV=test`,
+    ]);
+  }
+  const crashPoints = e.CSME_TEST_CRASH_POINTS?.split(',').map((p) => p.trim());
+  const unknownPoint = crashPoints?.find((p) => !(CRASH_POINTS as readonly string[]).includes(p));
+  if (unknownPoint) throw new ConfigError([`CSME_TEST_CRASH_POINTS: ${unknownPoint} is not a crash point (${CRASH_POINTS.join(', ')})`]);
   const keys: Partial<Record<KeyName, string>> = {};
   for (const [name, envName] of Object.entries(KEY_ENV) as [KeyName, string][]) {
     const v = e[envName];
@@ -110,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       url: e.DATABASE_URL ?? null,
       poolMax: e.CSME_DB_POOL_MAX,
       acquireTimeoutMs: e.CSME_DB_ACQUIRE_TIMEOUT_MS,
+      idleTransactionTimeoutMs: e.CSME_DB_IDLE_TX_TIMEOUT_MS,
       embeddedPort: e.CSME_EMBEDDED_PG_PORT ?? null,
     }),
     dataDir,
@@ -124,5 +143,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     }),
     keys: Object.freeze(keys),
     webDist: e.CSME_WEB_DIST ?? null,
+    testCrash:
+      e.CSME_TEST_CRASH_AFTER === undefined
+        ? null
+        : Object.freeze({
+            after: e.CSME_TEST_CRASH_AFTER,
+            points: crashPoints ? Object.freeze(crashPoints) : null,
+            mode: e.CSME_TEST_CRASH_MODE ?? 'kill',
+          }),
   });
 }

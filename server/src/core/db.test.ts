@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '#test/harness.js';
-import { inTenant } from './db.js';
+import { createDatabase, inTenant } from './db.js';
 import { newId } from './ids.js';
 
 let env: TestEnv;
@@ -102,5 +102,29 @@ describe('row level security', () => {
     expect(r.rows.length).toBeGreaterThan(0);
     const insecure = r.rows.filter((t) => !t.rls || !t.forced || t.policies !== 1).map((t) => t.table_name);
     expect(insecure).toEqual([]);
+  });
+});
+
+describe('a session left idle inside a transaction', () => {
+  it('is ended by PostgreSQL after the configured time, so the locks of a frozen process stall no one for long', async () => {
+    // Found by the fault suite: a worker frozen (SIGSTOP) in the middle of a transaction kept the space's
+    // activity-log lock, and every other worker writing to that space waited until it was resumed.
+    const frozen = createDatabase({ url: env.databaseUrl, max: 1, idleTransactionTimeoutMs: 1000 });
+    const other = createDatabase({ url: env.databaseUrl, max: 1 });
+    const held = await frozen.pool.connect();
+    held.on('error', () => undefined);
+    try {
+      await held.query('begin');
+      await held.query('select pg_advisory_xact_lock(424242)');
+      // The process holding it goes silent; another one needs the same lock and gets it once the session is ended.
+      const t0 = Date.now();
+      await other.db.transaction().execute((tx) => sql`select pg_advisory_xact_lock(424242)`.execute(tx));
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+      await expect(held.query('select 1')).rejects.toThrow();
+    } finally {
+      held.release(true);
+      await frozen.destroy();
+      await other.destroy();
+    }
   });
 });

@@ -21,6 +21,11 @@ export function createDatabase(opts: {
   max: number;
   /** How long a query waits for a free connection before it fails (default 5 s). */
   acquireTimeoutMs?: number;
+  /**
+   * PostgreSQL ends a session left idle inside a transaction this long, and with it the transaction's
+   * row locks: a process frozen mid-transaction (SIGSTOP, a stalled VM) must not stall the others.
+   */
+  idleTransactionTimeoutMs?: number;
   applicationName?: string;
   onError?: (e: Error) => void;
 }): Database {
@@ -30,6 +35,7 @@ export function createDatabase(opts: {
     application_name: opts.applicationName ?? 'csme',
     connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
+    ...(opts.idleTransactionTimeoutMs ? { idle_in_transaction_session_timeout: opts.idleTransactionTimeoutMs } : {}),
   });
   // A connection the server drops (restart, admin command) must not crash the process.
   pool.on('error', (e) => opts.onError?.(e));

@@ -162,16 +162,20 @@ export interface SkillContextOptions {
   idempotencyKey?: string | null;
   model?: ModelAccess | null;
   signal?: AbortSignal;
+  /** The space's members when the caller already read them (the executor's claim does). */
+  people?: ReadonlyArray<{ id: string; display_name: string; time_zone: string; locale: string }>;
 }
 
 /** Builds the context a skill runs in: the person's time zone and language, the space's member names, a tenant scope. */
 export async function createSkillContext(ctx: Ctx, o: SkillContextOptions): Promise<SkillContext> {
-  const people = await ctx.deps.db
-    .selectFrom('membership as m')
-    .innerJoin('account as a', 'a.id', 'm.account_id')
-    .select(['a.id', 'a.display_name', 'a.time_zone', 'a.locale'])
-    .where('m.space_id', '=', o.spaceId)
-    .execute();
+  const people =
+    o.people ??
+    (await ctx.deps.db
+      .selectFrom('membership as m')
+      .innerJoin('account as a', 'a.id', 'm.account_id')
+      .select(['a.id', 'a.display_name', 'a.time_zone', 'a.locale'])
+      .where('m.space_id', '=', o.spaceId)
+      .execute());
   const me = people.find((p) => p.id === o.accountId);
   return {
     ctx,

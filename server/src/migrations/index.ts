@@ -15,7 +15,8 @@ import * as m20261126T1610 from './20261126T1610_create_expenses.js';
 import * as m20261126T1620 from './20261126T1620_create_documents.js';
 import * as m20261126T1630 from './20261126T1630_create_cards.js';
 import * as m20261126T1900 from './20261126T1900_create_family.js';
-import * as m20261126T2000 from './20261126T2000_create_privacy.js';
+import * as m20261126T2000 from './20261126T2000_tune_run_engine.js';
+import * as m20261126T2100 from './20261126T2100_create_privacy.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so they load the same way
@@ -37,5 +38,6 @@ export const migrations: Record<string, Migration> = {
   '20261126T1310_create_marketplace': m20261126T1310,
   '20261126T1400_create_operators': m20261126T1400,
   '20261126T1900_create_family': m20261126T1900,
-  '20261126T2000_create_privacy': m20261126T2000,
+  '20261126T2000_tune_run_engine': m20261126T2000,
+  '20261126T2100_create_privacy': m20261126T2100,
 };

@@ -65,6 +65,19 @@ export async function listLiveSubscriptions(db: Db, spaceId: string) {
   return subscriptions(db).where('s.space_id', '=', spaceId).where('s.ended_at', 'is', null).orderBy('s.kind').execute();
 }
 
+/**
+ * The same, with each row's version (its xmin: any update of the row changes it), from which the
+ * admission statement can tell that a cached copy still holds (app_admit_runs computes the same stamp).
+ */
+export async function listLiveSubscriptionsVersioned(db: Db, spaceId: string) {
+  return subscriptions(db)
+    .select(sql<string>`s.xmin::text`.as('row_version'))
+    .where('s.space_id', '=', spaceId)
+    .where('s.ended_at', 'is', null)
+    .orderBy('s.kind')
+    .execute();
+}
+
 export async function insertSubscription(db: Db, row: Insertable<Subscription>): Promise<void> {
   await db.insertInto('subscription').values(row).execute();
 }

@@ -21,6 +21,7 @@ import {
   listAllPlanVersions,
   listCurrentPlanVersions,
   listLiveSubscriptions,
+  listLiveSubscriptionsVersioned,
   listPastDueSubscriptions,
   listSubscriptionsOnOtherVersions,
   listSubscriptionsPastPeriod,
@@ -59,7 +60,12 @@ export async function listPlans(db: Db): Promise<PlanView[]> {
 
 /** What a space may do now: its plan, add-ons, effective limits and current quota month. */
 export async function getEntitlements(db: Db, spaceId: string, now: Date): Promise<Entitlements> {
-  const subs = await listLiveSubscriptions(db, spaceId);
+  return entitlementsOf(db, spaceId, await listLiveSubscriptions(db, spaceId), now);
+}
+
+type LiveSubscription = Awaited<ReturnType<typeof listLiveSubscriptions>>[number];
+
+async function entitlementsOf(db: Db, spaceId: string, subs: LiveSubscription[], now: Date): Promise<Entitlements> {
   const base = subs.find((s) => s.kind === 'base');
   if (!base) throw new AppError('internal', `space ${spaceId} has no base plan`);
   const plan = presentPlan({ ...base, id: base.plan_version_id, kind: 'base' });
@@ -95,6 +101,48 @@ export async function getEntitlements(db: Db, spaceId: string, now: Date): Promi
     },
     quota: quotaPeriod({ planId: plan.id, anchor: base.quota_anchor, now }),
   };
+}
+
+/** Entitlements as they were read, with the stamp of the subscription rows they came from. */
+export interface StampedEntitlements {
+  readonly ent: Entitlements;
+  /** `id:xmin` of each live subscription, ordered by id: changes whenever any of them changes. */
+  readonly stamp: string;
+}
+
+const STAMPED_TTL_MS = 60_000;
+const STAMPED_MAX = 10_000;
+const stamped = new Map<string, { at: number; value: StampedEntitlements }>();
+
+/**
+ * Entitlements for the hot path (admission), cached per space in this process. A cached copy is only
+ * a proposal: the caller passes its stamp to the statement that takes the quota, which compares it with
+ * the live subscriptions and refuses a stale one (then `forgetEntitlements` and ask again). So limits
+ * stay exact to the run while the lookup costs nothing most of the time. The quota month is computed
+ * afresh from `now` on every call.
+ */
+export async function stampedEntitlements(db: Db, spaceId: string, now: Date): Promise<StampedEntitlements> {
+  const hit = stamped.get(spaceId);
+  if (hit && Date.now() - hit.at < STAMPED_TTL_MS) {
+    const ent = hit.value.ent;
+    const sub = ent.subscription;
+    return { stamp: hit.value.stamp, ent: { ...ent, quota: quotaPeriod({ planId: ent.plan.id, anchor: sub.quotaAnchor, now }) } };
+  }
+  const subs = await listLiveSubscriptionsVersioned(db, spaceId);
+  const ent = await entitlementsOf(db, spaceId, subs, now);
+  const stamp = subs
+    .map((s) => `${s.id}:${s.row_version}`)
+    .sort()
+    .join(',');
+  const value = { ent, stamp };
+  stamped.delete(spaceId);
+  stamped.set(spaceId, { at: Date.now(), value });
+  if (stamped.size > STAMPED_MAX) stamped.delete(stamped.keys().next().value!);
+  return value;
+}
+
+export function forgetEntitlements(spaceId: string): void {
+  stamped.delete(spaceId);
 }
 
 async function currentFreeLimits(db: Db) {

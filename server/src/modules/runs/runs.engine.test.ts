@@ -361,6 +361,30 @@ describe('triggers', () => {
     });
     expect(unknown.statusCode).toBe(404);
   });
+
+  it('stops an old webhook URL at once when a new one is made, though the old one was just used', async () => {
+    const { client, email } = await signedUpClient(await env.app());
+    const inst = await installStarter(client);
+    const hook = agentByKey(inst, 'webhook-to-task');
+    await setSpacePlan(systemCtx(env.deps), email, 'pro');
+    await client.ok(P.updateAgent, { params: { agentId: hook.id }, body: { enabled: true } });
+    const app = await env.app();
+    const deliver = (url: string, id: string) =>
+      app.inject({
+        method: 'POST',
+        url: new URL(url).pathname,
+        payload: JSON.stringify({ title: `Delivery ${id}` }),
+        headers: { 'content-type': 'application/json', 'x-delivery-id': id },
+      });
+    const old = await client.ok(P.createWebhookUrl, { params: { agentId: hook.id }, body: { hmac: false } });
+    expect((await deliver(old.url, 'a')).statusCode).toBe(202);
+    const fresh = await client.ok(P.createWebhookUrl, { params: { agentId: hook.id }, body: { hmac: false } });
+    expect((await deliver(old.url, 'b')).statusCode).toBe(404);
+    const ok = await deliver(fresh.url, 'c');
+    expect(ok.statusCode).toBe(202);
+    expect(ok.json().status).toBe('queued');
+    await finished(client, ok.json().runId);
+  });
 });
 
 describe('the run quota', () => {

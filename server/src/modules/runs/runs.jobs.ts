@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineJob } from '#core/jobs.js';
 import { RUN_MAX_ATTEMPTS } from './runs.policy.js';
-import { admitDelayed, dispatchEvent, executeRun } from './runs.service.js';
+import { admitDelayed, dispatchEvent, executeRun, pruneFailedJobs } from './runs.service.js';
 
 export const dispatchEventJob = defineJob({
   name: 'runs.dispatch-event',
@@ -29,4 +29,14 @@ export const admitDelayedJob = defineJob({
   }),
   options: { maxAttempts: 10 },
   handler: (ctx, p) => admitDelayed(ctx, p),
+});
+
+/** Daily: the job table keeps permanently failed jobs; after JOB_RETENTION_DAYS they go (see runs.service). */
+export const pruneJobsJob = defineJob({
+  name: 'runs.prune-jobs',
+  schema: z.object({}).passthrough(),
+  options: { maxAttempts: 3 },
+  handler: async (ctx) => {
+    await pruneFailedJobs(ctx);
+  },
 });

@@ -1,45 +1,51 @@
 import type { Offer } from '@csme/contracts/errors';
 import type { RunDetail, RunSummary } from '@csme/contracts/runs';
 import { type AgentManifest, applyVariant, evaluateCondition, getPath, type PackManifest, resolveTemplate, type Step } from '@csme/sdk';
+import { type Insertable, sql } from 'kysely';
 import { z } from 'zod';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace, inTransaction } from '#core/ctx.js';
 import type { Db } from '#core/db.js';
+import type { RunStep } from '#core/db.types.js';
 import { AppError, isAppError, isDatabaseUnavailable } from '#core/errors.js';
+import { crashPoint } from '#core/faults.js';
 import { newId } from '#core/ids.js';
 import type { JobHelpers } from '#core/jobs.js';
 import { addJob } from '#core/jobs.js';
 import { createSkillContext, findSkill, invokeSkill, type SkillContext, type SkillDef } from '#core/skill.js';
-import {
-  type AgentSchedule,
-  type AgentWithPack,
-  findAgentWithPack,
-  listAgentsForEvent,
-  lockDueAgents,
-  nextFireTime,
-} from '#modules/agents/index.js';
+import { type AgentSchedule, findAgentWithPack, listAgentsForEvent, lockDueAgents, nextFireTime } from '#modules/agents/index.js';
 import { resolveVariant } from '#modules/lab/index.js';
 import { getModelAccess } from '#modules/models/index.js';
 import { notify } from '#modules/notifications/index.js';
 import { integrityProblem } from '#modules/packs/index.js';
-import { type Entitlements, getEntitlements, limitError, takeRuns } from '#modules/plans/index.js';
-import { createSuggestion, recentRejections } from '#modules/suggestions/index.js';
+import { type Entitlements, forgetEntitlements, getEntitlements, limitError, stampedEntitlements, takeRuns } from '#modules/plans/index.js';
+import { createSuggestion } from '#modules/suggestions/index.js';
+import type { Deps } from '../../deps.js';
 import { admitDelayedJob, dispatchEventJob, executeRunJob } from './runs.jobs.js';
 import { priorityFor, RUN_MAX_ATTEMPTS, storedPayload } from './runs.policy.js';
 import {
-  claimRun,
+  type AdmitOutcome,
+  type AdmitSpec,
+  admitRuns as admitRunsStatement,
+  type ClaimedRow,
+  claimRunWithAgent,
+  failAbandonedRun,
   findEvent,
+  findPackVersionFiles,
   findRun,
   findRunIdByTrigger,
   findRunWithAgent,
+  finishWithSteps,
   insertEvent,
   insertRun,
-  insertStep,
+  listAbandonedRuns,
   listRuns as listRunRows,
   listSteps,
   markEventDispatched,
   markQuotaNotified,
+  recordSteps,
   suggestionIdsOfRun,
+  updateClaimedRun,
   updateRun,
 } from './runs.repository.js';
 import { type HostCall, runSandboxed } from './sandbox/sandbox.js';
@@ -153,6 +159,8 @@ export interface TriggerInput {
   key: string;
   data: Record<string, unknown>;
   actorAccountId?: string | null;
+  /** A webhook delivery: the hash of the URL's token, checked again by the admission statement. */
+  webhookTokenHash?: Buffer;
 }
 
 export type Admission =
@@ -160,7 +168,7 @@ export type Admission =
   | { status: 'duplicate'; runId: string }
   | { status: 'refused'; runId: string; reason: 'quota' | 'paused' | 'disabled' | 'plan'; message: string; offers: Offer[] };
 
-export function agentManifest(agent: Pick<AgentWithPack, 'manifest' | 'agent_key'>): AgentManifest | undefined {
+export function agentManifest(agent: { manifest: unknown; agent_key: string }): AgentManifest | undefined {
   return (agent.manifest as PackManifest).agents.find((a) => a.id === agent.agent_key);
 }
 
@@ -198,8 +206,221 @@ async function notifyQuota(
  * (a repeated trigger key makes no second run), take one run from the quota month with a conditional
  * update, and queue the job with the plan's priority. A refusal is recorded as a run too (status
  * `refused`, with the reason), so a person sees why nothing happened; it takes nothing from the quota.
+ *
+ * The common case is one statement (app_admit_runs) in the caller's transaction, or, outside one, in a
+ * batch with the other triggers this process is admitting at that moment (one commit and one queue
+ * notification for all: see AdmissionBatcher). Refusals take the path of several statements.
  */
 export async function admitRun(ctx: Ctx, t: TriggerInput): Promise<Admission> {
+  return (await admitRuns(ctx, [t]))[0]!;
+}
+
+/** Several triggers at once (the scheduler's round): one statement for all that are admitted as usual. */
+export async function admitRuns(ctx: Ctx, triggers: TriggerInput[]): Promise<Admission[]> {
+  const out: Array<Admission | undefined> = triggers.map(() => undefined);
+  let pending = triggers.map((t, i) => ({ t, i }));
+  for (let round = 0; pending.length && round < 3; round++) {
+    const now = ctx.now();
+    const specs = await Promise.all(
+      pending.map(async ({ t }) => {
+        const { ent, stamp } = await stampedEntitlements(ctx.db, t.spaceId, now);
+        return { ent, spec: admitSpec(t, ent, stamp, now) };
+      }),
+    );
+    const outcomes = ctx.db.isTransaction
+      ? await admitInOrder(
+          ctx.db,
+          specs.map((s) => s.spec),
+        )
+      : await batcherFor(ctx.deps).admit(specs.map((s) => s.spec));
+    const again: typeof pending = [];
+    for (const [k, o] of outcomes.entries()) {
+      const { t, i } = pending[k]!;
+      const { ent } = specs[k]!;
+      if (o.outcome === 'stale') {
+        forgetEntitlements(t.spaceId);
+        again.push({ t, i });
+      } else if (o.outcome === 'not_found') throw new AppError('not_found', 'That agent was not found.');
+      else if (o.outcome === 'duplicate') out[i] = { status: 'duplicate', runId: o.run_id! };
+      else if (o.outcome === 'queued') {
+        ctx.deps.metrics.runsAdmitted.inc({ trigger: t.kind });
+        if (o.used! >= Math.ceil(o.quota_limit! * 0.8)) await quotaWarning(ctx, ent, o.owner_account_id!, o.used!, o.quota_limit!);
+        out[i] = { status: 'queued', runId: o.run_id! };
+      } else if (o.outcome === 'quota') out[i] = await refuseForQuota(ctx, t, ent, specs[k]!.spec, o);
+      else out[i] = await admitSlow(ctx, t); // a paused or turned-off agent: refused with its reasons
+    }
+    pending = again;
+  }
+  for (const { t, i } of pending) out[i] = await admitSlow(ctx, t);
+  return out as Admission[];
+}
+
+function admitSpec(t: TriggerInput, ent: Entitlements, stamp: string, now: Date): AdmitSpec {
+  return {
+    run_id: newId(),
+    space_id: t.spaceId,
+    agent_id: t.agentId,
+    kind: t.kind,
+    key: t.key.slice(0, 300),
+    data: t.data,
+    now: now.toISOString(),
+    priority: priorityFor(ent.limits.queuePriority),
+    created_by: t.actorAccountId ?? null,
+    period_start: ent.quota.start.toISOString(),
+    period_end: ent.quota.end.toISOString(),
+    base_limit: ent.limits.runsPerMonth,
+    stamp,
+    max_attempts: RUN_MAX_ATTEMPTS,
+    ...(t.webhookTokenHash ? { token_hash: t.webhookTokenHash.toString('hex') } : {}),
+  };
+}
+
+/**
+ * Specs in lock order (space, agent, key), so that two batches never wait for each other in a cycle;
+ * the outcomes come back in the caller's order.
+ */
+async function admitInOrder(db: Db, specs: AdmitSpec[]): Promise<AdmitOutcome[]> {
+  const order = specs.map((_, i) => i);
+  const key = (x: AdmitSpec) => `${x.space_id}|${x.agent_id}|${x.key}`;
+  order.sort((a, b) => (key(specs[a]!) < key(specs[b]!) ? -1 : key(specs[a]!) > key(specs[b]!) ? 1 : 0));
+  const rows = await admitRunsStatement(
+    db,
+    order.map((i) => specs[i]!),
+  );
+  const out: AdmitOutcome[] = new Array(specs.length);
+  for (const [k, i] of order.entries()) out[i] = rows[k]!;
+  return out;
+}
+
+/**
+ * Triggers that arrive while a batch is being admitted wait for the next one: at low load each goes
+ * alone at once, under load they share statements (and commits, and queue notifications). A batch that
+ * fails is retried trigger by trigger, so that one bad trigger fails alone.
+ */
+class AdmissionBatcher {
+  private queue: Array<{ spec: AdmitSpec; resolve: (o: AdmitOutcome) => void; reject: (e: unknown) => void }> = [];
+  private inFlight = 0;
+  private readonly db: Db;
+  private readonly maxBatch = 64;
+  private readonly maxInFlight = 2;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  admit(specs: AdmitSpec[]): Promise<AdmitOutcome[]> {
+    const all = Promise.all(
+      specs.map((spec) => new Promise<AdmitOutcome>((resolve, reject) => this.queue.push({ spec, resolve, reject }))),
+    );
+    this.pump();
+    return all;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(batch: AdmissionBatcher['queue']): Promise<void> {
+    try {
+      const rows = await admitInOrder(
+        this.db,
+        batch.map((b) => b.spec),
+      );
+      for (const [k, b] of batch.entries()) b.resolve(rows[k]!);
+    } catch (e) {
+      if (batch.length === 1) {
+        batch[0]!.reject(e);
+        return;
+      }
+      for (const b of batch) {
+        try {
+          b.resolve((await admitInOrder(this.db, [b.spec]))[0]!);
+        } catch (one) {
+          b.reject(one);
+        }
+      }
+    }
+  }
+}
+
+const batchers = new WeakMap<Deps, AdmissionBatcher>();
+function batcherFor(deps: Deps): AdmissionBatcher {
+  let b = batchers.get(deps);
+  if (!b) {
+    b = new AdmissionBatcher(deps.db);
+    batchers.set(deps, b);
+  }
+  return b;
+}
+
+/**
+ * Records a refusal for the quota that app_admit_runs decided (its run went again), with the reason and
+ * the offer a person sees. Only the first refusal of a month tells the person (notifyQuota marks it).
+ */
+async function refuseForQuota(ctx: Ctx, t: TriggerInput, ent: Entitlements, spec: AdmitSpec, o: AdmitOutcome): Promise<Admission> {
+  const used = o.used ?? 0;
+  const err = await limitError(ctx.db, ent, 'runs', used);
+  const message = `Did not run: ${err.message}`;
+  const now = new Date(spec.now);
+  const key = `${ent.spaceId}|${ent.quota.start.toISOString()}`;
+  let told = false;
+  const r = await inTransaction(ctx, async (c): Promise<Admission> => {
+    const id = newId();
+    const inserted = await insertRun(c.db, {
+      id,
+      space_id: t.spaceId,
+      owner_account_id: o.owner_account_id!,
+      visibility: o.visibility!,
+      agent_id: t.agentId,
+      installation_id: o.installation_id!,
+      trigger_kind: t.kind,
+      trigger_key: spec.key,
+      trigger_data: JSON.stringify(t.data),
+      queued_at: now,
+      priority: spec.priority,
+      created_by_account_id: t.actorAccountId ?? null,
+      quota_period_start: ent.quota.start,
+      status: 'refused',
+      refused_reason: 'quota',
+      reason_text: message,
+      finished_at: now,
+    });
+    if (!inserted) return { status: 'duplicate', runId: (await findRunIdByTrigger(c.db, t.agentId, spec.key))!.id };
+    if ((warned.get(key) ?? 0) < 100) {
+      await notifyQuota(c, ent, o.owner_account_id!, used, o.quota_limit ?? used, true);
+      told = true;
+    }
+    return { status: 'refused', runId: id, reason: 'quota', message, offers: (err.details as { offers: Offer[] }).offers };
+  });
+  if (told) warned.set(key, 100);
+  if (r.status === 'refused') ctx.deps.metrics.runsRefused.inc({ reason: 'quota' });
+  return r;
+}
+
+/** What this process already sent per space and month (80 or 100), so that admissions above 80% skip the check. */
+const warned = new Map<string, number>();
+
+/** The 80% warning after an admission (its own transaction when the admission was batched). */
+async function quotaWarning(ctx: Ctx, ent: Entitlements, ownerAccountId: string, used: number, limit: number): Promise<void> {
+  const key = `${ent.spaceId}|${ent.quota.start.toISOString()}`;
+  const percent = used >= limit ? 100 : 80;
+  if ((warned.get(key) ?? 0) >= percent) return;
+  await inTransaction(ctx, (c) => notifyQuota(c, ent, ownerAccountId, used, limit, false));
+  warned.set(key, percent);
+  if (warned.size > 10_000) warned.delete(warned.keys().next().value!);
+}
+
+/**
+ * Admission as one transaction of several statements: the path for refusals (they carry reasons,
+ * offers and notifications) and the reference the statement of app_admit_runs follows step by step.
+ */
+async function admitSlow(ctx: Ctx, t: TriggerInput): Promise<Admission> {
   const now = ctx.now();
   return inTransaction(ctx, async (c) => {
     const tx = c.db;
@@ -290,12 +511,25 @@ class StepFailure extends Error {
   }
 }
 class RunCancelled extends Error {}
+/**
+ * Another worker claimed this run after this one (this one was presumed dead: frozen, or cut off
+ * past its lease). The attempt count is the fencing token: the stale worker records nothing more,
+ * and throws, so graphile-worker neither completes nor fails a job that is no longer its own.
+ */
+class RunSuperseded extends Error {
+  constructor(runId: string, attempt: number) {
+    super(`run ${runId} was taken over by another worker after attempt ${attempt}; this worker stops here`);
+  }
+}
+
+/** The agent as the executor sees it: its row and installation (from the claim) and its pack version (cached). */
+type ExecAgent = Omit<ClaimedRow['agent_row'], 'pack_version_id'> & { manifest: unknown; files: unknown; pack_version: string };
 
 interface RunState {
-  run: NonNullable<Awaited<ReturnType<typeof claimRun>>>;
+  run: Omit<ClaimedRow, 'agent_row' | 'people' | 'rejections'>;
   /** The person's and operator's redaction patterns (privacy module), loaded at the first stored step. */
   redactions?: RegExp[];
-  agent: AgentWithPack;
+  agent: ExecAgent;
   def: AgentManifest;
   data: {
     trigger: unknown;
@@ -317,6 +551,17 @@ interface RunState {
   done: Map<string, unknown>;
   /** performance.now() when the last step's work ended (for the step-overhead metric). */
   lastWorkEnd: number | null;
+  /**
+   * Records of steps without side effects (compute and read skills, skipped steps) not written yet: they
+   * go with the next record that must be written at once, or with the run's finish, so that a run of
+   * such steps commits once. After a crash they are simply done again (they change nothing).
+   */
+  pending: Insertable<RunStep>[];
+  /** Whether the last write saw a cancel request, and when (performance.now()) the last check was. */
+  cancelSeen: boolean;
+  /** Another worker claimed the run after this one (seen with the last step records). */
+  superseded: boolean;
+  lastCheck: number;
 }
 
 function policyFor(state: RunState, actionType: string): 'suggest' | 'auto' | 'never' {
@@ -370,6 +615,7 @@ async function callSkill(ctx: Ctx, state: RunState, stepKey: string, skillId: st
     ),
   );
   if (r.created) state.suggestions++;
+  crashPoint(ctx.deps.config, 'run.action-proposed');
   return { suggestionId: r.id, status: r.status };
 }
 
@@ -457,9 +703,35 @@ async function runCodeStep(
   throw new StepFailure(step.id, `${why[r.error.kind] ?? r.error.kind}: ${r.error.message}`);
 }
 
-async function checkCancelled(ctx: Ctx, state: RunState): Promise<void> {
-  const r = await findRun(ctx.db, state.run.space_id, state.run.id);
-  if (r?.cancel_requested_at) throw new RunCancelled();
+/** Writes the pending step records (if any) and learns whether someone asked to cancel meanwhile. */
+async function flushSteps(ctx: Ctx, state: RunState, extra: Insertable<RunStep>[] = []): Promise<void> {
+  const rows = [...state.pending, ...extra];
+  state.pending = [];
+  const seen = await recordSteps(ctx.db, state.run.space_id, state.run.id, rows);
+  state.cancelSeen = seen.cancel;
+  state.superseded = seen.attempts !== null && seen.attempts !== state.run.attempts;
+  state.lastCheck = performance.now();
+}
+
+/** A cheap step (a compute or read skill) whose record can wait: it has no side effect to lose. */
+function isQuiet(ctx: Ctx, step: Step): boolean {
+  if (!('skill' in step)) return false;
+  const skill = findSkill(ctx.deps.modules, step.skill);
+  return !!skill && skill.kind !== 'act';
+}
+
+/** How long a chain of quiet steps may run without looking for a cancel request. */
+const CANCEL_CHECK_MS = 250;
+
+/**
+ * Before a step: a cancel request stops the run here. Quiet steps take microseconds, so they are not
+ * preceded by a round trip of their own (unless the last check is older than CANCEL_CHECK_MS); a model
+ * call, code or an action is, together with the records waiting to be written.
+ */
+async function checkCancelled(ctx: Ctx, state: RunState, step: Step): Promise<void> {
+  if (!isQuiet(ctx, step) || performance.now() - state.lastCheck > CANCEL_CHECK_MS) await flushSteps(ctx, state);
+  if (state.superseded) throw new RunSuperseded(state.run.id, state.run.attempts);
+  if (state.cancelSeen) throw new RunCancelled();
 }
 
 async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void> {
@@ -467,13 +739,14 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
   const idx = state.idx++;
   const kind = 'skill' in step ? 'skill' : 'code' in step ? 'code' : 'model';
   const name = step.name ?? ('skill' in step ? step.skill : 'code' in step ? step.code : 'model');
+  const quiet = isQuiet(ctx, step);
   const record = async (status: 'succeeded' | 'failed' | 'skipped', input: unknown, output: unknown, error: string | null) => {
     if (state.agent.store_payloads && !state.redactions) {
       // Imported when used: privacy reads every module's tables, so a static import would be a cycle.
       const { redactionPatternsFor } = await import('#modules/privacy/index.js');
       state.redactions = await redactionPatternsFor(ctx, state.run.space_id, state.run.owner_account_id);
     }
-    await insertStep(ctx.db, {
+    const row: Insertable<RunStep> = {
       run_id: state.run.id,
       idx,
       space_id: state.run.space_id,
@@ -488,7 +761,11 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
       error,
       started_at: startedAt,
       finished_at: ctx.now(),
-    });
+    };
+    // A step with side effects is written before the run moves on. A quiet one waits for the next write;
+    // so does a skipped or failed one (a failure ends the run: the finish writes it, in the same statement).
+    if (quiet || status !== 'succeeded') state.pending.push(row);
+    else await flushSteps(ctx, state, [row]);
   };
   if (state.done.has(step.id)) {
     state.data.steps[step.id] = { output: state.done.get(step.id) };
@@ -531,19 +808,73 @@ async function executeStep(ctx: Ctx, state: RunState, step: Step): Promise<void>
   const output = step.forEach ? outputs : outputs[0];
   state.data.steps[step.id] = { output };
   await record('succeeded', step.forEach ? inputs : inputs[0], output, null);
+  crashPoint(ctx.deps.config, 'run.step-recorded');
 }
 
 async function finishRun(
   ctx: Ctx,
-  state: { run: { space_id: string; id: string; owner_account_id: string }; tokensIn?: number; tokensOut?: number; costMicros?: number },
+  state: {
+    run: { space_id: string; id: string; owner_account_id: string; attempts: number };
+    tokensIn?: number;
+    tokensOut?: number;
+    costMicros?: number;
+    pending?: Insertable<RunStep>[];
+  },
   status: 'succeeded' | 'failed' | 'cancelled',
   extra: Record<string, unknown> = {},
 ) {
-  ctx.deps.metrics.runsFinished.inc({ status });
-  // A failed or cancelled run keeps what its model calls used.
+  // A failed or cancelled run keeps what its model calls used, and the records of the steps it did.
   const usage =
     state.tokensIn === undefined ? {} : { tokens_in: state.tokensIn, tokens_out: state.tokensOut, cost_micros: state.costMicros };
-  await updateRun(ctx.db, state.run.space_id, state.run.id, { status, finished_at: ctx.now(), ...usage, ...extra });
+  const n = await finishWithSteps(ctx.db, state.run.space_id, state.run.id, state.run.attempts, state.pending ?? [], {
+    status,
+    finished_at: ctx.now(),
+    ...usage,
+    ...extra,
+  });
+  if (!n) throw new RunSuperseded(state.run.id, state.run.attempts);
+  ctx.deps.metrics.runsFinished.inc({ status });
+}
+
+/**
+ * Pack versions never change once published (a new version is a new row): kept here once read. A
+ * marketplace version's entry also remembers the seal (bundle hash and signature, read by every claim)
+ * its files were verified against, so the check hashes and verifies once per version and process.
+ */
+const packVersions = new Map<string, { manifest: unknown; files: unknown; version: string; verifiedSeal?: string }>();
+async function packVersion(db: Db, id: string) {
+  let v = packVersions.get(id);
+  if (!v) {
+    v = await findPackVersionFiles(db, id);
+    if (!v) return undefined;
+    packVersions.set(id, v);
+    if (packVersions.size > 500) packVersions.delete(packVersions.keys().next().value!);
+  }
+  return v;
+}
+
+/**
+ * Supply chain: a marketplace version runs only while its files match the hash the platform signed
+ * (built-in packs ship with the platform). The files checked are the ones this run executes (the
+ * cached ones); the hash and signature are the row's as the claim read them, so a changed seal is
+ * checked again. A version that fails leaves the cache: the next run reads its row again.
+ */
+function packIntegrity(ctx: Ctx, versionId: string, agent: ExecAgent): string | null {
+  if (agent.pack_source === 'builtin') return null;
+  const cached = packVersions.get(versionId);
+  const seal = `${agent.pack_source}|${agent.bundle_sha256}|${agent.signature ?? ''}`;
+  if (cached?.verifiedSeal === seal) return null;
+  const problem = integrityProblem(ctx.deps.keys.packSigning.publicKeyPem, {
+    pack_id: agent.pack_id,
+    version: agent.pack_version,
+    source: agent.pack_source,
+    files: agent.files,
+    bundle_sha256: agent.bundle_sha256,
+    signature: agent.signature,
+  });
+  if (problem) packVersions.delete(versionId);
+  else if (cached) cached.verifiedSeal = seal;
+  return problem;
 }
 
 /**
@@ -553,8 +884,11 @@ async function finishRun(
  * idempotency keys, so a resumed run proposes each once.
  */
 export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpers: JobHelpers): Promise<void> {
-  const run = await claimRun(ctx.db, spaceId, runId, ctx.now());
-  if (!run) return;
+  // One statement claims the run and reads what the steps need (agent, installation, members, feedback).
+  const claimed = await claimRunWithAgent(ctx.db, spaceId, runId, ctx.now());
+  if (!claimed) return;
+  crashPoint(ctx.deps.config, 'run.claimed');
+  const { agent_row: agentRow, people, rejections, ...run } = claimed;
   if (run.attempts === 1)
     ctx.deps.metrics.triggerToStart.observe(
       { priority: run.priority === 0 ? 'high' : 'normal' },
@@ -562,21 +896,17 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     );
   const startedMs = Date.now();
   if (run.cancel_requested_at) return finishRun(ctx, { run }, 'cancelled');
-  const agent = await findAgentWithPack(ctx.db, spaceId, run.agent_id);
+  const version = await packVersion(ctx.db, agentRow.pack_version_id);
+  const agent: ExecAgent | undefined = version && {
+    ...agentRow,
+    manifest: version.manifest,
+    files: version.files,
+    pack_version: version.version,
+  };
   const def = agent ? agentManifest(agent) : undefined;
   if (!agent || !def) return finishRun(ctx, { run }, 'failed', { error: 'This agent no longer exists in its pack.' });
   // Supply chain: a marketplace version runs only while its files match the hash the platform signed.
-  const integrity =
-    agent.pack_source === 'builtin'
-      ? null
-      : integrityProblem(ctx.deps.keys.packSigning.publicKeyPem, {
-          pack_id: agent.pack_id,
-          version: agent.pack_version,
-          source: agent.pack_source,
-          files: agent.files,
-          bundle_sha256: agent.bundle_sha256,
-          signature: agent.signature,
-        });
+  const integrity = packIntegrity(ctx, agentRow.pack_version_id, agent);
   if (integrity) {
     ctx.log.error(
       { runId, packId: agent.pack_id, version: agent.pack_version, problem: integrity },
@@ -598,7 +928,8 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     }));
   const applied = applyVariant(def, variant, (agent.settings ?? {}) as Record<string, unknown>);
   if (applied.variant && run.variant !== applied.variant.id) await updateRun(ctx.db, spaceId, runId, { variant: applied.variant.id });
-  const previous = await listSteps(ctx.db, spaceId, runId);
+  // Steps of an earlier attempt exist only if this is not the first (the claim counts attempts).
+  const previous = run.attempts > 1 ? await listSteps(ctx.db, spaceId, runId) : [];
   const done = new Map<string, unknown>();
   for (const s of previous) if (s.status === 'succeeded' || s.status === 'skipped') done.set(s.step_key, s.output);
   const usage = { tokensIn: run.tokens_in, tokensOut: run.tokens_out, costMicros: Number(run.cost_micros) };
@@ -625,8 +956,9 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     visibility: run.visibility as 'shared' | 'private',
     signal: helpers.signal,
     model,
+    people,
   });
-  const feedback = (await recentRejections(ctx.db, spaceId, agent.id)).map((r) => ({
+  const feedback = rejections.map((r) => ({
     actionType: r.action_type,
     title: r.title,
     reason: r.reject_reason,
@@ -659,13 +991,21 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     suggestions: 0,
     done,
     lastWorkEnd: null,
+    pending: [],
+    cancelSeen: false,
+    superseded: false,
+    lastCheck: performance.now(),
   };
   try {
     for (const step of applied.steps) {
-      await checkCancelled(ctx, state);
+      await checkCancelled(ctx, state, step);
       await executeStep(ctx, state, step);
     }
   } catch (e) {
+    if (e instanceof RunSuperseded) {
+      ctx.log.warn({ runId, attempt: run.attempts }, 'another worker took this run over; this one stopped');
+      throw e;
+    }
     if (e instanceof RunCancelled) return finishRun(ctx, state, 'cancelled', { step_count: state.idx });
     if (e instanceof StepFailure)
       return finishRun(ctx, state, 'failed', { error: `Step "${e.stepKey}" failed: ${e.message}`, step_count: state.idx });
@@ -687,18 +1027,22 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
     );
     throw e;
   }
-  ctx.deps.metrics.runsFinished.inc({ status: 'succeeded' });
-  ctx.deps.metrics.runDuration.observe({ status: 'succeeded' }, (Date.now() - startedMs) / 1000);
-  await ctx.db.transaction().execute(async (tx) => {
-    await updateRun(tx, spaceId, runId, {
-      status: 'succeeded',
-      finished_at: ctx.now(),
-      step_count: state.idx,
-      tokens_in: state.tokensIn,
-      tokens_out: state.tokensOut,
-      cost_micros: state.costMicros,
-    });
-    if (state.suggestions > 0) {
+  const finished = {
+    status: 'succeeded',
+    finished_at: ctx.now(),
+    step_count: state.idx,
+    tokens_in: state.tokensIn,
+    tokens_out: state.tokensOut,
+    cost_micros: state.costMicros,
+  };
+  // The steps still waiting to be written and the run's end: one statement (one commit) in the common
+  // case; fenced by the attempt (0 rows: another worker took the run over, this one records nothing).
+  if (state.suggestions === 0) {
+    if (!(await finishWithSteps(ctx.db, spaceId, runId, run.attempts, state.pending, finished)))
+      throw new RunSuperseded(runId, run.attempts);
+  } else
+    await ctx.db.transaction().execute(async (tx) => {
+      if (!(await finishWithSteps(tx, spaceId, runId, run.attempts, state.pending, finished))) throw new RunSuperseded(runId, run.attempts);
       await notify(
         { ...ctx, db: tx },
         {
@@ -710,8 +1054,28 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
           url: '/suggestions',
         },
       );
+    });
+  ctx.deps.metrics.runsFinished.inc({ status: 'succeeded' });
+  ctx.deps.metrics.runDuration.observe({ status: 'succeeded' }, (Date.now() - startedMs) / 1000);
+  crashPoint(ctx.deps.config, 'run.finished');
+}
+
+/**
+ * A run whose job used every attempt with its worker dying each time would stay `running` forever:
+ * this ends it as failed, in words the person can act on. (A run whose last attempt fails in our
+ * code is ended by executeRun itself.) Every worker process runs it; the update is conditional.
+ */
+export async function failAbandonedRuns(ctx: Ctx): Promise<number> {
+  let n = 0;
+  for (const r of await listAbandonedRuns(ctx.db)) {
+    const error = `It was interrupted ${r.tries} times on our side (the worker running it stopped) and was not tried again.`;
+    if (await failAbandonedRun(ctx.db, r.space_id, r.id, error, ctx.now())) {
+      n++;
+      ctx.deps.metrics.runsFinished.inc({ status: 'failed' });
+      ctx.log.warn({ runId: r.id, tries: r.tries }, 'run abandoned after its workers died; recorded as failed');
     }
-  });
+  }
+  return n;
 }
 
 // ---------------------------------------------------------------- queries and commands
@@ -719,11 +1083,10 @@ export async function executeRun(ctx: Ctx, spaceId: string, runId: string, helpe
 type RunRow = Awaited<ReturnType<typeof listRunRows>>[number];
 
 function presentRun(r: RunRow): RunSummary {
-  const agents = (r.agents ?? []) as Array<{ id: string; name: string }>;
   return {
     id: r.id,
     agentId: r.agent_id,
-    agentName: agents.find((a) => a.id === r.agent_key)?.name ?? r.agent_key,
+    agentName: r.agent_name ?? r.agent_key,
     packName: r.pack_name,
     triggerKind: r.trigger_kind as RunSummary['triggerKind'],
     status: r.status as RunSummary['status'],
@@ -861,28 +1224,58 @@ export async function runDueSchedules(ctx: Ctx, batch = 200): Promise<number> {
   await ctx.db.transaction().execute(async (tx) => {
     const c = { ...ctx, db: tx };
     const due = await lockDueAgents(tx, now, batch);
+    const triggers: TriggerInput[] = [];
+    const next: Array<{ spaceId: string; agentId: string; at: Date | null }> = [];
     for (const a of due) {
       const schedule = a.schedule as AgentSchedule | null;
       let slot: Date | null = a.next_run_at;
       for (let guard = 0; slot && slot <= now && guard < 100; guard++) {
-        if (now.getTime() - slot.getTime() <= MISSED_WINDOW_MS) {
-          await admitRun(c, {
+        if (now.getTime() - slot.getTime() <= MISSED_WINDOW_MS)
+          triggers.push({
             spaceId: a.space_id,
             agentId: a.id,
             kind: 'schedule',
             key: `schedule:${slot.toISOString()}`,
             data: { scheduledFor: slot.toISOString() },
           });
-          admitted++;
-        }
         slot = schedule ? nextFireTime(schedule, slot) : null;
       }
-      await advanceTo(tx, a.space_id, a.id, slot);
+      next.push({ spaceId: a.space_id, agentId: a.id, at: slot });
     }
+    // The round's runs in one admission statement, then every agent moved to its next time in one more.
+    if (triggers.length) await admitRuns(c, triggers);
+    admitted = triggers.length;
+    if (next.length) await advanceTo(tx, next);
   });
   return admitted;
 }
 
-async function advanceTo(db: Db, spaceId: string, agentId: string, next: Date | null) {
-  await db.updateTable('agent').set({ next_run_at: next }).where('space_id', '=', spaceId).where('id', '=', agentId).execute();
+async function advanceTo(db: Db, next: Array<{ spaceId: string; agentId: string; at: Date | null }>) {
+  await sql`update agent set next_run_at = n.at
+    from unnest(${next.map((n) => n.spaceId)}::uuid[], ${next.map((n) => n.agentId)}::uuid[], ${next.map((n) => n.at)}::timestamptz[])
+      as n(space_id, id, at)
+    where agent.space_id = n.space_id and agent.id = n.id`.execute(db);
+}
+
+// ---------------------------------------------------------------- job table retention
+
+/** How long a permanently failed job stays in the job table (for operators to look into) before it goes. */
+const JOB_RETENTION_DAYS = 14;
+
+/**
+ * graphile-worker deletes a job when it succeeds and keeps it forever when it fails for good: without
+ * this, those rows pile up in the table every get_job reads. Deleted in batches of 5,000 (short locks).
+ * Their runs are already marked failed; their payloads are ids only.
+ */
+export async function pruneFailedJobs(ctx: Ctx): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const r = await sql`delete from graphile_worker._private_jobs where id in (
+        select id from graphile_worker._private_jobs
+        where attempts >= max_attempts and locked_at is null and updated_at < ${ctx.now()}::timestamptz - make_interval(days => ${JOB_RETENTION_DAYS})
+        limit 5000)`.execute(ctx.db);
+    const n = Number(r.numAffectedRows ?? 0);
+    total += n;
+    if (n < 5000) return total;
+  }
 }

@@ -4,6 +4,7 @@ import type { ModuleDef } from '#core/module.js';
 import { suggestionsSetting } from './suggestions.config.js';
 import { executeActionJob, expireSuggestionsJob } from './suggestions.jobs.js';
 import { suggestionsRoutes } from './suggestions.routes.js';
+import { endAbandonedActions } from './suggestions.service.js';
 
 export { actionHash } from './suggestions.policy.js';
 export { dismissPendingAbout, recentRejections } from './suggestions.repository.js';
@@ -15,4 +16,13 @@ export const suggestionsModule: ModuleDef = {
   jobs: [executeActionJob, expireSuggestionsJob],
   cron: [{ job: expireSuggestionsJob, pattern: '*/5 * * * *' }],
   settings: [suggestionsSetting],
+  tickers: [
+    {
+      name: 'abandoned-actions',
+      intervalMs: 10_000,
+      run: async (ctx) => {
+        await endAbandonedActions(ctx);
+      },
+    },
+  ],
 };

@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from 'kysely';
+import { type Insertable, sql, type Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
 import type { Suggestion } from '#core/db.types.js';
 
@@ -64,6 +64,24 @@ export async function updateSuggestion(db: Db, spaceId: string, id: string, set:
   await db.updateTable('suggestion').set(set).where('space_id', '=', spaceId).where('id', '=', id).execute();
 }
 
+/** Records an action's outcome only while its status is one of `from`; returns the rows updated (0 or 1). */
+export async function finishSuggestion(
+  db: Db,
+  spaceId: string,
+  id: string,
+  from: readonly string[],
+  set: Updateable<Suggestion>,
+): Promise<number> {
+  const r = await db
+    .updateTable('suggestion')
+    .set(set)
+    .where('space_id', '=', spaceId)
+    .where('id', '=', id)
+    .where('status', 'in', [...from])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 /** Pending suggestions past their expiry, across spaces (system work), in batches. */
 export async function expireDue(db: Db, now: Date, limit = 500) {
   return db
@@ -87,6 +105,21 @@ export async function recentRejections(db: Db, spaceId: string, agentId: string,
     .orderBy('decided_at', 'desc')
     .limit(limit)
     .execute();
+}
+
+/**
+ * Approved or executing actions whose job used every attempt and is held by no worker: each worker
+ * that took it died, so nothing will finish it. Across spaces (system work).
+ */
+export async function listAbandonedActions(db: Db, limit = 100) {
+  const r = await sql<{ id: string; space_id: string }>`
+    select s.id, s.space_id
+    from graphile_worker._private_jobs j
+    join graphile_worker._private_tasks t on t.id = j.task_id and t.identifier = 'suggestions.execute-action'
+    join suggestion s on s.id = (j.payload->>'suggestionId')::uuid
+    where j.locked_at is null and j.attempts >= j.max_attempts and s.status in ('approved', 'executing')
+    limit ${limit}`.execute(db);
+  return r.rows;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { SuggestionView } from '@csme/contracts/suggestions';
 import type { ActorCtx, Ctx } from '#core/ctx.js';
 import { inSpace } from '#core/ctx.js';
 import { AppError, isAppError } from '#core/errors.js';
+import { crashPoint } from '#core/faults.js';
 import { newId } from '#core/ids.js';
 import { addJob } from '#core/jobs.js';
 import { createSkillContext, findSkill, invokeSkill, type SkillDef } from '#core/skill.js';
@@ -16,7 +17,9 @@ import {
   expireDue,
   findSuggestion,
   findSuggestionForUpdate,
+  finishSuggestion,
   insertSuggestion,
+  listAbandonedActions,
   listSuggestions as listRows,
   updateSuggestion,
 } from './suggestions.repository.js';
@@ -341,16 +344,20 @@ async function finish(
   },
   status: 'done' | 'failed' | 'unknown',
   detail: { result?: unknown; error?: string },
+  from: readonly string[] = status === 'done' ? ['executing', 'unknown'] : ['executing'],
 ) {
   const now = ctx.now();
   await ctx.db.transaction().execute(async (tx) => {
-    await updateSuggestion(tx, s.space_id, s.id, {
+    // Only from `executing`: a worker that was presumed dead and wakes after another recorded the
+    // outcome records nothing twice. Its `done` may still replace an `unknown` (it knows better).
+    const n = await finishSuggestion(tx, s.space_id, s.id, from, {
       status,
       result: detail.result === undefined ? null : JSON.stringify(detail.result),
       error: detail.error ?? null,
       executed_at: now,
       updated_at: now,
     });
+    if (!n) return;
     await logActivity(
       tx,
       {
@@ -414,6 +421,7 @@ export async function executeAction(
     return null;
   });
   if (!claim) return;
+  crashPoint(ctx.deps.config, 'action.claimed');
   const { s } = claim;
   const skill = findSkill(ctx.deps.modules, s.skill_id);
   if (!skill) return finish(ctx, s, 'failed', { error: 'The skill behind this action is no longer available.' });
@@ -436,7 +444,9 @@ export async function executeAction(
   }
   try {
     const result = await invokeSkill(skill, sctx, s.action);
+    crashPoint(ctx.deps.config, 'action.performed');
     await finish(ctx, s, 'done', { result });
+    crashPoint(ctx.deps.config, 'action.finished');
   } catch (e) {
     if (isAppError(e) && e.code === 'unavailable' && attempt.attempt < attempt.maxAttempts) {
       // The far side said it did nothing (for example, it refused the connection): safe to try again later.
@@ -449,6 +459,24 @@ export async function executeAction(
     // A platform fault mid-action: stay `executing`; the retry reconciles rather than redoes.
     throw e;
   }
+}
+
+/**
+ * An approved action whose job used every attempt with its worker dying each time would wait forever.
+ * Never started (`approved`): it failed, nothing was done. Started (`executing`): whether it happened
+ * is unknown, so the person is asked to send it again or dismiss it, as after any unconfirmed send.
+ */
+export async function endAbandonedActions(ctx: Ctx): Promise<number> {
+  let n = 0;
+  for (const a of await listAbandonedActions(ctx.db)) {
+    const s = await findSuggestion(ctx.db, a.space_id, a.id);
+    if (!s || (s.status !== 'approved' && s.status !== 'executing')) continue;
+    if (s.status === 'approved')
+      await finish(ctx, s, 'failed', { error: 'It was interrupted on our side before it started; nothing was done.' }, ['approved']);
+    else await finish(ctx, s, 'unknown', { error: 'It was interrupted on our side while it was being done.' }, ['executing']);
+    n++;
+  }
+  return n;
 }
 
 export async function expireSuggestions(ctx: Ctx): Promise<number> {
