@@ -8,10 +8,9 @@ import { ErrorNotice } from '../../app/errors';
 import { useSetSession } from '../../app/session';
 import { Button, TextField } from '../../ui';
 import { AuthFrame } from './AuthFrame';
+import { safeNext } from './next';
 
 /** Only paths of this app, never another site (an open redirect). */
-export const safeNext = (next: string | null) => (next?.startsWith('/') && !next.startsWith('//') ? next : '/');
-
 export function SignInPage() {
   const { t } = useTranslation('auth');
   const navigate = useNavigate();

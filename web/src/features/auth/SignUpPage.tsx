@@ -8,7 +8,7 @@ import { ErrorNotice } from '../../app/errors';
 import { useSetSession } from '../../app/session';
 import { Alert, Button, TextField } from '../../ui';
 import { AuthFrame } from './AuthFrame';
-import { safeNext } from './SignInPage';
+import { safeNext } from './next';
 
 export function SignUpPage() {
   const { t, i18n } = useTranslation('auth');
