@@ -57,6 +57,25 @@ describe('a newcomer', () => {
     await page.getByRole('heading', { name: 'שלום, Dana Levi' }).waitFor();
     expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
     await context.close();
+
+    // On another device the saved language follows her; a choice made there holds even if it
+    // cannot be saved before she reloads.
+    const laptop = await newContext(browser, { mobile: false });
+    const other = await laptop.newPage();
+    await other.goto('/sign-in');
+    await other.getByLabel('Email').fill(email);
+    await other.getByLabel('Password').fill('a long family password');
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'שלום, Dana Levi' }).waitFor();
+    await other.route('**/api/v1/account', (route) =>
+      route.request().method() === 'PATCH' ? route.abort('connectionfailed') : route.fallback(),
+    );
+    await other.getByRole('combobox', { name: 'שפה' }).selectOption('en');
+    await other.getByRole('heading', { name: 'Hello, Dana Levi' }).waitFor();
+    await other.reload({ waitUntil: 'networkidle' });
+    await other.getByRole('heading', { name: 'Hello, Dana Levi' }).waitFor();
+    expect(await other.evaluate(() => document.documentElement.dir)).toBe('ltr');
+    await laptop.close();
   });
 
   it('gets a clear message for a wrong password, and the same one for an unknown email', async () => {

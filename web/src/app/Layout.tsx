@@ -7,7 +7,7 @@ import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { api } from '../api/client';
 import { SupportAccessBanner } from '../features/consent/OperatorAccess';
 import { PendingBadge } from '../features/suggestions/PendingCount';
-import { LANGUAGES, type Lang, setLanguage } from '../i18n';
+import { accountLanguageSaved, adoptAccountLanguage, LANGUAGES, type Lang, setLanguage } from '../i18n';
 import { Spinner } from '../ui';
 import { ErrorNotice } from './errors';
 import { navSections } from './nav';
@@ -27,6 +27,7 @@ export function LanguageSelect({ session }: { session?: SessionView | null }) {
           await setLanguage(lang);
           if (session) {
             const account = await api(updateAccount, { body: { locale: lang } });
+            accountLanguageSaved(account.id, lang);
             setSession({ ...session, account });
           }
         }}
@@ -88,11 +89,12 @@ export function Layout() {
   // A page change closes the menu (on phones it covers the page).
   // biome-ignore lint/correctness/useExhaustiveDependencies: the path is the trigger, not an input
   useEffect(() => setMenuOpen(false), [location.pathname]);
-  // The person's saved language wins over the browser's on this device.
+  // The person's saved language wins over the browser's on this device (unless chosen here since).
   useEffect(() => {
+    const accountId = session.data?.account.id;
     const saved = session.data?.account.locale;
-    if (saved && saved !== i18n.language) void setLanguage(saved);
-  }, [session.data?.account.locale, i18n.language]);
+    if (accountId && saved) adoptAccountLanguage(accountId, saved);
+  }, [session.data?.account.id, session.data?.account.locale]);
   useEffect(() => {
     if (session.data === null && !signingOut.current)
       navigate(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });

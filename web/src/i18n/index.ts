@@ -89,6 +89,25 @@ export function applyDocumentLanguage(lang: Lang): void {
   document.documentElement.dir = dir;
 }
 
+const SYNCED_KEY = 'csme.lang.account';
+
+/**
+ * The account's saved language follows the person to a new device, but must not undo a choice made
+ * here that is still being saved: it is applied only when it differs from the one this device last
+ * saw on the account (so it was changed elsewhere).
+ */
+export function adoptAccountLanguage(accountId: string, saved: Lang): void {
+  const key = `${SYNCED_KEY}.${accountId}`;
+  if (localStorage.getItem(key) === saved) return;
+  localStorage.setItem(key, saved);
+  if (saved !== i18next.language) void setLanguage(saved);
+}
+
+/** Records that the account now holds this language (after this device saved it). */
+export function accountLanguageSaved(accountId: string, lang: Lang): void {
+  localStorage.setItem(`${SYNCED_KEY}.${accountId}`, lang);
+}
+
 export async function setLanguage(lang: Lang): Promise<void> {
   localStorage.setItem(STORAGE_KEY, lang);
   await i18next.changeLanguage(lang);

@@ -6,7 +6,7 @@ import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import { useSetSession } from '../../app/session';
-import { LANGUAGES, type Lang, setLanguage } from '../../i18n';
+import { accountLanguageSaved, LANGUAGES, type Lang, setLanguage } from '../../i18n';
 import { Alert, Button, Card, PageHeader, SelectField, TextField } from '../../ui';
 import { LabParticipationCard, OperatorAccessCard } from '../consent/OperatorAccess';
 
@@ -27,6 +27,7 @@ function Profile() {
   const m = useMutation({
     mutationFn: () => api(updateAccount, { body: form }),
     onSuccess: async (account) => {
+      accountLanguageSaved(account.id, account.locale as Lang);
       await setLanguage(account.locale as Lang);
       setSession({ ...session, account });
     },
