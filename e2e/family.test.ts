@@ -69,7 +69,9 @@ describe('a family', () => {
     const switcher = owner.getByRole('combobox', { name: 'Switch space' });
     await switcher.waitFor();
     const familyOption = await switcher.locator('option', { hasText: 'Family:' }).getAttribute('value');
+    const switched = owner.waitForResponse((r) => r.url().endsWith('/api/v1/auth/active-space') && r.ok());
     await switcher.selectOption(familyOption!);
+    await switched;
     await owner.goto('/family');
     await owner.getByRole('heading', { name: /Family: / }).waitFor();
     const memberEmail = uniqueEmail('dana');
