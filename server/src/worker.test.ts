@@ -72,6 +72,19 @@ describe('jobs', () => {
     await eventually(async () => (await statusOf(id)) === 'captured', 'the job to be released and run', 30_000);
   });
 
+  it('starts a new job runner when graphile-worker ends one by itself, so the process keeps taking jobs', async () => {
+    // Found by the fault suite: with the database away past its retries graphile-worker 0.17 ends its
+    // runner (a completion it could not record, a failed worker loop); the process then exited with 0.
+    const handle = await env.worker();
+    const before = handle.runnerRestarts;
+    const ended = handle.runner;
+    await ended.stop();
+    await eventually(async () => handle.runnerRestarts === before + 1 || undefined, 'a new runner to start');
+    expect(handle.runner).not.toBe(ended);
+    const id = await queueEmail(systemCtx(env.deps), { to: 'd@example.test', kind: 'test', email: mail() });
+    await eventually(async () => (await statusOf(id)) === 'captured', 'the new runner to run a job', 30_000);
+  });
+
   it("keeps a live worker's long job its own: a run longer than the dead-after time is not given to another worker", async () => {
     // Regression (found by the fault suite): graphile-worker 0.17 locks jobs with its pool's id, and the
     // heartbeat recorded the ids of the pool's workers instead, so every job locked longer than the

@@ -13,7 +13,10 @@ type WorkerEvents = NonNullable<Parameters<typeof run>[0]['events']>;
 
 export interface WorkerHandle {
   readonly nodeId: string;
+  /** The current job runner (a new one after graphile-worker ended one by itself). */
   readonly runner: Runner;
+  /** How many times the runner was started again. */
+  readonly runnerRestarts: number;
   stop(): Promise<void>;
 }
 
@@ -177,7 +180,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
   events.on('job:complete', ({ job }) => {
     inFlight.delete(job.id);
   });
-  const runner = await run({
+  const runnerOptions: Parameters<typeof run>[0] = {
     events,
     pgPool: pool,
     concurrency: opts.concurrency ?? deps.config.worker.concurrency,
@@ -193,7 +196,44 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
         completeJobBatchDelay: opts.completeJobBatchDelay ?? 0,
       },
     },
-  });
+  };
+  // graphile-worker ends its runner by itself when the database stays away long enough (a completion
+  // it could not record after its retries, a worker loop that failed, cron that could not reach the
+  // database). With every other timer unref'd the process would then simply exit (code 0) and take no
+  // more jobs; it starts a new runner instead, as soon as the database answers again.
+  let runner = await run(runnerOptions);
+  const supervise = (r: Runner) => {
+    r.promise.then(
+      () => restartRunner(undefined),
+      (e: unknown) => restartRunner(e),
+    );
+  };
+  const restartRunner = async (cause: unknown) => {
+    if (stopped) return;
+    deps.log.error(
+      { err: { message: cause instanceof Error ? cause.message : 'ended cleanly' } },
+      'the job runner stopped by itself; starting a new one',
+    );
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        const next = await run(runnerOptions);
+        if (stopped) {
+          await next.stop();
+          return;
+        }
+        runner = next;
+        runnerRestarts++;
+        supervise(next);
+        deps.log.warn({ restarts: runnerRestarts }, 'the job runner is running again');
+        return;
+      } catch (e) {
+        deps.log.warn({ err: { message: (e as Error).message }, attempt }, 'the job runner could not start yet; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
+      }
+    }
+  };
+  let runnerRestarts = 0;
+  supervise(runner);
 
   const reap = async () => {
     if (stopped) return;
@@ -256,7 +296,12 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
 
   return {
     nodeId,
-    runner,
+    get runner() {
+      return runner;
+    },
+    get runnerRestarts() {
+      return runnerRestarts;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -264,7 +309,7 @@ export async function startWorker(deps: Deps, opts: StartWorkerOptions): Promise
       for (const h of tickerTimers) clearInterval(h);
       await Promise.all([...running]);
       await Promise.all(background.map((b) => b.stop().catch(() => undefined)));
-      await runner.stop();
+      await runner.stop().catch(() => undefined);
       await closeSandboxPool();
       await sql`delete from worker_node where id = ${nodeId}`.execute(deps.db).catch(() => {});
       await utils.release();
