@@ -9,7 +9,6 @@ import { signUp } from '@csme/contracts/accounts';
 import * as P from '@csme/contracts/packs';
 import type { FastifyInstance } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
-import { sha256 } from '../server/src/core/crypto.js';
 import { systemCtx } from '../server/src/core/ctx.js';
 import type { Deps } from '../server/src/deps.js';
 import { setSpacePlan } from '../server/src/modules/admin/index.js';
@@ -158,14 +157,6 @@ export async function newSpace(
   };
 }
 
-/** Runs of a space and their status, for checks. */
-export async function runCounts(deps: Deps, spaceIds?: string[]): Promise<Record<string, number>> {
-  const r = await sql<{ status: string; n: number }>`
-    select status, count(*)::int as n from agent_run
-    ${spaceIds ? sql`where space_id = any(${spaceIds}::uuid[])` : sql``} group by status`.execute(deps.db);
-  return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
-}
-
 /** A uuid derived from `text` (md5, with the version and variant bits of a v4 uuid, which our schemas check). */
 const copyId = (text: RawBuilder<unknown>) => sql`overlay(overlay(md5(${text}) placing '4' from 13 for 1) placing '8' from 17 for 1)::uuid`;
 
@@ -219,14 +210,6 @@ export async function cloneSpace(deps: Deps, template: BenchSpace, n: number, fr
     deps.db,
   );
   return spaces.rows.map((r) => r.id);
-}
-
-/** New secret webhook URLs for the given agents (as createWebhookUrl makes them, without HMAC). */
-export async function webhookTokens(deps: Deps, agentIds: string[]): Promise<string[]> {
-  const tokens = agentIds.map(() => randomBytes(24).toString('base64url'));
-  await sql`update agent set webhook_token_hash = t.hash
-    from unnest(${agentIds}::uuid[], ${tokens.map((t) => sha256(t))}::bytea[]) as t(id, hash) where agent.id = t.id`.execute(deps.db);
-  return tokens.map((t) => `/webhooks/${t}`);
 }
 
 /** `n` finished runs of one agent, spread over the last 90 days (the history a runs list pages through). */

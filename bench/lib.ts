@@ -177,32 +177,6 @@ export async function startPlatform(url: string, opts: PlatformOptions = {}): Pr
   };
 }
 
-/** Fires `fn` at a fixed arrival rate (open loop: it does not wait for answers) for `ms`. */
-export async function openLoop(
-  ratePerSecond: number,
-  ms: number,
-  fn: (i: number) => Promise<unknown>,
-): Promise<{ sent: number; errors: number }> {
-  const interval = 1000 / ratePerSecond;
-  const start = performance.now();
-  let i = 0;
-  let errors = 0;
-  const inflight = new Set<Promise<unknown>>();
-  while (performance.now() - start < ms) {
-    const due = Math.floor((performance.now() - start) / interval) + 1;
-    while (i < due) {
-      const p = fn(i++).catch(() => {
-        errors++;
-      });
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-    }
-    await new Promise((r) => setTimeout(r, Math.max(1, Math.min(interval, 5))));
-  }
-  await Promise.all([...inflight]);
-  return { sent: i, errors };
-}
-
 export function printTable(results: BenchResult[]): void {
   const rows: string[][] = [['benchmark', 'figure', 'value', 'target', 'result']];
   for (const r of results) {
@@ -254,21 +228,6 @@ export async function tupleStats(db: Deps['db']) {
     where (schemaname = 'graphile_worker' and relname = '_private_jobs')
        or (schemaname = 'public' and relname in ('agent_run', 'run_step', 'usage_counter', 'agent'))`.execute(db);
   return Object.fromEntries(r.rows.map((x) => [x.name, x]));
-}
-
-/** The statements that took the most time (needs --profile, which loads pg_stat_statements). */
-export async function topStatements(db: Deps['db'], n = 15) {
-  const r = await sql<{ query: string; calls: number; total_ms: number; mean_ms: number }>`
-    select left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 160) as query, calls::int, round(total_exec_time::numeric, 1)::float as total_ms,
-      round(mean_exec_time::numeric, 3)::float as mean_ms
-    from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
-    order by total_exec_time desc limit ${n}`.execute(db);
-  return r.rows;
-}
-
-export async function resetStatements(db: Deps['db']): Promise<void> {
-  await sql`create extension if not exists pg_stat_statements`.execute(db);
-  await sql`select pg_stat_statements_reset()`.execute(db);
 }
 
 /** The machine, to print with every result: the figures mean little without it. */

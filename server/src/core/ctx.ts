@@ -1,7 +1,6 @@
 import type { Locale, Role } from '@csme/contracts/common';
 import type { Deps } from '../deps.js';
 import { type Db, inTenant } from './db.js';
-import { AppError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** Who is acting: a signed-in person in their active space (checked against their memberships on every request). */
@@ -41,10 +40,6 @@ export function systemCtx(deps: Deps, log: Logger = deps.log): Ctx {
 
 export function actorCtx(deps: Deps, actor: Actor, log: Logger = deps.log): ActorCtx {
   return { deps, db: deps.db, log, actor, now: () => deps.clock.now() };
-}
-
-export function requireActor(ctx: Ctx): asserts ctx is ActorCtx {
-  if (!ctx.actor) throw new AppError('unauthenticated', 'Sign in to continue.');
 }
 
 /** Runs `fn` with a ctx whose db is a tenant transaction for the actor's space and account. */

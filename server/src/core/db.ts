@@ -1,10 +1,9 @@
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './db.types.js';
 
 export type { DB };
 export type Db = Kysely<DB>;
-export type Tx = Transaction<DB>;
 
 // int8 (counts, sums) as JS numbers: our counters stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));

@@ -77,7 +77,7 @@ function SpaceSwitcher({ session }: { session: SessionView }) {
 
 /** The signed-in shell: top bar (space, language, sign out), navigation, and the page. */
 export function Layout() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const session = useSession();
   const setSession = useSetSession();
   const navigate = useNavigate();

@@ -4,8 +4,6 @@ import type { ModuleDef } from '#core/module.js';
 import { activityRoutes } from './activity.routes.js';
 
 export {
-  type ActivityInput,
-  type ChainReport,
   logActivity,
   purgeActivityBefore,
   restoreCheckpoint,

@@ -50,7 +50,6 @@ export async function findAgentWithPack(db: Db, spaceId: string, agentId: string
     .where('a.id', '=', agentId)
     .executeTakeFirst();
 }
-export type AgentWithPack = NonNullable<Awaited<ReturnType<typeof findAgentWithPack>>>;
 
 /**
  * Enabled agents of a space that listen to an event type. A private event (a member's own mail) reaches

@@ -11,7 +11,7 @@ import { logActivity } from '#modules/activity/index.js';
 import { assertWithinLimit, type Entitlements, getEntitlements, limitError, lockSpaceForLimits } from '#modules/plans/index.js';
 import { type AgentSchedule, cronAt, nextFireTime, validateSchedule } from './agents.policy.js';
 import { neededPlan, presentAgent } from './agents.presenter.js';
-import { countEnabledAgents, insertAgents, listAgentsWithPack, setNextRunAt, updateAgent as updateAgentRow } from './agents.repository.js';
+import { countEnabledAgents, insertAgents, listAgentsWithPack, updateAgent as updateAgentRow } from './agents.repository.js';
 
 function scheduleFor(def: AgentManifest, settings: Record<string, unknown>, personTimeZone: string): AgentSchedule | null {
   const t = def.triggers.find((x) => x.type === 'schedule');
@@ -291,19 +291,6 @@ export async function restoreAgents(ctx: Ctx, spaceId: string, limits: { agents:
     restored++;
   }
   return restored;
-}
-
-/** After a scheduled fire: the next time this agent's schedule fires. */
-export async function advanceSchedule(
-  db: Db,
-  spaceId: string,
-  agentId: string,
-  schedule: AgentSchedule,
-  after: Date,
-): Promise<Date | null> {
-  const next = nextFireTime(schedule, after);
-  await setNextRunAt(db, spaceId, agentId, next);
-  return next;
 }
 
 export const agentsMeter: UsageMeter = (db, spaceId, under) => countEnabledAgents(db, spaceId, under?.packs);

@@ -4,11 +4,9 @@ import type { ModuleDef } from '#core/module.js';
 import { agentsRoutes } from './agents.routes.js';
 import { agentsMeter } from './agents.service.js';
 
-export { type AgentSchedule, describeSchedule, nextFireTime } from './agents.policy.js';
+export { type AgentSchedule, nextFireTime } from './agents.policy.js';
 export { neededPlan, triggerView } from './agents.presenter.js';
 export {
-  type AgentListRow,
-  type AgentWithPack,
   countEnabledAgents,
   findAgentByWebhookToken,
   findAgentWithPack,
@@ -16,11 +14,9 @@ export {
   lockDueAgents,
 } from './agents.repository.js';
 export {
-  advanceSchedule,
   createAgentsForInstallation,
   enforceAgentLimit,
   listAgentsOfInstallation,
-  type NewInstallationAgents,
   rescheduleInstallation,
   restoreAgents,
   scheduleProblems,

@@ -8,11 +8,9 @@ import { billingSettings } from './billing.config.js';
 import { processEventJob, sweepBillingJob } from './billing.jobs.js';
 import { billingRoutes } from './billing.routes.js';
 
-// For the privacy module: what deletion keeps by law, and a space's invoices for its export archive.
-export { exportInvoices, KEPT_BY_LAW } from './billing.privacy.js';
 // For `csme admin invoice pay|list`.
 // For the marketplace: pack purchases and their refunds go through the same providers and invoices.
-export { checkoutSale, listInvoicesAsOperator, payInvoice, refundSale, type SaleCheckout } from './billing.service.js';
+export { checkoutSale, listInvoicesAsOperator, payInvoice, refundSale } from './billing.service.js';
 
 export const billingModule: ModuleDef = {
   name: 'billing',

@@ -16,11 +16,11 @@ import { feedsListItems } from './feeds/skills.js';
 import { filesReadText } from './files/skills.js';
 import { httpGet, httpRequest } from './http/skills.js';
 
-export { attendeesOf, type Occurrence, type ParsedCalendar, type ParsedEvent, parseCalendar } from './calendar/ical.js';
+export { attendeesOf } from './calendar/ical.js';
 export { runSync } from './connectors.jobs.js';
 // For family: a member's private connectors move with them, their credentials re-bound to the new space.
 export { credentialsScope } from './connectors.policy.js';
-export { type CalendarOccurrenceRow, findCalendarEvent, listCalendarOccurrences, listWritableCalendars } from './connectors.repository.js';
+export { findCalendarEvent, listCalendarOccurrences, listWritableCalendars } from './connectors.repository.js';
 export {
   countDemoIndex,
   createDemoAccounts,
@@ -29,7 +29,7 @@ export {
   deleteDemoFiles,
   insertDemoFile,
 } from './connectors.service.js';
-export { findSentMail, type MailAttachment, type OutgoingMail, sendMail } from './email/skills.js';
+export { findSentMail, sendMail } from './email/skills.js';
 
 export const connectorsModule: ModuleDef = {
   name: 'connectors',

@@ -5,6 +5,6 @@
 import type { ModuleDef } from '#core/module.js';
 import { demoRoutes } from './demo.routes.js';
 
-export { addDemoStudyDocument, type DemoTarget, demoStatus, removeDemo, seedDemo } from './demo.service.js';
+export { removeDemo, seedDemo } from './demo.service.js';
 
 export const demoModule: ModuleDef = { name: 'demo', routes: demoRoutes };

@@ -9,7 +9,7 @@ import { familyRoutes } from './family.routes.js';
 import { checkFamilyPlan } from './family.service.js';
 
 // For app.ts: a family space whose Family plan ended takes no changes (403 read_only).
-export { assertSpaceWritable, endFamilySpace, sendWeeklyDigests, sweepFamilySpaces } from './family.service.js';
+export { assertSpaceWritable, sendWeeklyDigests, sweepFamilySpaces } from './family.service.js';
 
 export const familyModule: ModuleDef = {
   name: 'family',

@@ -6,7 +6,6 @@ import { modelPricesSetting, modelsSetting } from './models.config.js';
 import { modelsRoutes } from './models.routes.js';
 
 export { modelPricesSetting, modelsSetting } from './models.config.js';
-export { callCostMicros } from './models.policy.js';
-export { createLanguageModel, getModelAccess, type ModelConfig, type ModelScope, resolveModelConfig } from './models.service.js';
+export { getModelAccess, type ModelConfig } from './models.service.js';
 
 export const modelsModule: ModuleDef = { name: 'models', routes: modelsRoutes, settings: [modelsSetting, modelPricesSetting] };

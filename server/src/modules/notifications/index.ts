@@ -6,7 +6,7 @@ import { deliverEmailJob, sendDigestsJob, sendPushJob } from './notifications.jo
 import { notificationsRoutes } from './notifications.routes.js';
 
 export { type RenderedEmail, renderEmail } from './notifications.presenter.js';
-export { isSmtpConfigured, type NotifyInput, notify, queueEmail } from './notifications.service.js';
+export { isSmtpConfigured, notify, queueEmail } from './notifications.service.js';
 
 import { notifyPersonSkill } from './notifications.service.js';
 

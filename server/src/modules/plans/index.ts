@@ -4,7 +4,6 @@
 import type { ModuleDef } from '#core/module.js';
 import { plansRoutes } from './plans.routes.js';
 
-export { type LimitKey, quotaPeriod } from './plans.policy.js';
 export {
   addExtraRuns,
   addInterval,
@@ -26,10 +25,6 @@ export {
   listSubscribersOnOlderVersions,
   listSubscriptionsDue,
   lockSpaceForLimits,
-  type RunTake,
-  type StampedEntitlements,
-  type StartSubscriptionInput,
-  type SubscriptionPatch,
   type SubscriptionRow,
   setBasePlan,
   stampedEntitlements,

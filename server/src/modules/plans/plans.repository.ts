@@ -243,12 +243,6 @@ export async function takeUsage(
   return r.rows[0];
 }
 
-/** Gives back units taken for something that then did not happen (never for a run that ran). */
-export async function returnUsage(db: Db, a: { spaceId: string; metric: string; periodStart: Date; n: number }): Promise<void> {
-  await sql`update usage_counter set used = greatest(used - ${a.n}, 0)
-    where space_id = ${a.spaceId} and metric = ${a.metric} and period_start = ${a.periodStart}`.execute(db);
-}
-
 export async function findUsage(db: Db, spaceId: string, metric: string, periodStart: Date) {
   return db
     .selectFrom('usage_counter')

@@ -9,14 +9,11 @@ import { privacySetting } from './privacy.config.js';
 import { buildExportJob, deleteAccountJob, purgeHistoryJob } from './privacy.jobs.js';
 import { privacyRoutes } from './privacy.routes.js';
 
-export { INSTANCE_TABLES, KEPT_TABLES, ruleFor } from './privacy.policy.js';
+export { KEPT_TABLES } from './privacy.policy.js';
 export {
   buildExport,
   classifyTables,
-  type DeletionRunOptions,
-  type ImportResult,
   importArchive,
-  NOT_IMPORTED,
   purgeHistory,
   redactionPatternsFor,
   runDeletion,

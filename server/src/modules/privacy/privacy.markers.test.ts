@@ -12,7 +12,7 @@ import type { ManualClock } from '#core/clock.js';
 import { systemCtx } from '#core/ctx.js';
 import { newId } from '#core/ids.js';
 import { logActivity } from '#modules/activity/index.js';
-import { createTestEnv, eventually, signedUpClient, TestClient, type TestEnv } from '../../../test/harness.js';
+import { createTestEnv, signedUpClient, TestClient, type TestEnv } from '../../../test/harness.js';
 import { buildExport, classifyTables, importArchive, KEPT_TABLES, runDeletion } from './index.js';
 import { FILE_COLUMNS } from './privacy.policy.js';
 

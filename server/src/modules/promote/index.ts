@@ -6,7 +6,6 @@ import { connectsoftIoSetting } from './promote.config.js';
 import { sendWorkflowJob } from './promote.jobs.js';
 import { promoteRoutes } from './promote.routes.js';
 
-export { exportPromotions } from './promote.privacy.js';
 export { ioOffer } from './promote.service.js';
 
 export const promoteModule: ModuleDef = {

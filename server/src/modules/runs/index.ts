@@ -6,8 +6,7 @@ import { admitDelayedJob, dispatchEventJob, executeRunJob, pruneJobsJob } from '
 import { runsRoutes } from './runs.routes.js';
 import { failAbandonedRuns, runDueSchedules } from './runs.service.js';
 
-export { maskText, storedPayload } from './runs.policy.js';
-export { type Admission, admitRun, type RaiseEventInput, raiseEvent, runDueSchedules, type TriggerInput } from './runs.service.js';
+export { type Admission, admitRun, raiseEvent, runDueSchedules } from './runs.service.js';
 // runSandboxed: for `csme pack test`, which runs a pack's code steps locally in the same sandbox.
 export { closeSandboxPool, runSandboxed } from './sandbox/sandbox.js';
 

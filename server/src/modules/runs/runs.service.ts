@@ -45,7 +45,6 @@ import {
   markQuotaNotified,
   recordSteps,
   suggestionIdsOfRun,
-  updateClaimedRun,
   updateRun,
 } from './runs.repository.js';
 import { type HostCall, runSandboxed } from './sandbox/sandbox.js';

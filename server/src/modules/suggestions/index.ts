@@ -7,8 +7,8 @@ import { suggestionsRoutes } from './suggestions.routes.js';
 import { endAbandonedActions } from './suggestions.service.js';
 
 export { actionHash } from './suggestions.policy.js';
-export { dismissPendingAbout, recentRejections } from './suggestions.repository.js';
-export { type CreateSuggestionInput, createSuggestion } from './suggestions.service.js';
+export { dismissPendingAbout } from './suggestions.repository.js';
+export { createSuggestion } from './suggestions.service.js';
 
 export const suggestionsModule: ModuleDef = {
   name: 'suggestions',

@@ -94,19 +94,6 @@ export async function expireDue(db: Db, now: Date, limit = 500) {
     .execute();
 }
 
-/** The reasons people gave when they rejected this agent's suggestions recently (for its next run). */
-export async function recentRejections(db: Db, spaceId: string, agentId: string, limit = 10) {
-  return db
-    .selectFrom('suggestion')
-    .select(['action_type', 'title', 'reject_reason', 'decided_at'])
-    .where('space_id', '=', spaceId)
-    .where('agent_id', '=', agentId)
-    .where('status', '=', 'rejected')
-    .orderBy('decided_at', 'desc')
-    .limit(limit)
-    .execute();
-}
-
 /**
  * Approved or executing actions whose job used every attempt and is held by no worker: each worker
  * that took it died, so nothing will finish it. Across spaces (system work).

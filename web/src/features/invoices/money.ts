@@ -28,11 +28,3 @@ export function parseMoney(text: string, currency: string): number | null {
   if (frac.length > digits) return null;
   return Number(m[1]) * 10 ** digits + Number((frac || '0').padEnd(digits, '0').slice(0, digits) || '0');
 }
-
-/** Minor units back to the text a person edits: 8000 USD -> "80.00". */
-export function minorToText(minor: number, currency: string): string {
-  const digits = currencyDigits(currency);
-  if (!digits) return String(minor);
-  const s = String(minor).padStart(digits + 1, '0');
-  return `${s.slice(0, -digits)}.${s.slice(-digits)}`;
-}
