@@ -9,15 +9,15 @@ import { Button, Card, EmptyState, PageHeader, SelectField, Spinner, TextField }
 import { BarChart, type BarSeries } from '../../ui/charts';
 import { type Column, DataTable } from '../../ui/data-table';
 import { formatBasisPoints, formatMicros, formatMonth, formatNumber, recentMonths } from './format';
+import { type MonthRange, MonthRangeForm } from './MonthRangeForm';
 
-type Range = { from: string; to: string };
 const GROUPS: CostGroup[] = ['plan', 'agent', 'pack', 'model', 'space'];
 
 function csvHref(q: Record<string, string>) {
   return `/api/v1/admin/costs/export.csv?${new URLSearchParams(q).toString()}`;
 }
 
-function Margins({ range }: { range: Range }) {
+function Margins({ range }: { range: MonthRange }) {
   const { t, i18n } = useTranslation('operators');
   const lang = i18n.language;
   const q = useQuery({ queryKey: ['admin-margins', range], queryFn: () => api(adminMargins, { query: range }) });
@@ -103,7 +103,7 @@ function Margins({ range }: { range: Range }) {
   );
 }
 
-function CostTable({ range }: { range: Range }) {
+function CostTable({ range }: { range: MonthRange }) {
   const { t, i18n } = useTranslation('operators');
   const lang = i18n.language;
   const [by, setBy] = useState<CostGroup>('plan');
@@ -295,35 +295,12 @@ function Advisor() {
 /** Operators: what the instance costs and earns, by plan and month, per run, and the quota advisor. */
 export function CostsPage() {
   const { t } = useTranslation('operators');
-  const [range, setRange] = useState<Range>(recentMonths);
-  const [draft, setDraft] = useState<Range>(range);
+  const [range, setRange] = useState<MonthRange>(recentMonths);
   return (
     <>
       <PageHeader title={t('costs.title')} description={t('costs.lead')} />
       <div className="stack">
-        <form
-          className="row"
-          onSubmit={(e: FormEvent) => {
-            e.preventDefault();
-            setRange(draft);
-          }}
-        >
-          <TextField
-            label={t('costs.from')}
-            type="month"
-            dir="ltr"
-            value={draft.from}
-            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
-          />
-          <TextField
-            label={t('costs.to')}
-            type="month"
-            dir="ltr"
-            value={draft.to}
-            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
-          />
-          <Button type="submit">{t('costs.show')}</Button>
-        </form>
+        <MonthRangeForm value={range} onSubmit={setRange} />
         <Margins range={range} />
         <CostTable range={range} />
         <Advisor />

@@ -1,12 +1,13 @@
 import { adminLab, adminPromoteVariant, type LabAgentView, type LabFigure, type LabVariantView } from '@csme/contracts/lab';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Alert, Button, Card, EmptyState, PageHeader, Spinner, TextField } from '../../ui';
+import { Alert, Button, Card, EmptyState, PageHeader, Spinner } from '../../ui';
 import { type Column, DataTable } from '../../ui/data-table';
 import { formatDate, formatMicros, formatNumber, formatRate, recentMonths } from './format';
+import { MonthRangeForm } from './MonthRangeForm';
 
 const FIGURES = ['approvalRate', 'editRate', 'failureRate', 'costPerRunMicros', 'runSeconds'] as const;
 
@@ -98,36 +99,13 @@ function Agent({ agent, min }: { agent: LabAgentView; min: number }) {
 export function LabPage() {
   const { t } = useTranslation('operators');
   const [range, setRange] = useState(recentMonths);
-  const [draft, setDraft] = useState(range);
   const q = useQuery({ queryKey: ['admin-lab', range], queryFn: () => api(adminLab, { query: range }) });
   return (
     <>
       <PageHeader title={t('lab.title')} description={t('lab.lead')} />
       <div className="stack">
         <Alert tone="info">{t('lab.method')}</Alert>
-        <form
-          className="row"
-          onSubmit={(e: FormEvent) => {
-            e.preventDefault();
-            setRange(draft);
-          }}
-        >
-          <TextField
-            label={t('costs.from')}
-            type="month"
-            dir="ltr"
-            value={draft.from}
-            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
-          />
-          <TextField
-            label={t('costs.to')}
-            type="month"
-            dir="ltr"
-            value={draft.to}
-            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
-          />
-          <Button type="submit">{t('costs.show')}</Button>
-        </form>
+        <MonthRangeForm value={range} onSubmit={setRange} />
         {q.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
         {q.isError ? <ErrorNotice error={q.error} onRetry={() => q.refetch()} /> : null}
         {q.data ? <p className="muted">{t('lab.optedOut', { count: q.data.optedOutSpaces })}</p> : null}
