@@ -5,12 +5,13 @@ import { useId } from 'react';
  * with a title and a text summary for screen readers; pages show the same figures in a table beside it,
  * which is the accessible alternative (and what people copy from).
  */
-export interface BarSeries {
+export interface BarSeries<R> {
   key: string;
   label: string;
   /** 1-4: the chart colour tokens (--chart-1 ... --chart-4). */
   tone: 1 | 2 | 3 | 4;
-  values: number[];
+  /** The bar's height for one row (a category). */
+  value: (row: R) => number;
 }
 
 const W = 640;
@@ -25,21 +26,27 @@ function niceStep(span: number): number {
   return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * mag;
 }
 
-export function BarChart({
+export function BarChart<R>({
   title,
   summary,
-  categories,
-  series,
+  rows,
+  category,
+  series: bars,
   format,
 }: {
   title: string;
   /** One or two sentences a screen reader reads instead of the picture. */
   summary: string;
-  categories: string[];
-  series: BarSeries[];
+  /** One group of bars a row. */
+  rows: R[];
+  /** The row's label under its group. */
+  category: (row: R) => string;
+  series: BarSeries<R>[];
   format: (n: number) => string;
 }) {
   const id = useId();
+  const categories = rows.map(category);
+  const series = bars.map((s) => ({ ...s, values: rows.map(s.value) }));
   const all = series.flatMap((s) => s.values);
   const max = Math.max(0, ...all);
   const min = Math.min(0, ...all);

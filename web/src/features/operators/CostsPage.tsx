@@ -6,67 +6,18 @@ import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { Button, Card, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
-import { BarChart } from '../../ui/charts';
+import { BarChart, type BarSeries } from '../../ui/charts';
+import { type Column, DataTable } from '../../ui/data-table';
 import { formatBasisPoints, formatMicros, formatMonth, formatNumber, recentMonths } from './format';
+import { type MonthRange, MonthRangeForm } from './MonthRangeForm';
 
-type Range = { from: string; to: string };
 const GROUPS: CostGroup[] = ['plan', 'agent', 'pack', 'model', 'space'];
 
 function csvHref(q: Record<string, string>) {
   return `/api/v1/admin/costs/export.csv?${new URLSearchParams(q).toString()}`;
 }
 
-function MarginTable({ rows, caption, first }: { rows: MarginRow[]; caption: string; first: 'month' | 'plan' }) {
-  const { t, i18n } = useTranslation('operators');
-  const lang = i18n.language;
-  return (
-    <div className="table-wrap">
-      <table className="table">
-        <caption className="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{first === 'month' ? t('costs.month') : t('costs.plan')}</th>
-            <th scope="col" className="num">
-              {t('costs.runs')}
-            </th>
-            <th scope="col" className="num">
-              {t('costs.revenue')}
-            </th>
-            <th scope="col" className="num">
-              {t('costs.cost')}
-            </th>
-            <th scope="col" className="num">
-              {t('costs.margin')}
-            </th>
-            <th scope="col" className="num">
-              {t('costs.marginPct')}
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={`${r.month}/${r.planId}`}>
-              <th scope="row">
-                {r.month === null && r.planId === 'all'
-                  ? t('costs.total')
-                  : first === 'month'
-                    ? formatMonth(r.month ?? '', lang)
-                    : r.planName}
-              </th>
-              <td className="num">{formatNumber(r.runs, lang)}</td>
-              <td className="num">{formatMicros(r.revenueMicros, lang)}</td>
-              <td className="num">{formatMicros(r.costMicros, lang)}</td>
-              <td className="num">{formatMicros(r.marginMicros, lang)}</td>
-              <td className="num">{formatBasisPoints(r.marginBasisPoints, lang)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-function Margins({ range }: { range: Range }) {
+function Margins({ range }: { range: MonthRange }) {
   const { t, i18n } = useTranslation('operators');
   const lang = i18n.language;
   const q = useQuery({ queryKey: ['admin-margins', range], queryFn: () => api(adminMargins, { query: range }) });
@@ -75,81 +26,73 @@ function Margins({ range }: { range: Range }) {
   const r = q.data;
   const money = (n: number) => formatMicros(n, lang);
   const plans = r.byPlan.filter((p) => p.runs || p.revenueMicros);
+  const summary = t('costs.chartSummary', {
+    revenue: money(r.total.revenueMicros),
+    cost: money(r.total.costMicros),
+    margin: formatBasisPoints(r.total.marginBasisPoints, lang),
+  });
+  const bars = {
+    revenue: { key: 'revenue', label: t('costs.revenue'), tone: 1, value: (x) => x.revenueMicros },
+    cost: { key: 'cost', label: t('costs.cost'), tone: 2, value: (x) => x.costMicros },
+    margin: { key: 'margin', label: t('costs.margin'), tone: 3, value: (x) => x.marginMicros },
+  } satisfies Record<string, BarSeries<MarginRow>>;
+  const col = {
+    month: { key: 'month', header: t('costs.month'), cell: (x) => formatMonth(x.month ?? '', lang) },
+    plan: { key: 'plan', header: t('costs.plan'), cell: (x) => x.planName },
+    runs: { key: 'runs', header: t('costs.runs'), num: true, cell: (x) => formatNumber(x.runs, lang) },
+    revenue: { key: 'revenue', header: t('costs.revenue'), num: true, cell: (x) => money(x.revenueMicros) },
+    cost: { key: 'cost', header: t('costs.cost'), num: true, cell: (x) => money(x.costMicros) },
+    margin: { key: 'margin', header: t('costs.margin'), num: true, cell: (x) => money(x.marginMicros) },
+    marginPct: { key: 'marginPct', header: t('costs.marginPct'), num: true, cell: (x) => formatBasisPoints(x.marginBasisPoints, lang) },
+  } satisfies Record<string, Column<MarginRow>>;
+  /** The column that names each row of a summary table, whose last row is the total. */
+  const named = (c: Column<MarginRow>): Column<MarginRow> => ({
+    ...c,
+    rowHeader: true,
+    cell: (x) => (x.month === null && x.planId === 'all' ? t('costs.total') : c.cell(x)),
+  });
+  const figures = [col.runs, col.revenue, col.cost, col.margin, col.marginPct];
+  const rowKey = (x: MarginRow) => `${x.month}/${x.planId}`;
   return (
     <>
       <Card title={t('costs.byMonthTitle')}>
         <BarChart
           title={t('costs.byMonthChart')}
-          summary={t('costs.chartSummary', {
-            revenue: money(r.total.revenueMicros),
-            cost: money(r.total.costMicros),
-            margin: formatBasisPoints(r.total.marginBasisPoints, lang),
-          })}
-          categories={r.byMonth.map((m) => formatMonth(m.month ?? '', lang))}
-          series={[
-            { key: 'revenue', label: t('costs.revenue'), tone: 1, values: r.byMonth.map((m) => m.revenueMicros) },
-            { key: 'cost', label: t('costs.cost'), tone: 2, values: r.byMonth.map((m) => m.costMicros) },
-            { key: 'margin', label: t('costs.margin'), tone: 3, values: r.byMonth.map((m) => m.marginMicros) },
-          ]}
+          summary={summary}
+          rows={r.byMonth}
+          category={(m) => formatMonth(m.month ?? '', lang)}
+          series={[bars.revenue, bars.cost, bars.margin]}
           format={money}
         />
-        <MarginTable rows={[...r.byMonth, r.total]} caption={t('costs.byMonthChart')} first="month" />
+        <DataTable
+          caption={t('costs.byMonthChart')}
+          columns={[named(col.month), ...figures]}
+          rows={[...r.byMonth, r.total]}
+          rowKey={rowKey}
+        />
       </Card>
       <Card title={t('costs.byPlanTitle')}>
         {plans.length ? (
           <BarChart
             title={t('costs.byPlanChart')}
-            summary={t('costs.chartSummary', {
-              revenue: money(r.total.revenueMicros),
-              cost: money(r.total.costMicros),
-              margin: formatBasisPoints(r.total.marginBasisPoints, lang),
-            })}
-            categories={plans.map((p) => p.planName)}
-            series={[
-              { key: 'revenue', label: t('costs.revenue'), tone: 1, values: plans.map((p) => p.revenueMicros) },
-              { key: 'cost', label: t('costs.cost'), tone: 2, values: plans.map((p) => p.costMicros) },
-            ]}
+            summary={summary}
+            rows={plans}
+            category={(p) => p.planName}
+            series={[bars.revenue, bars.cost]}
             format={money}
           />
         ) : (
           <p className="muted">{t('costs.nothingYet')}</p>
         )}
-        <MarginTable rows={r.byPlan} caption={t('costs.byPlanChart')} first="plan" />
+        <DataTable caption={t('costs.byPlanChart')} columns={[named(col.plan), ...figures]} rows={r.byPlan} rowKey={rowKey} />
         <details>
           <summary>{t('costs.perMonthAndPlan')}</summary>
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="visually-hidden">{t('costs.perMonthAndPlan')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('costs.month')}</th>
-                  <th scope="col">{t('costs.plan')}</th>
-                  <th scope="col" className="num">
-                    {t('costs.revenue')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('costs.cost')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('costs.marginPct')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.rows
-                  .filter((x) => x.runs || x.revenueMicros)
-                  .map((x) => (
-                    <tr key={`${x.month}/${x.planId}`}>
-                      <td>{formatMonth(x.month ?? '', lang)}</td>
-                      <td>{x.planName}</td>
-                      <td className="num">{money(x.revenueMicros)}</td>
-                      <td className="num">{money(x.costMicros)}</td>
-                      <td className="num">{formatBasisPoints(x.marginBasisPoints, lang)}</td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            caption={t('costs.perMonthAndPlan')}
+            columns={[col.month, col.plan, col.revenue, col.cost, col.marginPct]}
+            rows={r.rows.filter((x) => x.runs || x.revenueMicros)}
+            rowKey={rowKey}
+          />
         </details>
         <p className="muted small">{t('costs.fxNote', { rate: formatMicros(r.microsPerAgora * 100, lang) })}</p>
         <a href={csvHref({ ...range, report: 'margins' })} download>
@@ -160,12 +103,14 @@ function Margins({ range }: { range: Range }) {
   );
 }
 
-function CostTable({ range }: { range: Range }) {
+function CostTable({ range }: { range: MonthRange }) {
   const { t, i18n } = useTranslation('operators');
   const lang = i18n.language;
   const [by, setBy] = useState<CostGroup>('plan');
   const q = useQuery({ queryKey: ['admin-costs', range, by], queryFn: () => api(adminCosts, { query: { ...range, by, limit: 50 } }) });
   const money = (n: number) => formatMicros(n, lang);
+  const group = t(`costs.by.${by}`);
+  const title = t('costs.perRunChart', { by: group });
   return (
     <Card title={t('costs.perRunTitle')}>
       <p className="muted">{t('costs.perRunLead')}</p>
@@ -182,60 +127,40 @@ function CostTable({ range }: { range: Range }) {
       {q.data?.rows.length ? (
         <>
           <BarChart
-            title={t('costs.perRunChart', { by: t(`costs.by.${by}`) })}
+            title={title}
             summary={t('costs.perRunSummary', { total: money(q.data.total.costMicros), runs: formatNumber(q.data.total.runs, lang) })}
-            categories={q.data.rows.slice(0, 8).map((r) => (r.label.length > 18 ? `${r.label.slice(0, 17)}…` : r.label))}
+            rows={q.data.rows.slice(0, 8)}
+            category={(r) => (r.label.length > 18 ? `${r.label.slice(0, 17)}…` : r.label)}
             series={[
-              { key: 'model', label: t('costs.model'), tone: 4, values: q.data.rows.slice(0, 8).map((r) => r.modelMicros) },
-              { key: 'compute', label: t('costs.compute'), tone: 2, values: q.data.rows.slice(0, 8).map((r) => r.computeMicros) },
+              { key: 'model', label: t('costs.model'), tone: 4, value: (r) => r.modelMicros },
+              { key: 'compute', label: t('costs.compute'), tone: 2, value: (r) => r.computeMicros },
             ]}
             format={money}
           />
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="visually-hidden">{t('costs.perRunChart', { by: t(`costs.by.${by}`) })}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t(`costs.by.${by}`)}</th>
-                  <th scope="col" className="num">
-                    {t('costs.runs')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('costs.model')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('costs.compute')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('costs.cost')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('costs.perRun')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...q.data.rows, q.data.total].map((r) => (
-                  <tr key={r.key}>
-                    <th scope="row">
-                      {r.key === 'total' ? (
-                        t('costs.total')
-                      ) : by === 'space' ? (
-                        <Link to={`/admin/spaces/${r.key}`}>{r.label}</Link>
-                      ) : (
-                        r.label
-                      )}
-                    </th>
-                    <td className="num">{formatNumber(r.runs, lang)}</td>
-                    <td className="num">{money(r.modelMicros)}</td>
-                    <td className="num">{money(r.computeMicros)}</td>
-                    <td className="num">{money(r.costMicros)}</td>
-                    <td className="num">{r.costPerRunMicros === null ? '—' : money(r.costPerRunMicros)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            caption={title}
+            rows={[...q.data.rows, q.data.total]}
+            rowKey={(r) => r.key}
+            columns={[
+              {
+                key: 'group',
+                header: group,
+                rowHeader: true,
+                cell: (r) =>
+                  r.key === 'total' ? t('costs.total') : by === 'space' ? <Link to={`/admin/spaces/${r.key}`}>{r.label}</Link> : r.label,
+              },
+              { key: 'runs', header: t('costs.runs'), num: true, cell: (r) => formatNumber(r.runs, lang) },
+              { key: 'model', header: t('costs.model'), num: true, cell: (r) => money(r.modelMicros) },
+              { key: 'compute', header: t('costs.compute'), num: true, cell: (r) => money(r.computeMicros) },
+              { key: 'cost', header: t('costs.cost'), num: true, cell: (r) => money(r.costMicros) },
+              {
+                key: 'perRun',
+                header: t('costs.perRun'),
+                num: true,
+                cell: (r) => (r.costPerRunMicros === null ? '—' : money(r.costPerRunMicros)),
+              },
+            ]}
+          />
           <p className="muted small">
             {t('costs.computeNote', { rate: money(q.data.computeMicrosPerRunSecond) })}{' '}
             <Link to="/admin/settings#modelPrices">{t('costs.priceTable')}</Link>
@@ -243,7 +168,7 @@ function CostTable({ range }: { range: Range }) {
         </>
       ) : null}
       <a href={csvHref({ ...range, report: 'costs', by })} download>
-        {t('costs.downloadCosts', { by: t(`costs.by.${by}`) })}
+        {t('costs.downloadCosts', { by: group })}
       </a>
     </Card>
   );
@@ -370,35 +295,12 @@ function Advisor() {
 /** Operators: what the instance costs and earns, by plan and month, per run, and the quota advisor. */
 export function CostsPage() {
   const { t } = useTranslation('operators');
-  const [range, setRange] = useState<Range>(recentMonths);
-  const [draft, setDraft] = useState<Range>(range);
+  const [range, setRange] = useState<MonthRange>(recentMonths);
   return (
     <>
       <PageHeader title={t('costs.title')} description={t('costs.lead')} />
       <div className="stack">
-        <form
-          className="row"
-          onSubmit={(e: FormEvent) => {
-            e.preventDefault();
-            setRange(draft);
-          }}
-        >
-          <TextField
-            label={t('costs.from')}
-            type="month"
-            dir="ltr"
-            value={draft.from}
-            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
-          />
-          <TextField
-            label={t('costs.to')}
-            type="month"
-            dir="ltr"
-            value={draft.to}
-            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
-          />
-          <Button type="submit">{t('costs.show')}</Button>
-        </form>
+        <MonthRangeForm value={range} onSubmit={setRange} />
         <Margins range={range} />
         <CostTable range={range} />
         <Advisor />

@@ -1,11 +1,13 @@
-import { adminLab, adminPromoteVariant, type LabAgentView, type LabFigure } from '@csme/contracts/lab';
+import { adminLab, adminPromoteVariant, type LabAgentView, type LabFigure, type LabVariantView } from '@csme/contracts/lab';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Alert, Button, Card, EmptyState, PageHeader, Spinner, TextField } from '../../ui';
+import { Alert, Button, Card, EmptyState, PageHeader, Spinner } from '../../ui';
+import { type Column, DataTable } from '../../ui/data-table';
 import { formatDate, formatMicros, formatNumber, formatRate, recentMonths } from './format';
+import { MonthRangeForm } from './MonthRangeForm';
 
 const FIGURES = ['approvalRate', 'editRate', 'failureRate', 'costPerRunMicros', 'runSeconds'] as const;
 
@@ -39,6 +41,35 @@ function Agent({ agent, min }: { agent: LabAgentView; min: number }) {
     mutationFn: (variant: string) => api(adminPromoteVariant, { body: { packId: agent.packId, agentKey: agent.agentKey, variant } }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['admin-lab'] }),
   });
+  const columns: Column<LabVariantView>[] = [
+    {
+      key: 'variant',
+      header: t('lab.variant'),
+      rowHeader: true,
+      cell: (v) => (
+        <>
+          {v.variant === null ? t('lab.asDeclared') : v.name}
+          <div className="muted small">{t('lab.spacesN', { count: v.spaces })}</div>
+        </>
+      ),
+    },
+    { key: 'runs', header: t('lab.runs'), num: true, cell: (v) => formatNumber(v.runs, i18n.language) },
+    ...FIGURES.map(
+      (f): Column<LabVariantView> => ({ key: f, header: t(`lab.figures.${f}`), cell: (v) => <Figure f={v[f]} kind={f} min={min} /> }),
+    ),
+  ];
+  if (agent.declared.length)
+    columns.push({
+      key: 'action',
+      header: t('lab.action'),
+      cell: ({ variant, name }) =>
+        variant !== null && agent.declared.some((d) => d.id === variant) && agent.winner?.variant !== variant ? (
+          <Button size="small" busy={promote.isPending && promote.variables === variant} onClick={() => promote.mutate(variant)}>
+            {t('lab.promote')}
+            <span className="visually-hidden"> {name}</span>
+          </Button>
+        ) : null,
+    });
   return (
     <Card title={`${agent.packName}: ${agent.agentName}`}>
       {agent.winner ? (
@@ -51,55 +82,12 @@ function Agent({ agent, min }: { agent: LabAgentView; min: number }) {
       ) : null}
       {promote.isError ? <ErrorNotice error={promote.error} /> : null}
       {promote.data ? <Alert tone="ok">{t('lab.promoted', { count: promote.data.agentsUpdated })}</Alert> : null}
-      <div className="table-wrap">
-        <table className="table">
-          <caption className="visually-hidden">{t('lab.tableCaption', { agent: agent.agentName })}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('lab.variant')}</th>
-              <th scope="col" className="num">
-                {t('lab.runs')}
-              </th>
-              {FIGURES.map((f) => (
-                <th key={f} scope="col">
-                  {t(`lab.figures.${f}`)}
-                </th>
-              ))}
-              {agent.declared.length ? <th scope="col">{t('lab.action')}</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {agent.variants.map((v) => (
-              <tr key={v.variant ?? 'declared'}>
-                <th scope="row">
-                  {v.variant === null ? t('lab.asDeclared') : v.name}
-                  <div className="muted small">{t('lab.spacesN', { count: v.spaces })}</div>
-                </th>
-                <td className="num">{formatNumber(v.runs, i18n.language)}</td>
-                {FIGURES.map((f) => (
-                  <td key={f}>
-                    <Figure f={v[f]} kind={f} min={min} />
-                  </td>
-                ))}
-                {agent.declared.length ? (
-                  <td>
-                    {v.variant !== null && agent.declared.some((d) => d.id === v.variant) && agent.winner?.variant !== v.variant ? (
-                      <Button
-                        size="small"
-                        busy={promote.isPending && promote.variables === v.variant}
-                        onClick={() => promote.mutate(v.variant!)}
-                      >
-                        {t('lab.promote')}
-                        <span className="visually-hidden"> {v.name}</span>
-                      </Button>
-                    ) : null}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption={t('lab.tableCaption', { agent: agent.agentName })}
+        columns={columns}
+        rows={agent.variants}
+        rowKey={(v) => v.variant ?? 'declared'}
+      />
       {agent.declared.length ? (
         <p className="muted small">{t('lab.declared', { list: agent.declared.map((d) => `${d.name} (${d.weight})`).join(', ') })}</p>
       ) : null}
@@ -111,36 +99,13 @@ function Agent({ agent, min }: { agent: LabAgentView; min: number }) {
 export function LabPage() {
   const { t } = useTranslation('operators');
   const [range, setRange] = useState(recentMonths);
-  const [draft, setDraft] = useState(range);
   const q = useQuery({ queryKey: ['admin-lab', range], queryFn: () => api(adminLab, { query: range }) });
   return (
     <>
       <PageHeader title={t('lab.title')} description={t('lab.lead')} />
       <div className="stack">
         <Alert tone="info">{t('lab.method')}</Alert>
-        <form
-          className="row"
-          onSubmit={(e: FormEvent) => {
-            e.preventDefault();
-            setRange(draft);
-          }}
-        >
-          <TextField
-            label={t('costs.from')}
-            type="month"
-            dir="ltr"
-            value={draft.from}
-            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
-          />
-          <TextField
-            label={t('costs.to')}
-            type="month"
-            dir="ltr"
-            value={draft.to}
-            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
-          />
-          <Button type="submit">{t('costs.show')}</Button>
-        </form>
+        <MonthRangeForm value={range} onSubmit={setRange} />
         {q.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
         {q.isError ? <ErrorNotice error={q.error} onRetry={() => q.refetch()} /> : null}
         {q.data ? <p className="muted">{t('lab.optedOut', { count: q.data.optedOutSpaces })}</p> : null}

@@ -7,6 +7,7 @@ import { Link } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { Alert, Button, Card, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { DataTable } from '../../ui/data-table';
 import { formatMoney } from '../plans/money';
 import { formatDate } from './format';
 
@@ -179,47 +180,45 @@ export function PlansAdminPage() {
           const older = sorted.slice(1).reduce((n, v) => n + v.subscribers, 0);
           return (
             <Card key={current.id} title={t('plans.planTitle', { plan: current.name, version: current.version })}>
-              <div className="table-wrap">
-                <table className="table">
-                  <caption className="visually-hidden">{t('plans.versionsOf', { plan: current.name })}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('plans.version')}</th>
-                      <th scope="col">{t('plans.limitsCol')}</th>
-                      <th scope="col">{t('plans.pricesCol')}</th>
-                      <th scope="col" className="num">
-                        {t('plans.subscribers')}
-                      </th>
-                      <th scope="col">{t('plans.noteCol')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {sorted.map((v) => (
-                      <tr key={v.versionId}>
-                        <td>
-                          {v.version} {v === current ? <span className="badge ok">{t('plans.current')}</span> : null}
-                          <div className="muted small">{formatDate(v.createdAt, lang)}</div>
-                        </td>
-                        <td className="small">
-                          {Object.entries(v.limits)
-                            .map(
-                              ([k, x]) =>
-                                `${t(`limits.${k}`, { defaultValue: k })}: ${typeof x === 'boolean' ? (x ? t('yes') : t('no')) : x}`,
-                            )
-                            .join(' · ')}
-                        </td>
-                        <td className="small">
-                          {v.prices.length
-                            ? v.prices.map((p) => `${formatMoney(p.amount, p.currency, lang)} / ${t(`plans.${p.interval}`)}`).join(' · ')
-                            : t('plans.noPrice')}
-                        </td>
-                        <td className="num">{v.subscribers}</td>
-                        <td className="small">{v.note ?? ''}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                caption={t('plans.versionsOf', { plan: current.name })}
+                rows={sorted}
+                rowKey={(v) => v.versionId}
+                columns={[
+                  {
+                    key: 'version',
+                    header: t('plans.version'),
+                    cell: (v) => (
+                      <>
+                        {v.version} {v === current ? <span className="badge ok">{t('plans.current')}</span> : null}
+                        <div className="muted small">{formatDate(v.createdAt, lang)}</div>
+                      </>
+                    ),
+                  },
+                  {
+                    key: 'limits',
+                    header: t('plans.limitsCol'),
+                    className: 'small',
+                    cell: (v) =>
+                      Object.entries(v.limits)
+                        .map(
+                          ([k, x]) => `${t(`limits.${k}`, { defaultValue: k })}: ${typeof x === 'boolean' ? (x ? t('yes') : t('no')) : x}`,
+                        )
+                        .join(' · '),
+                  },
+                  {
+                    key: 'prices',
+                    header: t('plans.pricesCol'),
+                    className: 'small',
+                    cell: (v) =>
+                      v.prices.length
+                        ? v.prices.map((p) => `${formatMoney(p.amount, p.currency, lang)} / ${t(`plans.${p.interval}`)}`).join(' · ')
+                        : t('plans.noPrice'),
+                  },
+                  { key: 'subscribers', header: t('plans.subscribers'), num: true, cell: (v) => v.subscribers },
+                  { key: 'note', header: t('plans.noteCol'), className: 'small', cell: (v) => v.note ?? '' },
+                ]}
+              />
               <Migrate planId={current.id} older={older} />
               {editing === current.id ? (
                 <NewVersion
