@@ -1,6 +1,7 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
 import type { CalendarEntry } from '#core/db.types.js';
+import { insertOnce } from '../apps.repository.js';
 
 const withPeople = (db: Db, spaceId: string) =>
   db
@@ -27,21 +28,7 @@ export async function findEntry(db: Db, spaceId: string, id: string): Promise<En
 }
 
 export async function insertEntry(db: Db, row: Insertable<CalendarEntry>): Promise<string> {
-  const r = await db
-    .insertInto('calendar_entry')
-    .values(row)
-    .onConflict((oc) => oc.columns(['space_id', 'idempotency_key']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (r) return r.id;
-  return (
-    await db
-      .selectFrom('calendar_entry')
-      .select('id')
-      .where('space_id', '=', row.space_id)
-      .where('idempotency_key', '=', row.idempotency_key ?? '')
-      .executeTakeFirstOrThrow()
-  ).id;
+  return insertOnce(db, 'calendar_entry', row);
 }
 export async function updateEntry(db: Db, spaceId: string, id: string, set: Updateable<CalendarEntry>): Promise<void> {
   await db.updateTable('calendar_entry').set(set).where('space_id', '=', spaceId).where('id', '=', id).execute();

@@ -1,6 +1,7 @@
 import { type Insertable, sql, type Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
 import type { ClientInvoice } from '#core/db.types.js';
+import { insertOnce } from '../apps.repository.js';
 
 export async function listInvoiceRows(db: Db, spaceId: string, q: { status?: string; limit: number; before?: string }) {
   let query = db
@@ -23,20 +24,7 @@ export async function findInvoice(db: Db, spaceId: string, id: string, o: { lock
 
 /** Inserts a draft; with an idempotency key, a second insert with the same key returns the first invoice. */
 export async function insertInvoice(db: Db, row: Insertable<ClientInvoice>): Promise<string> {
-  const r = await db
-    .insertInto('client_invoice')
-    .values(row)
-    .onConflict((oc) => oc.columns(['space_id', 'idempotency_key']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (r) return r.id;
-  const existing = await db
-    .selectFrom('client_invoice')
-    .select('id')
-    .where('space_id', '=', row.space_id)
-    .where('idempotency_key', '=', row.idempotency_key ?? '')
-    .executeTakeFirstOrThrow();
-  return existing.id;
+  return insertOnce(db, 'client_invoice', row);
 }
 
 export async function updateInvoiceRow(db: Db, spaceId: string, id: string, set: Updateable<ClientInvoice>): Promise<number> {

@@ -1,6 +1,7 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
 import type { Note } from '#core/db.types.js';
+import { insertOnce } from '../apps.repository.js';
 
 const withPeople = (db: Db, spaceId: string) =>
   db
@@ -34,20 +35,7 @@ export async function findNote(db: Db, spaceId: string, id: string): Promise<Not
 
 /** Inserts a note; with an idempotency key, a second insert with the same key returns the first note. */
 export async function insertNote(db: Db, row: Insertable<Note>): Promise<string> {
-  const r = await db
-    .insertInto('note')
-    .values(row)
-    .onConflict((oc) => oc.columns(['space_id', 'idempotency_key']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (r) return r.id;
-  const existing = await db
-    .selectFrom('note')
-    .select('id')
-    .where('space_id', '=', row.space_id)
-    .where('idempotency_key', '=', row.idempotency_key ?? '')
-    .executeTakeFirstOrThrow();
-  return existing.id;
+  return insertOnce(db, 'note', row);
 }
 
 export async function updateNote(db: Db, spaceId: string, id: string, set: Updateable<Note>): Promise<void> {

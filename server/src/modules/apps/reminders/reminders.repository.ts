@@ -1,6 +1,7 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
 import type { Reminder } from '#core/db.types.js';
+import { insertOnce } from '../apps.repository.js';
 
 const withPeople = (db: Db, spaceId: string) =>
   db
@@ -42,20 +43,7 @@ export async function listDueReminders(db: Db, now: Date, limit: number) {
 }
 
 export async function insertReminder(db: Db, row: Insertable<Reminder>): Promise<string> {
-  const r = await db
-    .insertInto('reminder')
-    .values(row)
-    .onConflict((oc) => oc.columns(['space_id', 'idempotency_key']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (r) return r.id;
-  const existing = await db
-    .selectFrom('reminder')
-    .select('id')
-    .where('space_id', '=', row.space_id)
-    .where('idempotency_key', '=', row.idempotency_key ?? '')
-    .executeTakeFirstOrThrow();
-  return existing.id;
+  return insertOnce(db, 'reminder', row);
 }
 
 export async function updateReminder(db: Db, spaceId: string, id: string, set: Updateable<Reminder>): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Db } from '#core/db.js';
 import type { Task } from '#core/db.types.js';
+import { insertOnce } from '../apps.repository.js';
 
 const withPeople = (db: Db, spaceId: string) =>
   db
@@ -28,20 +29,7 @@ export async function findTask(db: Db, spaceId: string, id: string) {
 
 /** Inserts a task; with an idempotency key, a second insert with the same key returns the first task. */
 export async function insertTask(db: Db, row: Insertable<Task>): Promise<string> {
-  const r = await db
-    .insertInto('task')
-    .values(row)
-    .onConflict((oc) => oc.columns(['space_id', 'idempotency_key']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (r) return r.id;
-  const existing = await db
-    .selectFrom('task')
-    .select('id')
-    .where('space_id', '=', row.space_id)
-    .where('idempotency_key', '=', row.idempotency_key ?? '')
-    .executeTakeFirstOrThrow();
-  return existing.id;
+  return insertOnce(db, 'task', row);
 }
 
 export async function updateTask(db: Db, spaceId: string, id: string, set: Updateable<Task>): Promise<number> {
