@@ -146,7 +146,3 @@ export async function lockDueAgents(db: Db, now: Date, limit: number) {
     .skipLocked()
     .execute();
 }
-
-export async function setNextRunAt(db: Db, spaceId: string, agentId: string, at: Date | null): Promise<void> {
-  await db.updateTable('agent').set({ next_run_at: at }).where('space_id', '=', spaceId).where('id', '=', agentId).execute();
-}

@@ -30,14 +30,12 @@ import { remindersSkills } from './reminders/reminders.skills.js';
 import { tasksRoutes } from './tasks/tasks.routes.js';
 import { tasksComplete, tasksCreate, tasksDigest, tasksGet, tasksList, tasksUpdate } from './tasks/tasks.skills.js';
 
-export { agendaIn, createEntryIn, type NewEntry } from './calendar/calendar.service.js';
-export { upsertFromMailIn } from './contacts/contacts.service.js';
 // For the privacy export: an invoice's generated PDF.
 export { invoicePdfOfRow } from './invoices/invoices.service.js';
-export { addItemsIn, addStapleIn, createListIn, type NewItem } from './lists/lists.service.js';
-export { createNoteIn, type NewNote } from './notes/notes.service.js';
-export { createReminderIn, fireDueReminders, fireReminder, type NewReminder } from './reminders/reminders.service.js';
-export { createTaskIn, type NewTask } from './tasks/tasks.service.js';
+export { addItemsIn, addStapleIn, createListIn } from './lists/lists.service.js';
+export { createNoteIn } from './notes/notes.service.js';
+export { createReminderIn } from './reminders/reminders.service.js';
+export { createTaskIn } from './tasks/tasks.service.js';
 export { cardsSetting, markOverdueInvoicesJob };
 
 const appsRoutes: FastifyPluginAsync = async (app) => {

@@ -48,10 +48,9 @@ export async function demoStatus(db: Db, spaceId: string): Promise<DemoStatus> {
 
 /**
  * The study document of the demo, for Study Buddy: stored as an uploaded file marked `demo`, and
- * announced with `document.uploaded` like an upload. This is the hook for the documents app: to give
- * the sample its own document row as well, call your function here (with `c.db`, the demo's
- * transaction, and `fileId`), mark what you create `demo`, and add your table to DEMO_TABLES so that
- * removing the demo removes it. Returns the file's id.
+ * announced with `document.uploaded` like an upload, so Study Buddy's agent (if installed) makes it a
+ * study document as it would any upload; that row goes with the file when the demo is removed (on
+ * delete cascade). Returns the file's id.
  */
 export async function addDemoStudyDocument(
   c: Ctx,

@@ -5,7 +5,7 @@ import type { Db } from '#core/db.js';
 import { AppError } from '#core/errors.js';
 import { newId } from '#core/ids.js';
 import { createSkillContext, type SkillContext } from '#core/skill.js';
-import { runSkill, standaloneSkillContext } from '#modules/skills/index.js';
+import { runSkill } from '#modules/skills/index.js';
 import {
   type DocumentRow,
   deleteDocumentRow,
@@ -145,35 +145,4 @@ export async function documentText(db: Db, spaceId: string, accountId: string, i
   if (!row) return null;
   const f = await fileText(db, spaceId, row.file_id);
   return { row, text: f?.text ?? '' };
-}
-
-/**
- * A study document for a file whose text the caller already has, in the caller's transaction (the demo
- * adds its sample study notes this way). Summarised on the local engine; once per file.
- */
-export async function addStudyDocumentIn(
-  db: Db,
-  o: { spaceId: string; ownerAccountId: string; visibility: 'shared' | 'private'; fileId: string; title: string; text: string; now: Date },
-): Promise<string> {
-  const s = o.text.trim()
-    ? ((await runSkill(standaloneSkillContext({ now: o.now }), 'text.summarize', {
-        text: o.text.slice(0, MAX_SUMMARY_INPUT),
-        maxSentences: 5,
-      })) as {
-        summary: string;
-        keyPhrases: string[];
-      })
-    : { summary: '', keyPhrases: [] };
-  return insertDocument(db, {
-    id: newId(),
-    space_id: o.spaceId,
-    owner_account_id: o.ownerAccountId,
-    visibility: o.visibility,
-    file_id: o.fileId,
-    title: o.title.replace(/\.[A-Za-z0-9]{1,5}$/, '').slice(0, 200),
-    summary: s.summary,
-    key_phrases: JSON.stringify(s.keyPhrases.slice(0, 20)),
-    created_at: o.now,
-    updated_at: o.now,
-  });
 }
