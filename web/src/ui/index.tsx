@@ -344,6 +344,42 @@ export function ConfirmButton({
   );
 }
 
+/** What a row's action runs: a mutation without variables (its pending state keeps the button busy). */
+export interface ItemAction {
+  isPending: boolean;
+  mutate: () => void;
+}
+
+/**
+ * A row's delete button (a small ConfirmButton). Its accessible name ends with the row's name ("Delete: Milk"),
+ * so that a list of rows does not read as many buttons of one name.
+ */
+export function DeleteItemButton({
+  itemName,
+  question,
+  labels,
+  mutation,
+}: {
+  itemName: string;
+  question: ReactNode;
+  labels: { delete: string; yes: string; cancel: string };
+  mutation: ItemAction;
+}) {
+  return (
+    <ConfirmButton
+      size="small"
+      question={question}
+      confirmLabel={labels.yes}
+      cancelLabel={labels.cancel}
+      busy={mutation.isPending}
+      onConfirm={() => mutation.mutate()}
+    >
+      {labels.delete}
+      <span className="visually-hidden">: {itemName}</span>
+    </ConfirmButton>
+  );
+}
+
 /** A value a person may copy (a secret URL): read-only text and a copy button that says when it copied. */
 export function CopyField({
   label,

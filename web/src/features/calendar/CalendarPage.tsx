@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
 import { intlLocale } from '../../ui/format';
 
 const DAY = 86_400_000;
@@ -171,17 +171,12 @@ function EventItem({ e, byKey }: { e: AgendaItem; byKey: Map<string, AgendaItem>
         ))}
       </span>
       {e.source === 'own' ? (
-        <ConfirmButton
-          size="small"
+        <DeleteItemButton
+          itemName={e.title}
           question={t('deleteQuestion', { title: e.title })}
-          confirmLabel={t('deleteYes')}
-          cancelLabel={t('cancel', { ns: 'common' })}
-          busy={remove.isPending}
-          onConfirm={() => remove.mutate()}
-        >
-          {t('delete')}
-          <span className="visually-hidden">: {e.title}</span>
-        </ConfirmButton>
+          labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+          mutation={remove}
+        />
       ) : null}
       {remove.isError ? <ErrorNotice error={remove.error} /> : null}
     </li>

@@ -7,7 +7,7 @@ import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
+import { Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
 type Stage = ContactView['stage'];
@@ -150,17 +150,12 @@ function ContactItem({ c }: { c: ContactView }) {
             <span className="visually-hidden">: {c.name}</span>
           </Button>
         ) : null}
-        <ConfirmButton
-          size="small"
+        <DeleteItemButton
+          itemName={c.name}
           question={t('deleteQuestion', { name: bidi(c.name, i18n.language) })}
-          confirmLabel={t('deleteYes')}
-          cancelLabel={t('cancel', { ns: 'common' })}
-          busy={remove.isPending}
-          onConfirm={() => remove.mutate()}
-        >
-          {t('delete')}
-          <span className="visually-hidden">: {c.name}</span>
-        </ConfirmButton>
+          labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+          mutation={remove}
+        />
       </div>
       {update.isError ? <ErrorNotice error={update.error} /> : null}
       {remove.isError ? <ErrorNotice error={remove.error} /> : null}

@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, TextArea, TextField } from '../../ui';
+import { Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, TextArea, TextField } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { SafeMarkdown } from './SafeMarkdown';
 
@@ -116,17 +116,12 @@ function NoteCard({ note }: { note: NoteView }) {
               {t('edit')}
               <span className="visually-hidden">: {note.title}</span>
             </Button>
-            <ConfirmButton
-              size="small"
+            <DeleteItemButton
+              itemName={note.title}
               question={t('deleteQuestion', { title: bidi(note.title, i18n.language) })}
-              confirmLabel={t('deleteYes')}
-              cancelLabel={t('cancel', { ns: 'common' })}
-              busy={remove.isPending}
-              onConfirm={() => remove.mutate()}
-            >
-              {t('delete')}
-              <span className="visually-hidden">: {note.title}</span>
-            </ConfirmButton>
+              labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+              mutation={remove}
+            />
           </div>
           {remove.isError ? <ErrorNotice error={remove.error} /> : null}
         </>

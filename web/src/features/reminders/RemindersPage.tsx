@@ -7,7 +7,7 @@ import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
 function AddReminder({ members }: { members: Array<{ accountId: string; name: string }> }) {
@@ -122,17 +122,12 @@ function ReminderItem({ r }: { r: ReminderView }) {
             {t('done')}
             <span className="visually-hidden">: {r.title}</span>
           </Button>
-          <ConfirmButton
-            size="small"
+          <DeleteItemButton
+            itemName={r.title}
             question={t('deleteQuestion', { title: bidi(r.title, i18n.language) })}
-            confirmLabel={t('deleteYes')}
-            cancelLabel={t('cancel', { ns: 'common' })}
-            busy={remove.isPending}
-            onConfirm={() => remove.mutate()}
-          >
-            {t('delete')}
-            <span className="visually-hidden">: {r.title}</span>
-          </ConfirmButton>
+            labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+            mutation={remove}
+          />
         </div>
       ) : null}
       {update.isError ? <ErrorNotice error={update.error} /> : null}

@@ -7,7 +7,7 @@ import { Link, useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextArea, TextField } from '../../ui';
+import { Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextArea, TextField } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { toLocalInput } from '../suggestions/ActionEditor';
 
@@ -277,17 +277,12 @@ function TaskItem({ task }: { task: TaskView }) {
           {t('edit')}
           <span className="visually-hidden">: {task.title}</span>
         </Button>
-        <ConfirmButton
-          size="small"
+        <DeleteItemButton
+          itemName={task.title}
           question={t('deleteQuestion', { title: bidi(task.title, i18n.language) })}
-          confirmLabel={t('deleteYes')}
-          cancelLabel={t('cancel', { ns: 'common' })}
-          busy={remove.isPending}
-          onConfirm={() => remove.mutate()}
-        >
-          {t('delete')}
-          <span className="visually-hidden">: {task.title}</span>
-        </ConfirmButton>
+          labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+          mutation={remove}
+        />
       </div>
       {toggle.isError ? <ErrorNotice error={toggle.error} /> : null}
       {remove.isError ? <ErrorNotice error={remove.error} /> : null}
