@@ -138,6 +138,43 @@ export function Card({
   );
 }
 
+/**
+ * A form of stacked fields with its buttons at the end: submit, and cancel when editing. The browser's own
+ * checks are off (noValidate): pages check the fields and show each error under its field.
+ */
+export function Form({
+  onSubmit,
+  submitLabel,
+  busy,
+  cancel,
+  children,
+}: {
+  onSubmit: () => void;
+  submitLabel: string;
+  busy?: boolean;
+  cancel?: { label: string; onClick: () => void };
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className="stack"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      {children}
+      <div className={cancel ? 'row' : undefined}>
+        <Button type="submit" variant="primary" busy={busy}>
+          {submitLabel}
+        </Button>
+        {cancel ? <Button onClick={cancel.onClick}>{cancel.label}</Button> : null}
+      </div>
+    </form>
+  );
+}
+
 export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
   return (
     <div className="page-header">

@@ -1,12 +1,12 @@
 import type { AgendaItem } from '@csme/contracts/calendar';
 import { createEvent, deleteEvent, getAgenda } from '@csme/contracts/calendar';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, DeleteItemButton, EmptyState, Form, PageHeader, SelectField, Spinner, TextField } from '../../ui';
 import { intlLocale } from '../../ui/format';
 
 const DAY = 86_400_000;
@@ -66,11 +66,10 @@ function AddEvent({ calendars, day }: { calendars: Array<{ connectorId: string; 
   const errors = { ...(m.error instanceof ApiError ? m.error.fieldErrors() : {}), ...problem };
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           const p: Record<string, string> = {};
           if (!f.title.trim()) p.title = t('titleRequired');
           if (f.end <= f.start) p.endsAt = t('endBeforeStart');
@@ -133,12 +132,7 @@ function AddEvent({ calendars, day }: { calendars: Array<{ connectorId: string; 
           <ErrorNotice error={m.error} />
         ) : null}
         {done ? <Alert tone="ok">{t('added')}</Alert> : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }

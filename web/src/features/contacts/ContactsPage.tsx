@@ -1,13 +1,13 @@
 import type { ContactView } from '@csme/contracts/contacts';
 import { CONTACT_STAGES, createContact, deleteContact, listContacts, updateContact } from '@csme/contracts/contacts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
+import { Badge, Button, Card, DeleteItemButton, EmptyState, Form, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
 type Stage = ContactView['stage'];
@@ -37,11 +37,10 @@ function AddContact() {
   if (missing) errors.name = t('nameRequired');
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           if (!f.name.trim()) return setMissing(true);
           setMissing(false);
           m.mutate();
@@ -80,12 +79,7 @@ function AddContact() {
           <TextField label={t('followUp')} type="date" value={f.followUp} onChange={(e) => setF({ ...f, followUp: e.target.value })} />
         </div>
         {m.isError && !Object.keys(errors).length ? <ErrorNotice error={m.error} /> : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }

@@ -1,12 +1,12 @@
 import type { NoteView } from '@csme/contracts/notes';
 import { createNote, deleteNote, listNotes, updateNote } from '@csme/contracts/notes';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, TextArea, TextField } from '../../ui';
+import { Badge, Button, Card, DeleteItemButton, EmptyState, Form, PageHeader, SelectField, Spinner, TextArea, TextField } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { SafeMarkdown } from './SafeMarkdown';
 
@@ -40,11 +40,11 @@ function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
   const errors = m.error instanceof ApiError ? m.error.fieldErrors() : {};
   if (missing) errors.title = t('titleRequired');
   return (
-    <form
-      className="stack"
-      noValidate
-      onSubmit={(e: FormEvent) => {
-        e.preventDefault();
+    <Form
+      submitLabel={note ? t('saveChanges') : t('save')}
+      busy={m.isPending}
+      cancel={note ? { label: t('cancel', { ns: 'common' }), onClick: onDone } : undefined}
+      onSubmit={() => {
         if (!title.trim()) return setMissing(true);
         setMissing(false);
         m.mutate();
@@ -75,13 +75,7 @@ function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
         </SelectField>
       ) : null}
       {m.isError && !Object.keys(errors).length ? <ErrorNotice error={m.error} /> : null}
-      <div className="row">
-        <Button type="submit" variant="primary" busy={m.isPending}>
-          {note ? t('saveChanges') : t('save')}
-        </Button>
-        {note ? <Button onClick={onDone}>{t('cancel', { ns: 'common' })}</Button> : null}
-      </div>
-    </form>
+    </Form>
   );
 }
 

@@ -1,13 +1,26 @@
 import type { ReminderView } from '@csme/contracts/reminders';
 import { createReminder, deleteReminder, listReminders, updateReminder } from '@csme/contracts/reminders';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  PageHeader,
+  SelectField,
+  Spinner,
+  Tabs,
+  TextField,
+} from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
 function AddReminder({ members }: { members: Array<{ accountId: string; name: string }> }) {
@@ -31,11 +44,10 @@ function AddReminder({ members }: { members: Array<{ accountId: string; name: st
   const other = members.find((x) => x.accountId !== session.account.id);
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           if (!text.trim()) return setMissing(true);
           setMissing(false);
           setMade(null);
@@ -71,12 +83,7 @@ function AddReminder({ members }: { members: Array<{ accountId: string; name: st
             })}
           </Alert>
         ) : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }

@@ -1,13 +1,26 @@
 import type { TaskView } from '@csme/contracts/tasks';
 import { createTask, deleteTask, listTasks, updateTask } from '@csme/contracts/tasks';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextArea, TextField } from '../../ui';
+import {
+  Badge,
+  Button,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  PageHeader,
+  SelectField,
+  Spinner,
+  Tabs,
+  TextArea,
+  TextField,
+} from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { toLocalInput } from '../suggestions/ActionEditor';
 
@@ -138,11 +151,10 @@ function AddTask() {
   if (missing) errors.title = t('titleRequired');
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           if (!draft.title.trim()) {
             setMissing(true);
             return;
@@ -155,12 +167,7 @@ function AddTask() {
         {m.isError && !Object.keys(m.error instanceof ApiError ? m.error.fieldErrors() : {}).length ? (
           <ErrorNotice error={m.error} />
         ) : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }
@@ -194,23 +201,15 @@ function TaskItem({ task }: { task: TaskView }) {
     const errors = save.error instanceof ApiError ? save.error.fieldErrors() : {};
     return (
       <li className="card">
-        <form
-          className="stack"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            save.mutate();
-          }}
+        <Form
+          submitLabel={t('save', { ns: 'common' })}
+          busy={save.isPending}
+          cancel={{ label: t('cancel', { ns: 'common' }), onClick: () => setEditing(false) }}
+          onSubmit={() => save.mutate()}
         >
           <TaskFields draft={draft} set={setDraft} errors={errors} family={false} />
           {save.isError && !Object.keys(errors).length ? <ErrorNotice error={save.error} /> : null}
-          <div className="row">
-            <Button type="submit" variant="primary" busy={save.isPending}>
-              {t('save', { ns: 'common' })}
-            </Button>
-            <Button onClick={() => setEditing(false)}>{t('cancel', { ns: 'common' })}</Button>
-          </div>
-        </form>
+        </Form>
       </li>
     );
   }
