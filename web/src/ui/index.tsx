@@ -8,6 +8,8 @@ import {
   useState,
 } from 'react';
 
+export { useInvalidate } from './hooks';
+
 /** Stateless building blocks of every page. */
 
 export function Button({

@@ -1,13 +1,26 @@
 import type { ContactView } from '@csme/contracts/contacts';
 import { CONTACT_STAGES, createContact, deleteContact, listContacts, updateContact } from '@csme/contracts/contacts';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, DeleteItemButton, EmptyState, Form, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
+import {
+  Badge,
+  Button,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  PageHeader,
+  SelectField,
+  Spinner,
+  Tabs,
+  TextField,
+  useInvalidate,
+} from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
 type Stage = ContactView['stage'];
@@ -16,7 +29,7 @@ function AddContact() {
   const { t } = useTranslation('contacts');
   const [f, setF] = useState({ name: '', email: '', company: '', stage: 'lead' as Stage, followUp: '' });
   const [missing, setMissing] = useState(false);
-  const qc = useQueryClient();
+  const changed = useInvalidate('contacts');
   const m = useMutation({
     mutationFn: () =>
       api(createContact, {
@@ -30,7 +43,7 @@ function AddContact() {
       }),
     onSuccess: async () => {
       setF({ name: '', email: '', company: '', stage: 'lead', followUp: '' });
-      await qc.invalidateQueries({ queryKey: ['contacts'] });
+      await changed();
     },
   });
   const errors = m.error instanceof ApiError ? m.error.fieldErrors() : {};
@@ -87,8 +100,7 @@ function AddContact() {
 function ContactItem({ c }: { c: ContactView }) {
   const { t, i18n } = useTranslation('contacts');
   const session = useShellSession();
-  const qc = useQueryClient();
-  const changed = () => qc.invalidateQueries({ queryKey: ['contacts'] });
+  const changed = useInvalidate('contacts');
   const update = useMutation({
     mutationFn: (body: { stage?: Stage; nextFollowUpAt?: null; lastContactAt?: string }) =>
       api(updateContact, { params: { contactId: c.id }, body }),

@@ -7,7 +7,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, Form, PageHeader, Spinner, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, Form, PageHeader, Spinner, TextField, useInvalidate } from '../../ui';
 import { bidi } from '../../ui/format';
 
 const amount = (i: { quantity: number | null; unit: string | null }) => [i.quantity ?? '', i.unit ?? ''].filter((x) => x !== '').join(' ');
@@ -156,7 +156,7 @@ export function ListPage() {
   const { listId = '' } = useParams();
   const family = useShellSession().activeSpace.kind === 'family';
   const navigate = useNavigate();
-  const qc = useQueryClient();
+  const listsChanged = useInvalidate('lists');
   const setList = useSetList(listId);
   const q = useQuery({
     queryKey: ['list', listId],
@@ -167,7 +167,7 @@ export function ListPage() {
   const remove = useMutation({
     mutationFn: () => api(deleteList, { params: { listId } }),
     onSuccess: async () => {
-      await qc.invalidateQueries({ queryKey: ['lists'] });
+      await listsChanged();
       navigate('/lists');
     },
   });

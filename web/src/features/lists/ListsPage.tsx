@@ -1,12 +1,12 @@
 import { createList, listLists } from '@csme/contracts/lists';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Card, EmptyState, Form, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { Badge, Card, EmptyState, Form, PageHeader, SelectField, Spinner, TextField, useInvalidate } from '../../ui';
 import { bidi } from '../../ui/format';
 
 type Kind = 'shopping' | 'todo' | 'other';
@@ -19,11 +19,11 @@ function NewList() {
   const [visibility, setVisibility] = useState<'shared' | 'private'>('shared');
   const [missing, setMissing] = useState(false);
   const navigate = useNavigate();
-  const qc = useQueryClient();
+  const listsChanged = useInvalidate('lists');
   const m = useMutation({
     mutationFn: () => api(createList, { body: { name: name.trim(), kind, ...(family ? { visibility } : {}) } }),
     onSuccess: async (l) => {
-      await qc.invalidateQueries({ queryKey: ['lists'] });
+      await listsChanged();
       navigate(`/lists/${l.id}`);
     },
   });

@@ -1,19 +1,27 @@
 import type { NoteView } from '@csme/contracts/notes';
 import { createNote, deleteNote, listNotes, updateNote } from '@csme/contracts/notes';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, DeleteItemButton, EmptyState, Form, PageHeader, SelectField, Spinner, TextArea, TextField } from '../../ui';
+import {
+  Badge,
+  Button,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  PageHeader,
+  SelectField,
+  Spinner,
+  TextArea,
+  TextField,
+  useInvalidate,
+} from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { SafeMarkdown } from './SafeMarkdown';
-
-function useNotesChanged() {
-  const qc = useQueryClient();
-  return () => qc.invalidateQueries({ queryKey: ['notes'] });
-}
 
 function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
   const { t } = useTranslation('notes');
@@ -22,7 +30,7 @@ function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
   const [body, setBody] = useState(note?.body ?? '');
   const [visibility, setVisibility] = useState<'shared' | 'private'>('shared');
   const [missing, setMissing] = useState(false);
-  const changed = useNotesChanged();
+  const changed = useInvalidate('notes');
   const m = useMutation({
     mutationFn: () =>
       note
@@ -83,7 +91,7 @@ function NoteCard({ note }: { note: NoteView }) {
   const { t, i18n } = useTranslation('notes');
   const session = useShellSession();
   const [editing, setEditing] = useState(false);
-  const changed = useNotesChanged();
+  const changed = useInvalidate('notes');
   const remove = useMutation({ mutationFn: () => api(deleteNote, { params: { noteId: note.id } }), onSuccess: () => changed() });
   return (
     <li className="card stack">

@@ -1,6 +1,6 @@
 import type { ReminderView } from '@csme/contracts/reminders';
 import { createReminder, deleteReminder, listReminders, updateReminder } from '@csme/contracts/reminders';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
@@ -20,6 +20,7 @@ import {
   Spinner,
   Tabs,
   TextField,
+  useInvalidate,
 } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
@@ -31,13 +32,13 @@ function AddReminder({ members }: { members: Array<{ accountId: string; name: st
   const [visibility, setVisibility] = useState<'shared' | 'private'>('shared');
   const [missing, setMissing] = useState(false);
   const [made, setMade] = useState<ReminderView | null>(null);
-  const qc = useQueryClient();
+  const changed = useInvalidate('reminders');
   const m = useMutation({
     mutationFn: () => api(createReminder, { body: { text: text.trim(), ...(family ? { visibility } : {}) } }),
     onSuccess: async (r) => {
       setText('');
       setMade(r);
-      await qc.invalidateQueries({ queryKey: ['reminders'] });
+      await changed();
     },
   });
   const errors = m.error instanceof ApiError ? m.error.fieldErrors() : {};
@@ -91,8 +92,7 @@ function AddReminder({ members }: { members: Array<{ accountId: string; name: st
 function ReminderItem({ r }: { r: ReminderView }) {
   const { t, i18n } = useTranslation('reminders');
   const session = useShellSession();
-  const qc = useQueryClient();
-  const changed = () => qc.invalidateQueries({ queryKey: ['reminders'] });
+  const changed = useInvalidate('reminders');
   const update = useMutation({
     mutationFn: (body: { snoozeMinutes?: number; done?: true }) => api(updateReminder, { params: { reminderId: r.id }, body }),
     onSuccess: changed,

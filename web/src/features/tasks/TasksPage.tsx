@@ -1,6 +1,6 @@
 import type { TaskView } from '@csme/contracts/tasks';
 import { createTask, deleteTask, listTasks, updateTask } from '@csme/contracts/tasks';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
@@ -20,6 +20,7 @@ import {
   Tabs,
   TextArea,
   TextField,
+  useInvalidate,
 } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { toLocalInput } from '../suggestions/ActionEditor';
@@ -35,11 +36,6 @@ interface Draft {
 }
 
 const emptyDraft: Draft = { title: '', notes: '', due: '', priority: 'normal', visibility: 'shared' };
-
-function useTasksChanged() {
-  const qc = useQueryClient();
-  return () => Promise.all([qc.invalidateQueries({ queryKey: ['tasks'] }), qc.invalidateQueries({ queryKey: ['activity'] })]);
-}
 
 /** The fields of a task (adding and editing share them). */
 function TaskFields({
@@ -130,7 +126,7 @@ function AddTask() {
   const family = session.activeSpace.kind === 'family';
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const [missing, setMissing] = useState(false);
-  const changed = useTasksChanged();
+  const changed = useInvalidate('tasks', 'activity');
   const m = useMutation({
     mutationFn: () =>
       api(createTask, {
@@ -178,7 +174,7 @@ function TaskItem({ task }: { task: TaskView }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const checkId = useId();
-  const changed = useTasksChanged();
+  const changed = useInvalidate('tasks', 'activity');
   const toggle = useMutation({
     mutationFn: (done: boolean) => api(updateTask, { params: { taskId: task.id }, body: { status: done ? 'done' : 'open' } }),
     onSuccess: () => changed(),
