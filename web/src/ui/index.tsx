@@ -8,7 +8,7 @@ import {
   useState,
 } from 'react';
 
-export { useInvalidate } from './hooks';
+export { useInvalidate, useTabParam } from './hooks';
 
 /** Stateless building blocks of every page. */
 

@@ -3,7 +3,6 @@ import { CONTACT_STAGES, createContact, deleteContact, listContacts, updateConta
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
@@ -20,6 +19,7 @@ import {
   Tabs,
   TextField,
   useInvalidate,
+  useTabParam,
 } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
@@ -171,8 +171,7 @@ function ContactItem({ c }: { c: ContactView }) {
 
 export function ContactsPage() {
   const { t } = useTranslation('contacts');
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'due' ? 'due' : 'all';
+  const [tab, setTab] = useTabParam('all', 'due');
   const [q, setQ] = useState('');
   const [search, setSearch] = useState('');
   const contacts = useQuery({
@@ -187,7 +186,7 @@ export function ContactsPage() {
         <Tabs
           label={t('tabsLabel')}
           value={tab}
-          onChange={(k) => setParams(k === 'due' ? { tab: 'due' } : {}, { replace: true })}
+          onChange={setTab}
           items={[
             { key: 'all', label: t('tabAll') },
             { key: 'due', label: t('tabDue') },

@@ -3,7 +3,6 @@ import { createReminder, deleteReminder, listReminders, updateReminder } from '@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
@@ -21,6 +20,7 @@ import {
   Tabs,
   TextField,
   useInvalidate,
+  useTabParam,
 } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
@@ -145,8 +145,7 @@ function ReminderItem({ r }: { r: ReminderView }) {
 
 export function RemindersPage() {
   const { t } = useTranslation('reminders');
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'done' ? 'done' : 'active';
+  const [tab, setTab] = useTabParam('active', 'done');
   const q = useQuery({ queryKey: ['reminders', tab], queryFn: () => api(listReminders, { query: { status: tab } }) });
   return (
     <>
@@ -156,7 +155,7 @@ export function RemindersPage() {
         <Tabs
           label={t('tabsLabel')}
           value={tab}
-          onChange={(k) => setParams(k === 'done' ? { tab: 'done' } : {}, { replace: true })}
+          onChange={setTab}
           items={[
             { key: 'active', label: t('tabActive') },
             { key: 'done', label: t('tabDone') },

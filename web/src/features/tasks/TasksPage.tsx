@@ -3,7 +3,7 @@ import { createTask, deleteTask, listTasks, updateTask } from '@csme/contracts/t
 import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
@@ -21,6 +21,7 @@ import {
   TextArea,
   TextField,
   useInvalidate,
+  useTabParam,
 } from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { toLocalInput } from '../suggestions/ActionEditor';
@@ -287,8 +288,7 @@ function TaskItem({ task }: { task: TaskView }) {
 
 export function TasksPage() {
   const { t } = useTranslation('tasks');
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'done' ? 'done' : 'open';
+  const [tab, setTab] = useTabParam('open', 'done');
   const q = useInfiniteQuery({
     queryKey: ['tasks', tab],
     queryFn: ({ pageParam }) => api(listTasks, { query: { status: tab, limit: 50, cursor: pageParam || undefined } }),
@@ -304,7 +304,7 @@ export function TasksPage() {
         <Tabs
           label={t('tabsLabel')}
           value={tab}
-          onChange={(k) => setParams(k === 'done' ? { tab: 'done' } : {}, { replace: true })}
+          onChange={setTab}
           items={[
             { key: 'open', label: t('tabOpen') },
             { key: 'done', label: t('tabDone') },
