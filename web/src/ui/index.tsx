@@ -419,6 +419,24 @@ export function DeleteItemButton({
   );
 }
 
+/** A search box and its button: the search runs on submit (Enter or the button), with the words trimmed. */
+export function SearchForm({ label, buttonLabel, onSearch }: { label: string; buttonLabel: string; onSearch: (q: string) => void }) {
+  const [q, setQ] = useState('');
+  return (
+    <form
+      className="toolbar"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSearch(q.trim());
+      }}
+    >
+      <TextField label={label} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
+      <Button type="submit">{buttonLabel}</Button>
+    </form>
+  );
+}
+
 /** A value a person may copy (a secret URL): read-only text and a copy button that says when it copied. */
 export function CopyField({
   label,

@@ -14,6 +14,7 @@ import {
   EmptyState,
   Form,
   PageHeader,
+  SearchForm,
   SelectField,
   Spinner,
   Tabs,
@@ -172,7 +173,6 @@ function ContactItem({ c }: { c: ContactView }) {
 export function ContactsPage() {
   const { t } = useTranslation('contacts');
   const [tab, setTab] = useTabParam('all', 'due');
-  const [q, setQ] = useState('');
   const [search, setSearch] = useState('');
   const contacts = useQuery({
     queryKey: ['contacts', tab, search],
@@ -192,17 +192,7 @@ export function ContactsPage() {
             { key: 'due', label: t('tabDue') },
           ]}
         />
-        <form
-          className="toolbar"
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setSearch(q.trim());
-          }}
-        >
-          <TextField label={t('search')} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
-          <Button type="submit">{t('searchButton')}</Button>
-        </form>
+        <SearchForm label={t('search')} buttonLabel={t('searchButton')} onSearch={setSearch} />
         {contacts.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
         {contacts.isError ? <ErrorNotice error={contacts.error} onRetry={() => contacts.refetch()} /> : null}
         {contacts.data && !contacts.data.items.length ? (

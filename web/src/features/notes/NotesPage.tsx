@@ -14,6 +14,7 @@ import {
   EmptyState,
   Form,
   PageHeader,
+  SearchForm,
   SelectField,
   Spinner,
   TextArea,
@@ -134,7 +135,6 @@ function NoteCard({ note }: { note: NoteView }) {
 
 export function NotesPage() {
   const { t } = useTranslation('notes');
-  const [q, setQ] = useState('');
   const [search, setSearch] = useState('');
   const notes = useInfiniteQuery({
     queryKey: ['notes', search],
@@ -150,17 +150,7 @@ export function NotesPage() {
         <Card title={t('newNote')}>
           <NoteForm onDone={() => undefined} />
         </Card>
-        <form
-          className="toolbar"
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setSearch(q.trim());
-          }}
-        >
-          <TextField label={t('search')} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
-          <Button type="submit">{t('searchButton')}</Button>
-        </form>
+        <SearchForm label={t('search')} buttonLabel={t('searchButton')} onSearch={setSearch} />
         {notes.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
         {notes.isError ? <ErrorNotice error={notes.error} onRetry={() => notes.refetch()} /> : null}
         {notes.data && !items.length ? (
