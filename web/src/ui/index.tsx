@@ -419,6 +419,24 @@ export function DeleteItemButton({
   );
 }
 
+/** The button under a paged list that fetches its next page, shown while there is one. */
+export function MoreButton({
+  label,
+  pages,
+}: {
+  label: string;
+  pages: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+}) {
+  if (!pages.hasNextPage) return null;
+  return (
+    <div>
+      <Button busy={pages.isFetchingNextPage} onClick={() => pages.fetchNextPage()}>
+        {label}
+      </Button>
+    </div>
+  );
+}
+
 /** A search box and its button: the search runs on submit (Enter or the button), with the words trimmed. */
 export function SearchForm({ label, buttonLabel, onSearch }: { label: string; buttonLabel: string; onSearch: (q: string) => void }) {
   const [q, setQ] = useState('');

@@ -13,6 +13,7 @@ import {
   DeleteItemButton,
   EmptyState,
   Form,
+  MoreButton,
   PageHeader,
   SearchForm,
   SelectField,
@@ -165,13 +166,7 @@ export function NotesPage() {
             <NoteCard key={n.id} note={n} />
           ))}
         </ul>
-        {notes.hasNextPage ? (
-          <div>
-            <Button busy={notes.isFetchingNextPage} onClick={() => notes.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={notes} />
       </div>
     </>
   );

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Button, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { Button, EmptyState, MoreButton, PageHeader, SelectField, Spinner, TextField } from '../../ui';
 import { formatDate, formatNumber } from './format';
 
 type Status = 'all' | 'active' | 'suspended';
@@ -72,13 +72,7 @@ function People({ q, status }: { q: string; status: Status }) {
           </tbody>
         </table>
       </div>
-      {list.hasNextPage ? (
-        <div>
-          <Button busy={list.isFetchingNextPage} onClick={() => list.fetchNextPage()}>
-            {t('more')}
-          </Button>
-        </div>
-      ) : null}
+      <MoreButton label={t('more')} pages={list} />
     </>
   );
 }
@@ -127,13 +121,7 @@ function Spaces({ q }: { q: string }) {
           </tbody>
         </table>
       </div>
-      {list.hasNextPage ? (
-        <div>
-          <Button busy={list.isFetchingNextPage} onClick={() => list.fetchNextPage()}>
-            {t('more')}
-          </Button>
-        </div>
-      ) : null}
+      <MoreButton label={t('more')} pages={list} />
     </>
   );
 }

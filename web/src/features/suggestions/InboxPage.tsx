@@ -7,7 +7,7 @@ import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Button, EmptyState, PageHeader, Spinner, Tabs, useTabParam } from '../../ui';
+import { Alert, Button, EmptyState, MoreButton, PageHeader, Spinner, Tabs, useTabParam } from '../../ui';
 import { SuggestionCard, useSuggestionsChanged } from './SuggestionCard';
 
 const IN_FLIGHT = new Set(['approved', 'executing']);
@@ -196,13 +196,7 @@ export function InboxPage() {
           </section>
         ) : null}
         {tab === 'done' ? items.map((s) => <SuggestionCard key={s.id} s={s} />) : null}
-        {q.hasNextPage ? (
-          <div>
-            <Button busy={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={q} />
       </div>
     </>
   );

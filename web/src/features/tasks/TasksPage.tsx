@@ -14,6 +14,7 @@ import {
   DeleteItemButton,
   EmptyState,
   Form,
+  MoreButton,
   PageHeader,
   SelectField,
   Spinner,
@@ -324,13 +325,7 @@ export function TasksPage() {
             <TaskItem key={task.id} task={task} />
           ))}
         </ul>
-        {q.hasNextPage ? (
-          <div>
-            <Button busy={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={q} />
       </div>
     </>
   );
