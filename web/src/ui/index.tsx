@@ -12,13 +12,9 @@ export { useInvalidate, useTabParam } from './hooks';
 
 /** Stateless building blocks of every page. */
 
-export function Button({
-  variant,
-  size,
-  busy,
-  children,
-  ...rest
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'danger'; size?: 'small'; busy?: boolean }) {
+type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'danger'; size?: 'small'; busy?: boolean };
+
+export function Button({ variant, size, busy, children, ...rest }: ButtonProps) {
   return (
     <button
       type="button"
@@ -383,6 +379,21 @@ export function ConfirmButton({
   );
 }
 
+/** The end of a row's button's accessible name: ": Milk" after "Edit", so that a list's buttons are told apart. */
+function ItemNameSuffix({ itemName }: { itemName: string }) {
+  return <span className="visually-hidden">: {itemName}</span>;
+}
+
+/** A small button that acts on one row; its accessible name ends with the row's name ("Edit: Milk"). */
+export function ItemButton({ itemName, children, ...rest }: Omit<ButtonProps, 'size'> & { itemName: string }) {
+  return (
+    <Button size="small" {...rest}>
+      {children}
+      <ItemNameSuffix itemName={itemName} />
+    </Button>
+  );
+}
+
 /** What a row's action runs: a mutation without variables (its pending state keeps the button busy). */
 export interface ItemAction {
   isPending: boolean;
@@ -390,8 +401,7 @@ export interface ItemAction {
 }
 
 /**
- * A row's delete button (a small ConfirmButton). Its accessible name ends with the row's name ("Delete: Milk"),
- * so that a list of rows does not read as many buttons of one name.
+ * A row's delete button: a small ConfirmButton whose accessible name ends with the row's name ("Delete: Milk").
  */
 export function DeleteItemButton({
   itemName,
@@ -414,7 +424,7 @@ export function DeleteItemButton({
       onConfirm={() => mutation.mutate()}
     >
       {labels.delete}
-      <span className="visually-hidden">: {itemName}</span>
+      <ItemNameSuffix itemName={itemName} />
     </ConfirmButton>
   );
 }

@@ -8,11 +8,11 @@ import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import {
   Badge,
-  Button,
   Card,
   DeleteItemButton,
   EmptyState,
   Form,
+  ItemButton,
   PageHeader,
   SearchForm,
   SelectField,
@@ -148,14 +148,13 @@ function ContactItem({ c }: { c: ContactView }) {
       </p>
       <div className="row">
         {c.nextFollowUpAt ? (
-          <Button
-            size="small"
+          <ItemButton
+            itemName={c.name}
             busy={update.isPending}
             onClick={() => update.mutate({ nextFollowUpAt: null, lastContactAt: new Date().toISOString() })}
           >
             {t('done')}
-            <span className="visually-hidden">: {c.name}</span>
-          </Button>
+          </ItemButton>
         ) : null}
         <DeleteItemButton
           itemName={c.name}

@@ -8,11 +8,11 @@ import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import {
   Badge,
-  Button,
   Card,
   DeleteItemButton,
   EmptyState,
   Form,
+  ItemButton,
   MoreButton,
   PageHeader,
   SearchForm,
@@ -116,10 +116,9 @@ function NoteCard({ note }: { note: NoteView }) {
           </p>
           {note.body ? <SafeMarkdown>{note.body}</SafeMarkdown> : null}
           <div className="row">
-            <Button size="small" onClick={() => setEditing(true)}>
+            <ItemButton itemName={note.title} onClick={() => setEditing(true)}>
               {t('edit')}
-              <span className="visually-hidden">: {note.title}</span>
-            </Button>
+            </ItemButton>
             <DeleteItemButton
               itemName={note.title}
               question={t('deleteQuestion', { title: bidi(note.title, i18n.language) })}

@@ -9,11 +9,11 @@ import { useShellSession } from '../../app/outlet';
 import {
   Alert,
   Badge,
-  Button,
   Card,
   DeleteItemButton,
   EmptyState,
   Form,
+  ItemButton,
   PageHeader,
   SelectField,
   Spinner,
@@ -121,14 +121,12 @@ function ReminderItem({ r }: { r: ReminderView }) {
       </p>
       {r.status === 'active' ? (
         <div className="row">
-          <Button size="small" busy={update.isPending} onClick={() => update.mutate({ snoozeMinutes: 60 })}>
+          <ItemButton itemName={r.title} busy={update.isPending} onClick={() => update.mutate({ snoozeMinutes: 60 })}>
             {t('snooze')}
-            <span className="visually-hidden">: {r.title}</span>
-          </Button>
-          <Button size="small" variant="primary" busy={update.isPending} onClick={() => update.mutate({ done: true })}>
+          </ItemButton>
+          <ItemButton itemName={r.title} variant="primary" busy={update.isPending} onClick={() => update.mutate({ done: true })}>
             {t('done')}
-            <span className="visually-hidden">: {r.title}</span>
-          </Button>
+          </ItemButton>
           <DeleteItemButton
             itemName={r.title}
             question={t('deleteQuestion', { title: bidi(r.title, i18n.language) })}

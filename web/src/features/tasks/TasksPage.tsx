@@ -9,11 +9,11 @@ import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
 import {
   Badge,
-  Button,
   Card,
   DeleteItemButton,
   EmptyState,
   Form,
+  ItemButton,
   MoreButton,
   PageHeader,
   SelectField,
@@ -257,8 +257,8 @@ function TaskItem({ task }: { task: TaskView }) {
         </span>
       ) : null}
       <div className="row">
-        <Button
-          size="small"
+        <ItemButton
+          itemName={task.title}
           onClick={() => {
             setDraft({
               title: task.title,
@@ -272,8 +272,7 @@ function TaskItem({ task }: { task: TaskView }) {
           }}
         >
           {t('edit')}
-          <span className="visually-hidden">: {task.title}</span>
-        </Button>
+        </ItemButton>
         <DeleteItemButton
           itemName={task.title}
           question={t('deleteQuestion', { title: bidi(task.title, i18n.language) })}
