@@ -395,7 +395,7 @@ export function ItemButton({ itemName, children, ...rest }: Omit<ButtonProps, 's
 }
 
 /** What a row's action runs: a mutation without variables (its pending state keeps the button busy). */
-export interface ItemAction {
+interface ItemAction {
   isPending: boolean;
   mutate: () => void;
 }
