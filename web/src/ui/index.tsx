@@ -8,15 +8,13 @@ import {
   useState,
 } from 'react';
 
+export { useInvalidate, useTabParam } from './hooks';
+
 /** Stateless building blocks of every page. */
 
-export function Button({
-  variant,
-  size,
-  busy,
-  children,
-  ...rest
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'danger'; size?: 'small'; busy?: boolean }) {
+type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'danger'; size?: 'small'; busy?: boolean };
+
+export function Button({ variant, size, busy, children, ...rest }: ButtonProps) {
   return (
     <button
       type="button"
@@ -135,6 +133,43 @@ export function Card({
       {title ? <h2>{title}</h2> : null}
       {children}
     </Tag>
+  );
+}
+
+/**
+ * A form of stacked fields with its buttons at the end: submit, and cancel when editing. The browser's own
+ * checks are off (noValidate): pages check the fields and show each error under its field.
+ */
+export function Form({
+  onSubmit,
+  submitLabel,
+  busy,
+  cancel,
+  children,
+}: {
+  onSubmit: () => void;
+  submitLabel: string;
+  busy?: boolean;
+  cancel?: { label: string; onClick: () => void };
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className="stack"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      {children}
+      <div className={cancel ? 'row' : undefined}>
+        <Button type="submit" variant="primary" busy={busy}>
+          {submitLabel}
+        </Button>
+        {cancel ? <Button onClick={cancel.onClick}>{cancel.label}</Button> : null}
+      </div>
+    </form>
   );
 }
 
@@ -341,6 +376,92 @@ export function ConfirmButton({
         </Button>
       </div>
     </div>
+  );
+}
+
+/** The end of a row's button's accessible name: ": Milk" after "Edit", so that a list's buttons are told apart. */
+function ItemNameSuffix({ itemName }: { itemName: string }) {
+  return <span className="visually-hidden">: {itemName}</span>;
+}
+
+/** A small button that acts on one row; its accessible name ends with the row's name ("Edit: Milk"). */
+export function ItemButton({ itemName, children, ...rest }: Omit<ButtonProps, 'size'> & { itemName: string }) {
+  return (
+    <Button size="small" {...rest}>
+      {children}
+      <ItemNameSuffix itemName={itemName} />
+    </Button>
+  );
+}
+
+/** What a row's action runs: a mutation without variables (its pending state keeps the button busy). */
+interface ItemAction {
+  isPending: boolean;
+  mutate: () => void;
+}
+
+/**
+ * A row's delete button: a small ConfirmButton whose accessible name ends with the row's name ("Delete: Milk").
+ */
+export function DeleteItemButton({
+  itemName,
+  question,
+  labels,
+  mutation,
+}: {
+  itemName: string;
+  question: ReactNode;
+  labels: { delete: string; yes: string; cancel: string };
+  mutation: ItemAction;
+}) {
+  return (
+    <ConfirmButton
+      size="small"
+      question={question}
+      confirmLabel={labels.yes}
+      cancelLabel={labels.cancel}
+      busy={mutation.isPending}
+      onConfirm={() => mutation.mutate()}
+    >
+      {labels.delete}
+      <ItemNameSuffix itemName={itemName} />
+    </ConfirmButton>
+  );
+}
+
+/** The button under a paged list that fetches its next page, shown while there is one. */
+export function MoreButton({
+  label,
+  pages,
+}: {
+  label: string;
+  pages: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+}) {
+  if (!pages.hasNextPage) return null;
+  return (
+    <div>
+      <Button busy={pages.isFetchingNextPage} onClick={() => pages.fetchNextPage()}>
+        {label}
+      </Button>
+    </div>
+  );
+}
+
+/** A search box and its button: the search runs on submit (Enter or the button), with the words trimmed. */
+export function SearchForm({ label, buttonLabel, onSearch }: { label: string; buttonLabel: string; onSearch: (q: string) => void }) {
+  const [q, setQ] = useState('');
+  return (
+    <form
+      className="toolbar"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSearch(q.trim());
+      }}
+    >
+      <TextField label={label} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
+      <Button type="submit">{buttonLabel}</Button>
+    </form>
   );
 }
 

@@ -6,7 +6,7 @@ import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, EmptyState, MoreButton, PageHeader, SelectField, Spinner, TextField } from '../../ui';
 import { formatDateTime } from '../../ui/format';
 import { useAgents } from '../agents/AgentsPage';
 
@@ -173,13 +173,7 @@ export function ActivityPage() {
             );
           })}
         </ol>
-        {q.hasNextPage ? (
-          <div>
-            <Button busy={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={q} />
       </div>
     </>
   );

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Button, Card, EmptyState, PageHeader, Spinner, TextField } from '../../ui';
+import { Button, Card, EmptyState, MoreButton, PageHeader, Spinner, TextField } from '../../ui';
 
 function Message({ m }: { m: MailboxMessage }) {
   const { t, i18n } = useTranslation('admin');
@@ -60,13 +60,7 @@ export function MailboxPage() {
         {items.map((m) => (
           <Message key={m.id} m={m} />
         ))}
-        {q.hasNextPage ? (
-          <div>
-            <Button busy={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={q} />
       </div>
     </>
   );

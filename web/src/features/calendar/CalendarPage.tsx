@@ -1,12 +1,25 @@
 import type { AgendaItem } from '@csme/contracts/calendar';
 import { createEvent, deleteEvent, getAgenda } from '@csme/contracts/calendar';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useMemo, useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  PageHeader,
+  SelectField,
+  Spinner,
+  TextField,
+  useInvalidate,
+} from '../../ui';
 import { intlLocale } from '../../ui/format';
 
 const DAY = 86_400_000;
@@ -43,7 +56,7 @@ function AddEvent({ calendars, day }: { calendars: Array<{ connectorId: string; 
   });
   const [problem, setProblem] = useState<Record<string, string>>({});
   const [done, setDone] = useState(false);
-  const qc = useQueryClient();
+  const changed = useInvalidate('agenda');
   const m = useMutation({
     mutationFn: () =>
       api(createEvent, {
@@ -60,17 +73,16 @@ function AddEvent({ calendars, day }: { calendars: Array<{ connectorId: string; 
     onSuccess: async () => {
       setF({ ...f, title: '', where: '' });
       setDone(true);
-      await qc.invalidateQueries({ queryKey: ['agenda'] });
+      await changed();
     },
   });
   const errors = { ...(m.error instanceof ApiError ? m.error.fieldErrors() : {}), ...problem };
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           const p: Record<string, string> = {};
           if (!f.title.trim()) p.title = t('titleRequired');
           if (f.end <= f.start) p.endsAt = t('endBeforeStart');
@@ -133,12 +145,7 @@ function AddEvent({ calendars, day }: { calendars: Array<{ connectorId: string; 
           <ErrorNotice error={m.error} />
         ) : null}
         {done ? <Alert tone="ok">{t('added')}</Alert> : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }
@@ -146,10 +153,10 @@ function AddEvent({ calendars, day }: { calendars: Array<{ connectorId: string; 
 function EventItem({ e, byKey }: { e: AgendaItem; byKey: Map<string, AgendaItem> }) {
   const { t, i18n } = useTranslation('calendar');
   const tz = useShellSession().account.timeZone;
-  const qc = useQueryClient();
+  const changed = useInvalidate('agenda');
   const remove = useMutation({
     mutationFn: () => api(deleteEvent, { params: { eventId: e.eventId } }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['agenda'] }),
+    onSuccess: changed,
   });
   const time = (iso: string) =>
     new Intl.DateTimeFormat(intlLocale(i18n.language), { hour: '2-digit', minute: '2-digit', timeZone: tz }).format(new Date(iso));
@@ -171,17 +178,12 @@ function EventItem({ e, byKey }: { e: AgendaItem; byKey: Map<string, AgendaItem>
         ))}
       </span>
       {e.source === 'own' ? (
-        <ConfirmButton
-          size="small"
+        <DeleteItemButton
+          itemName={e.title}
           question={t('deleteQuestion', { title: e.title })}
-          confirmLabel={t('deleteYes')}
-          cancelLabel={t('cancel', { ns: 'common' })}
-          busy={remove.isPending}
-          onConfirm={() => remove.mutate()}
-        >
-          {t('delete')}
-          <span className="visually-hidden">: {e.title}</span>
-        </ConfirmButton>
+          labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+          mutation={remove}
+        />
       ) : null}
       {remove.isError ? <ErrorNotice error={remove.error} /> : null}
     </li>

@@ -1,13 +1,27 @@
 import type { ContactView } from '@csme/contracts/contacts';
 import { CONTACT_STAGES, createContact, deleteContact, listContacts, updateContact } from '@csme/contracts/contacts';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
+import {
+  Badge,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  ItemButton,
+  PageHeader,
+  SearchForm,
+  SelectField,
+  Spinner,
+  Tabs,
+  TextField,
+  useInvalidate,
+  useTabParam,
+} from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
 type Stage = ContactView['stage'];
@@ -16,7 +30,7 @@ function AddContact() {
   const { t } = useTranslation('contacts');
   const [f, setF] = useState({ name: '', email: '', company: '', stage: 'lead' as Stage, followUp: '' });
   const [missing, setMissing] = useState(false);
-  const qc = useQueryClient();
+  const changed = useInvalidate('contacts');
   const m = useMutation({
     mutationFn: () =>
       api(createContact, {
@@ -30,18 +44,17 @@ function AddContact() {
       }),
     onSuccess: async () => {
       setF({ name: '', email: '', company: '', stage: 'lead', followUp: '' });
-      await qc.invalidateQueries({ queryKey: ['contacts'] });
+      await changed();
     },
   });
   const errors = m.error instanceof ApiError ? m.error.fieldErrors() : {};
   if (missing) errors.name = t('nameRequired');
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           if (!f.name.trim()) return setMissing(true);
           setMissing(false);
           m.mutate();
@@ -80,12 +93,7 @@ function AddContact() {
           <TextField label={t('followUp')} type="date" value={f.followUp} onChange={(e) => setF({ ...f, followUp: e.target.value })} />
         </div>
         {m.isError && !Object.keys(errors).length ? <ErrorNotice error={m.error} /> : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }
@@ -93,8 +101,7 @@ function AddContact() {
 function ContactItem({ c }: { c: ContactView }) {
   const { t, i18n } = useTranslation('contacts');
   const session = useShellSession();
-  const qc = useQueryClient();
-  const changed = () => qc.invalidateQueries({ queryKey: ['contacts'] });
+  const changed = useInvalidate('contacts');
   const update = useMutation({
     mutationFn: (body: { stage?: Stage; nextFollowUpAt?: null; lastContactAt?: string }) =>
       api(updateContact, { params: { contactId: c.id }, body }),
@@ -141,26 +148,20 @@ function ContactItem({ c }: { c: ContactView }) {
       </p>
       <div className="row">
         {c.nextFollowUpAt ? (
-          <Button
-            size="small"
+          <ItemButton
+            itemName={c.name}
             busy={update.isPending}
             onClick={() => update.mutate({ nextFollowUpAt: null, lastContactAt: new Date().toISOString() })}
           >
             {t('done')}
-            <span className="visually-hidden">: {c.name}</span>
-          </Button>
+          </ItemButton>
         ) : null}
-        <ConfirmButton
-          size="small"
+        <DeleteItemButton
+          itemName={c.name}
           question={t('deleteQuestion', { name: bidi(c.name, i18n.language) })}
-          confirmLabel={t('deleteYes')}
-          cancelLabel={t('cancel', { ns: 'common' })}
-          busy={remove.isPending}
-          onConfirm={() => remove.mutate()}
-        >
-          {t('delete')}
-          <span className="visually-hidden">: {c.name}</span>
-        </ConfirmButton>
+          labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+          mutation={remove}
+        />
       </div>
       {update.isError ? <ErrorNotice error={update.error} /> : null}
       {remove.isError ? <ErrorNotice error={remove.error} /> : null}
@@ -170,9 +171,7 @@ function ContactItem({ c }: { c: ContactView }) {
 
 export function ContactsPage() {
   const { t } = useTranslation('contacts');
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'due' ? 'due' : 'all';
-  const [q, setQ] = useState('');
+  const [tab, setTab] = useTabParam('all', 'due');
   const [search, setSearch] = useState('');
   const contacts = useQuery({
     queryKey: ['contacts', tab, search],
@@ -186,23 +185,13 @@ export function ContactsPage() {
         <Tabs
           label={t('tabsLabel')}
           value={tab}
-          onChange={(k) => setParams(k === 'due' ? { tab: 'due' } : {}, { replace: true })}
+          onChange={setTab}
           items={[
             { key: 'all', label: t('tabAll') },
             { key: 'due', label: t('tabDue') },
           ]}
         />
-        <form
-          className="toolbar"
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setSearch(q.trim());
-          }}
-        >
-          <TextField label={t('search')} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
-          <Button type="submit">{t('searchButton')}</Button>
-        </form>
+        <SearchForm label={t('search')} buttonLabel={t('searchButton')} onSearch={setSearch} />
         {contacts.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
         {contacts.isError ? <ErrorNotice error={contacts.error} onRetry={() => contacts.refetch()} /> : null}
         {contacts.data && !contacts.data.items.length ? (

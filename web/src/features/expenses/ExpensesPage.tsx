@@ -14,7 +14,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, DeleteItemButton, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
 import { formatMoney, parseMoney } from '../invoices/money';
 
 // Agents change these records in the background: each page reads them fresh when it opens (staleTime 0).
@@ -227,17 +227,12 @@ export function ExpensesPage() {
                 </div>
                 <div className="row">
                   <span className="title">{formatMoney(x.amount, x.currency, i18n.language)}</span>
-                  <ConfirmButton
-                    size="small"
+                  <DeleteItemButton
+                    itemName={x.merchant}
                     question={t('deleteQuestion')}
-                    confirmLabel={t('deleteYes')}
-                    cancelLabel={t('cancel', { ns: 'common' })}
-                    busy={remove.isPending}
-                    onConfirm={() => remove.mutate(x.id)}
-                  >
-                    {t('delete')}
-                    <span className="visually-hidden">: {x.merchant}</span>
-                  </ConfirmButton>
+                    labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+                    mutation={{ isPending: remove.isPending, mutate: () => remove.mutate(x.id) }}
+                  />
                 </div>
               </li>
             ))}

@@ -1,13 +1,13 @@
 import type { ListDetail, ListItemView } from '@csme/contracts/lists';
 import { addListItems, clearDoneItems, deleteList, deleteListItem, getList, updateListItem } from '@csme/contracts/lists';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, Spinner, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, Form, PageHeader, Spinner, TextField, useInvalidate } from '../../ui';
 import { bidi } from '../../ui/format';
 
 const amount = (i: { quantity: number | null; unit: string | null }) => [i.quantity ?? '', i.unit ?? ''].filter((x) => x !== '').join(' ');
@@ -81,11 +81,10 @@ function AddItems({ listId }: { listId: string }) {
   const errors = m.error instanceof ApiError ? m.error.fieldErrors() : {};
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           if (!text.trim()) return setMissing(true);
           setMissing(false);
           setResult(null);
@@ -107,12 +106,7 @@ function AddItems({ listId }: { listId: string }) {
             {t('added', { count: result.added })} {result.merged ? t('mergedNote', { count: result.merged }) : ''}
           </Alert>
         ) : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }
@@ -162,7 +156,7 @@ export function ListPage() {
   const { listId = '' } = useParams();
   const family = useShellSession().activeSpace.kind === 'family';
   const navigate = useNavigate();
-  const qc = useQueryClient();
+  const listsChanged = useInvalidate('lists');
   const setList = useSetList(listId);
   const q = useQuery({
     queryKey: ['list', listId],
@@ -173,7 +167,7 @@ export function ListPage() {
   const remove = useMutation({
     mutationFn: () => api(deleteList, { params: { listId } }),
     onSuccess: async () => {
-      await qc.invalidateQueries({ queryKey: ['lists'] });
+      await listsChanged();
       navigate('/lists');
     },
   });

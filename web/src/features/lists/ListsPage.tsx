@@ -1,12 +1,12 @@
 import { createList, listLists } from '@csme/contracts/lists';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { Badge, Card, EmptyState, Form, PageHeader, SelectField, Spinner, TextField, useInvalidate } from '../../ui';
 import { bidi } from '../../ui/format';
 
 type Kind = 'shopping' | 'todo' | 'other';
@@ -19,11 +19,11 @@ function NewList() {
   const [visibility, setVisibility] = useState<'shared' | 'private'>('shared');
   const [missing, setMissing] = useState(false);
   const navigate = useNavigate();
-  const qc = useQueryClient();
+  const listsChanged = useInvalidate('lists');
   const m = useMutation({
     mutationFn: () => api(createList, { body: { name: name.trim(), kind, ...(family ? { visibility } : {}) } }),
     onSuccess: async (l) => {
-      await qc.invalidateQueries({ queryKey: ['lists'] });
+      await listsChanged();
       navigate(`/lists/${l.id}`);
     },
   });
@@ -31,11 +31,10 @@ function NewList() {
   if (missing) errors.name = t('nameRequired');
   return (
     <Card title={t('newList')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('create')}
+        busy={m.isPending}
+        onSubmit={() => {
           if (!name.trim()) return setMissing(true);
           setMissing(false);
           m.mutate();
@@ -65,12 +64,7 @@ function NewList() {
           ) : null}
         </div>
         {m.isError && !Object.keys(errors).length ? <ErrorNotice error={m.error} /> : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('create')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Button, EmptyState, PageHeader, SelectField, Spinner, TextField } from '../../ui';
+import { EmptyState, MoreButton, PageHeader, SelectField, Spinner, TextField } from '../../ui';
 import { PriceTag, Stars } from './parts';
 
 const PERSONAS = ['professional', 'freelancer', 'student', 'family', 'anyone'] as const;
@@ -97,13 +97,7 @@ export function MarketplacePage() {
             </li>
           ))}
         </ul>
-        {query.hasNextPage ? (
-          <div>
-            <Button busy={query.isFetchingNextPage} onClick={() => query.fetchNextPage()}>
-              {t('browse.more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('browse.more')} pages={query} />
       </div>
     </>
   );

@@ -1,19 +1,29 @@
 import type { NoteView } from '@csme/contracts/notes';
 import { createNote, deleteNote, listNotes, updateNote } from '@csme/contracts/notes';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, TextArea, TextField } from '../../ui';
+import {
+  Badge,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  ItemButton,
+  MoreButton,
+  PageHeader,
+  SearchForm,
+  SelectField,
+  Spinner,
+  TextArea,
+  TextField,
+  useInvalidate,
+} from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { SafeMarkdown } from './SafeMarkdown';
-
-function useNotesChanged() {
-  const qc = useQueryClient();
-  return () => qc.invalidateQueries({ queryKey: ['notes'] });
-}
 
 function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
   const { t } = useTranslation('notes');
@@ -22,7 +32,7 @@ function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
   const [body, setBody] = useState(note?.body ?? '');
   const [visibility, setVisibility] = useState<'shared' | 'private'>('shared');
   const [missing, setMissing] = useState(false);
-  const changed = useNotesChanged();
+  const changed = useInvalidate('notes');
   const m = useMutation({
     mutationFn: () =>
       note
@@ -40,11 +50,11 @@ function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
   const errors = m.error instanceof ApiError ? m.error.fieldErrors() : {};
   if (missing) errors.title = t('titleRequired');
   return (
-    <form
-      className="stack"
-      noValidate
-      onSubmit={(e: FormEvent) => {
-        e.preventDefault();
+    <Form
+      submitLabel={note ? t('saveChanges') : t('save')}
+      busy={m.isPending}
+      cancel={note ? { label: t('cancel', { ns: 'common' }), onClick: onDone } : undefined}
+      onSubmit={() => {
         if (!title.trim()) return setMissing(true);
         setMissing(false);
         m.mutate();
@@ -75,13 +85,7 @@ function NoteForm({ note, onDone }: { note?: NoteView; onDone: () => void }) {
         </SelectField>
       ) : null}
       {m.isError && !Object.keys(errors).length ? <ErrorNotice error={m.error} /> : null}
-      <div className="row">
-        <Button type="submit" variant="primary" busy={m.isPending}>
-          {note ? t('saveChanges') : t('save')}
-        </Button>
-        {note ? <Button onClick={onDone}>{t('cancel', { ns: 'common' })}</Button> : null}
-      </div>
-    </form>
+    </Form>
   );
 }
 
@@ -89,7 +93,7 @@ function NoteCard({ note }: { note: NoteView }) {
   const { t, i18n } = useTranslation('notes');
   const session = useShellSession();
   const [editing, setEditing] = useState(false);
-  const changed = useNotesChanged();
+  const changed = useInvalidate('notes');
   const remove = useMutation({ mutationFn: () => api(deleteNote, { params: { noteId: note.id } }), onSuccess: () => changed() });
   return (
     <li className="card stack">
@@ -112,21 +116,15 @@ function NoteCard({ note }: { note: NoteView }) {
           </p>
           {note.body ? <SafeMarkdown>{note.body}</SafeMarkdown> : null}
           <div className="row">
-            <Button size="small" onClick={() => setEditing(true)}>
+            <ItemButton itemName={note.title} onClick={() => setEditing(true)}>
               {t('edit')}
-              <span className="visually-hidden">: {note.title}</span>
-            </Button>
-            <ConfirmButton
-              size="small"
+            </ItemButton>
+            <DeleteItemButton
+              itemName={note.title}
               question={t('deleteQuestion', { title: bidi(note.title, i18n.language) })}
-              confirmLabel={t('deleteYes')}
-              cancelLabel={t('cancel', { ns: 'common' })}
-              busy={remove.isPending}
-              onConfirm={() => remove.mutate()}
-            >
-              {t('delete')}
-              <span className="visually-hidden">: {note.title}</span>
-            </ConfirmButton>
+              labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+              mutation={remove}
+            />
           </div>
           {remove.isError ? <ErrorNotice error={remove.error} /> : null}
         </>
@@ -137,7 +135,6 @@ function NoteCard({ note }: { note: NoteView }) {
 
 export function NotesPage() {
   const { t } = useTranslation('notes');
-  const [q, setQ] = useState('');
   const [search, setSearch] = useState('');
   const notes = useInfiniteQuery({
     queryKey: ['notes', search],
@@ -153,17 +150,7 @@ export function NotesPage() {
         <Card title={t('newNote')}>
           <NoteForm onDone={() => undefined} />
         </Card>
-        <form
-          className="toolbar"
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setSearch(q.trim());
-          }}
-        >
-          <TextField label={t('search')} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
-          <Button type="submit">{t('searchButton')}</Button>
-        </form>
+        <SearchForm label={t('search')} buttonLabel={t('searchButton')} onSearch={setSearch} />
         {notes.isPending ? <Spinner label={t('loading', { ns: 'common' })} /> : null}
         {notes.isError ? <ErrorNotice error={notes.error} onRetry={() => notes.refetch()} /> : null}
         {notes.data && !items.length ? (
@@ -178,13 +165,7 @@ export function NotesPage() {
             <NoteCard key={n.id} note={n} />
           ))}
         </ul>
-        {notes.hasNextPage ? (
-          <div>
-            <Button busy={notes.isFetchingNextPage} onClick={() => notes.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={notes} />
       </div>
     </>
   );

@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Alert, Badge, Button, Card, EmptyState, PageHeader, ScrollRegion, Spinner, Switch, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, EmptyState, MoreButton, PageHeader, ScrollRegion, Spinner, Switch, TextField } from '../../ui';
 import { formatDateTime } from '../../ui/format';
 
 const urlB64ToBytes = (s: string) =>
@@ -203,13 +203,7 @@ export function NotificationsPage() {
             ))}
           </ul>
         ) : null}
-        {q.hasNextPage ? (
-          <div>
-            <Button busy={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={q} />
         <PushCard />
         <PrefsCard />
       </div>

@@ -2,7 +2,7 @@ import { type QueryKey, useInfiniteQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorNotice } from '../../app/errors';
-import { Button, Spinner } from '../../ui';
+import { MoreButton, Spinner } from '../../ui';
 import { type Column, DataTable } from '../../ui/data-table';
 
 /** One page of an admin list, as the API answers it. */
@@ -40,13 +40,7 @@ export function PagedTable<R extends { id: string }>({
   return (
     <>
       <DataTable className="card" caption={caption} columns={columns} rows={items} rowKey={(r) => r.id} />
-      {list.hasNextPage ? (
-        <div>
-          <Button busy={list.isFetchingNextPage} onClick={() => list.fetchNextPage()}>
-            {t('more')}
-          </Button>
-        </div>
-      ) : null}
+      <MoreButton label={t('more')} pages={list} />
     </>
   );
 }

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
-import { Alert, Button, EmptyState, PageHeader, ScrollRegion, SelectField, Spinner } from '../../ui';
+import { Alert, Button, EmptyState, MoreButton, PageHeader, ScrollRegion, SelectField, Spinner } from '../../ui';
 import { formatMoney } from './money';
 
 type Status = 'open' | 'paid' | 'void' | '';
@@ -108,13 +108,7 @@ export function AdminBillingPage() {
             </table>
           </ScrollRegion>
         ) : null}
-        {q.hasNextPage ? (
-          <div>
-            <Button busy={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-              {t('admin.more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('admin.more')} pages={q} />
       </div>
     </>
   );

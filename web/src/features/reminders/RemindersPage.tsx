@@ -1,13 +1,27 @@
 import type { ReminderView } from '@csme/contracts/reminders';
 import { createReminder, deleteReminder, listReminders, updateReminder } from '@csme/contracts/reminders';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextField } from '../../ui';
+import {
+  Alert,
+  Badge,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  ItemButton,
+  PageHeader,
+  SelectField,
+  Spinner,
+  Tabs,
+  TextField,
+  useInvalidate,
+  useTabParam,
+} from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 
 function AddReminder({ members }: { members: Array<{ accountId: string; name: string }> }) {
@@ -18,24 +32,23 @@ function AddReminder({ members }: { members: Array<{ accountId: string; name: st
   const [visibility, setVisibility] = useState<'shared' | 'private'>('shared');
   const [missing, setMissing] = useState(false);
   const [made, setMade] = useState<ReminderView | null>(null);
-  const qc = useQueryClient();
+  const changed = useInvalidate('reminders');
   const m = useMutation({
     mutationFn: () => api(createReminder, { body: { text: text.trim(), ...(family ? { visibility } : {}) } }),
     onSuccess: async (r) => {
       setText('');
       setMade(r);
-      await qc.invalidateQueries({ queryKey: ['reminders'] });
+      await changed();
     },
   });
   const errors = m.error instanceof ApiError ? m.error.fieldErrors() : {};
   const other = members.find((x) => x.accountId !== session.account.id);
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           if (!text.trim()) return setMissing(true);
           setMissing(false);
           setMade(null);
@@ -71,12 +84,7 @@ function AddReminder({ members }: { members: Array<{ accountId: string; name: st
             })}
           </Alert>
         ) : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }
@@ -84,8 +92,7 @@ function AddReminder({ members }: { members: Array<{ accountId: string; name: st
 function ReminderItem({ r }: { r: ReminderView }) {
   const { t, i18n } = useTranslation('reminders');
   const session = useShellSession();
-  const qc = useQueryClient();
-  const changed = () => qc.invalidateQueries({ queryKey: ['reminders'] });
+  const changed = useInvalidate('reminders');
   const update = useMutation({
     mutationFn: (body: { snoozeMinutes?: number; done?: true }) => api(updateReminder, { params: { reminderId: r.id }, body }),
     onSuccess: changed,
@@ -114,25 +121,18 @@ function ReminderItem({ r }: { r: ReminderView }) {
       </p>
       {r.status === 'active' ? (
         <div className="row">
-          <Button size="small" busy={update.isPending} onClick={() => update.mutate({ snoozeMinutes: 60 })}>
+          <ItemButton itemName={r.title} busy={update.isPending} onClick={() => update.mutate({ snoozeMinutes: 60 })}>
             {t('snooze')}
-            <span className="visually-hidden">: {r.title}</span>
-          </Button>
-          <Button size="small" variant="primary" busy={update.isPending} onClick={() => update.mutate({ done: true })}>
+          </ItemButton>
+          <ItemButton itemName={r.title} variant="primary" busy={update.isPending} onClick={() => update.mutate({ done: true })}>
             {t('done')}
-            <span className="visually-hidden">: {r.title}</span>
-          </Button>
-          <ConfirmButton
-            size="small"
+          </ItemButton>
+          <DeleteItemButton
+            itemName={r.title}
             question={t('deleteQuestion', { title: bidi(r.title, i18n.language) })}
-            confirmLabel={t('deleteYes')}
-            cancelLabel={t('cancel', { ns: 'common' })}
-            busy={remove.isPending}
-            onConfirm={() => remove.mutate()}
-          >
-            {t('delete')}
-            <span className="visually-hidden">: {r.title}</span>
-          </ConfirmButton>
+            labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+            mutation={remove}
+          />
         </div>
       ) : null}
       {update.isError ? <ErrorNotice error={update.error} /> : null}
@@ -143,8 +143,7 @@ function ReminderItem({ r }: { r: ReminderView }) {
 
 export function RemindersPage() {
   const { t } = useTranslation('reminders');
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'done' ? 'done' : 'active';
+  const [tab, setTab] = useTabParam('active', 'done');
   const q = useQuery({ queryKey: ['reminders', tab], queryFn: () => api(listReminders, { query: { status: tab } }) });
   return (
     <>
@@ -154,7 +153,7 @@ export function RemindersPage() {
         <Tabs
           label={t('tabsLabel')}
           value={tab}
-          onChange={(k) => setParams(k === 'done' ? { tab: 'done' } : {}, { replace: true })}
+          onChange={setTab}
           items={[
             { key: 'active', label: t('tabActive') },
             { key: 'done', label: t('tabDone') },

@@ -15,7 +15,7 @@ import { Link } from 'react-router';
 import { api, apiUpload } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, Spinner, TextField } from '../../ui';
+import { Alert, Badge, Button, Card, DeleteItemButton, EmptyState, ItemButton, PageHeader, Spinner, TextField } from '../../ui';
 
 // Agents change these records in the background: each page reads them fresh when it opens (staleTime 0).
 
@@ -113,33 +113,32 @@ function DocumentItem({ doc }: { doc: DocumentView }) {
         }}
       >
         <TextField label={t('examDate')} hint={t('examDateHint')} type="date" value={exam} onChange={(e) => setExam(e.target.value)} />
-        <Button type="submit" size="small" busy={save.isPending}>
+        <ItemButton itemName={doc.title} type="submit" busy={save.isPending}>
           {t('save', { ns: 'common' })}
-          <span className="visually-hidden">: {doc.title}</span>
-        </Button>
+        </ItemButton>
       </form>
       <div className="row">
-        <Button size="small" variant="primary" busy={cards.isPending} disabled={Boolean(doc.textProblem)} onClick={() => cards.mutate()}>
+        <ItemButton
+          itemName={doc.title}
+          variant="primary"
+          busy={cards.isPending}
+          disabled={Boolean(doc.textProblem)}
+          onClick={() => cards.mutate()}
+        >
           {doc.cardCount ? t('moreCards') : t('makeCards')}
-          <span className="visually-hidden">: {doc.title}</span>
-        </Button>
+        </ItemButton>
         {doc.deckId ? (
           <Link className="button small" to={`/study/review?deck=${doc.deckId}`}>
             {t('review')}
             <span className="visually-hidden">: {doc.title}</span>
           </Link>
         ) : null}
-        <ConfirmButton
-          size="small"
+        <DeleteItemButton
+          itemName={doc.title}
           question={t('deleteQuestion')}
-          confirmLabel={t('deleteYes')}
-          cancelLabel={t('cancel', { ns: 'common' })}
-          busy={remove.isPending}
-          onConfirm={() => remove.mutate()}
-        >
-          {t('delete')}
-          <span className="visually-hidden">: {doc.title}</span>
-        </ConfirmButton>
+          labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+          mutation={remove}
+        />
       </div>
       {cards.isSuccess ? <Alert tone="ok">{t('cardsMade', { count: cards.data.added })}</Alert> : null}
       {[cards, save, remove].map((m, i) => (m.isError ? <ErrorNotice key={String(i)} error={m.error} /> : null))}

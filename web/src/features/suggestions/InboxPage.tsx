@@ -3,11 +3,11 @@ import { batchApprove, getSuggestion, listSuggestions } from '@csme/contracts/su
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Alert, Button, EmptyState, PageHeader, Spinner, Tabs } from '../../ui';
+import { Alert, Button, EmptyState, MoreButton, PageHeader, Spinner, Tabs, useTabParam } from '../../ui';
 import { SuggestionCard, useSuggestionsChanged } from './SuggestionCard';
 
 const IN_FLIGHT = new Set(['approved', 'executing']);
@@ -90,8 +90,7 @@ function BatchBar({
 export function InboxPage() {
   const { t } = useTranslation('suggestions');
   const session = useShellSession();
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'done' ? 'done' : 'open';
+  const [tab, setTab] = useTabParam('open', 'done');
   const q = useInbox(tab);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [decided, setDecided] = useState<string[]>([]);
@@ -123,7 +122,7 @@ export function InboxPage() {
         value={tab}
         onChange={(k) => {
           setSelected(new Set());
-          setParams(k === 'done' ? { tab: 'done' } : {}, { replace: true });
+          setTab(k);
         }}
         items={[
           { key: 'open', label: pendingCount ? t('tabOpenCount', { count: pendingCount }) : t('tabOpen') },
@@ -197,13 +196,7 @@ export function InboxPage() {
           </section>
         ) : null}
         {tab === 'done' ? items.map((s) => <SuggestionCard key={s.id} s={s} />) : null}
-        {q.hasNextPage ? (
-          <div>
-            <Button busy={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={q} />
       </div>
     </>
   );

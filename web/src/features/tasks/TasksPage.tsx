@@ -1,13 +1,29 @@
 import type { TaskView } from '@csme/contracts/tasks';
 import { createTask, deleteTask, listTasks, updateTask } from '@csme/contracts/tasks';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
+import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { ErrorNotice } from '../../app/errors';
 import { useShellSession } from '../../app/outlet';
-import { Badge, Button, Card, ConfirmButton, EmptyState, PageHeader, SelectField, Spinner, Tabs, TextArea, TextField } from '../../ui';
+import {
+  Badge,
+  Card,
+  DeleteItemButton,
+  EmptyState,
+  Form,
+  ItemButton,
+  MoreButton,
+  PageHeader,
+  SelectField,
+  Spinner,
+  Tabs,
+  TextArea,
+  TextField,
+  useInvalidate,
+  useTabParam,
+} from '../../ui';
 import { bidi, formatDateTime } from '../../ui/format';
 import { toLocalInput } from '../suggestions/ActionEditor';
 
@@ -22,11 +38,6 @@ interface Draft {
 }
 
 const emptyDraft: Draft = { title: '', notes: '', due: '', priority: 'normal', visibility: 'shared' };
-
-function useTasksChanged() {
-  const qc = useQueryClient();
-  return () => Promise.all([qc.invalidateQueries({ queryKey: ['tasks'] }), qc.invalidateQueries({ queryKey: ['activity'] })]);
-}
 
 /** The fields of a task (adding and editing share them). */
 function TaskFields({
@@ -117,7 +128,7 @@ function AddTask() {
   const family = session.activeSpace.kind === 'family';
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const [missing, setMissing] = useState(false);
-  const changed = useTasksChanged();
+  const changed = useInvalidate('tasks', 'activity');
   const m = useMutation({
     mutationFn: () =>
       api(createTask, {
@@ -138,11 +149,10 @@ function AddTask() {
   if (missing) errors.title = t('titleRequired');
   return (
     <Card title={t('addTitle')}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
+      <Form
+        submitLabel={t('add')}
+        busy={m.isPending}
+        onSubmit={() => {
           if (!draft.title.trim()) {
             setMissing(true);
             return;
@@ -155,12 +165,7 @@ function AddTask() {
         {m.isError && !Object.keys(m.error instanceof ApiError ? m.error.fieldErrors() : {}).length ? (
           <ErrorNotice error={m.error} />
         ) : null}
-        <div>
-          <Button type="submit" variant="primary" busy={m.isPending}>
-            {t('add')}
-          </Button>
-        </div>
-      </form>
+      </Form>
     </Card>
   );
 }
@@ -171,7 +176,7 @@ function TaskItem({ task }: { task: TaskView }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const checkId = useId();
-  const changed = useTasksChanged();
+  const changed = useInvalidate('tasks', 'activity');
   const toggle = useMutation({
     mutationFn: (done: boolean) => api(updateTask, { params: { taskId: task.id }, body: { status: done ? 'done' : 'open' } }),
     onSuccess: () => changed(),
@@ -194,23 +199,15 @@ function TaskItem({ task }: { task: TaskView }) {
     const errors = save.error instanceof ApiError ? save.error.fieldErrors() : {};
     return (
       <li className="card">
-        <form
-          className="stack"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            save.mutate();
-          }}
+        <Form
+          submitLabel={t('save', { ns: 'common' })}
+          busy={save.isPending}
+          cancel={{ label: t('cancel', { ns: 'common' }), onClick: () => setEditing(false) }}
+          onSubmit={() => save.mutate()}
         >
           <TaskFields draft={draft} set={setDraft} errors={errors} family={false} />
           {save.isError && !Object.keys(errors).length ? <ErrorNotice error={save.error} /> : null}
-          <div className="row">
-            <Button type="submit" variant="primary" busy={save.isPending}>
-              {t('save', { ns: 'common' })}
-            </Button>
-            <Button onClick={() => setEditing(false)}>{t('cancel', { ns: 'common' })}</Button>
-          </div>
-        </form>
+        </Form>
       </li>
     );
   }
@@ -260,8 +257,8 @@ function TaskItem({ task }: { task: TaskView }) {
         </span>
       ) : null}
       <div className="row">
-        <Button
-          size="small"
+        <ItemButton
+          itemName={task.title}
           onClick={() => {
             setDraft({
               title: task.title,
@@ -275,19 +272,13 @@ function TaskItem({ task }: { task: TaskView }) {
           }}
         >
           {t('edit')}
-          <span className="visually-hidden">: {task.title}</span>
-        </Button>
-        <ConfirmButton
-          size="small"
+        </ItemButton>
+        <DeleteItemButton
+          itemName={task.title}
           question={t('deleteQuestion', { title: bidi(task.title, i18n.language) })}
-          confirmLabel={t('deleteYes')}
-          cancelLabel={t('cancel', { ns: 'common' })}
-          busy={remove.isPending}
-          onConfirm={() => remove.mutate()}
-        >
-          {t('delete')}
-          <span className="visually-hidden">: {task.title}</span>
-        </ConfirmButton>
+          labels={{ delete: t('delete'), yes: t('deleteYes'), cancel: t('cancel', { ns: 'common' }) }}
+          mutation={remove}
+        />
       </div>
       {toggle.isError ? <ErrorNotice error={toggle.error} /> : null}
       {remove.isError ? <ErrorNotice error={remove.error} /> : null}
@@ -297,8 +288,7 @@ function TaskItem({ task }: { task: TaskView }) {
 
 export function TasksPage() {
   const { t } = useTranslation('tasks');
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'done' ? 'done' : 'open';
+  const [tab, setTab] = useTabParam('open', 'done');
   const q = useInfiniteQuery({
     queryKey: ['tasks', tab],
     queryFn: ({ pageParam }) => api(listTasks, { query: { status: tab, limit: 50, cursor: pageParam || undefined } }),
@@ -314,7 +304,7 @@ export function TasksPage() {
         <Tabs
           label={t('tabsLabel')}
           value={tab}
-          onChange={(k) => setParams(k === 'done' ? { tab: 'done' } : {}, { replace: true })}
+          onChange={setTab}
           items={[
             { key: 'open', label: t('tabOpen') },
             { key: 'done', label: t('tabDone') },
@@ -334,13 +324,7 @@ export function TasksPage() {
             <TaskItem key={task.id} task={task} />
           ))}
         </ul>
-        {q.hasNextPage ? (
-          <div>
-            <Button busy={q.isFetchingNextPage} onClick={() => q.fetchNextPage()}>
-              {t('more')}
-            </Button>
-          </div>
-        ) : null}
+        <MoreButton label={t('more')} pages={q} />
       </div>
     </>
   );
