@@ -101,6 +101,11 @@ describe('privacy in the browser', () => {
     await page.reload();
     await page.getByText(/^Downloaded /).waitFor();
 
+    // What a deletion would take, in words rather than table names.
+    await page.getByText('What would be deleted and kept').click();
+    await page.getByText('Your account: 1', { exact: true }).waitFor();
+    await page.getByText(/^Spaces: \d+$/).waitFor();
+
     // Ask to delete the account: the password, the grace period, the report link; then cancel.
     await page.getByLabel('Your password').fill(password);
     await page.getByLabel(/^I understand/).check();

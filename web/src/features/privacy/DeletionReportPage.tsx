@@ -7,6 +7,7 @@ import { ErrorNotice } from '../../app/errors';
 import { ScrollRegion, Spinner } from '../../ui';
 import { formatDateTime } from '../../ui/format';
 import { AuthFrame } from '../auth/AuthFrame';
+import { keptWhy, kindLabel } from './kinds';
 
 /** The report of an account deletion, by the link given when it was asked for: readable signed out (the account is gone). */
 export function DeletionReportPage() {
@@ -40,7 +41,7 @@ export function DeletionReportPage() {
                   .filter(([, n]) => n > 0)
                   .map(([k, n]) => (
                     <tr key={k}>
-                      <td dir="ltr">{k}</td>
+                      <td>{kindLabel(k, i18n.language)}</td>
                       <td>{n}</td>
                     </tr>
                   ))}
@@ -69,9 +70,9 @@ export function DeletionReportPage() {
               <tbody>
                 {r.report.keptByLaw.map((k) => (
                   <tr key={k.table}>
-                    <td dir="ltr">{k.table}</td>
+                    <td>{kindLabel(k.table, i18n.language)}</td>
                     <td>{k.rows}</td>
-                    <td>{k.why}</td>
+                    <td>{keptWhy(k.table, k.why, i18n.language)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -24,6 +24,7 @@ import {
 } from '../../ui';
 import { formatDateTime, formatRelative, intlLocale } from '../../ui/format';
 import { useScopeLabel } from '../packs/scopes';
+import { keptWhy, kindLabel } from './kinds';
 
 const PACKS = ['privacy', 'packs'] as const;
 const EXPORTS = ['privacy', 'exports'] as const;
@@ -475,11 +476,11 @@ function DeletionCard() {
         <>
           <details>
             <summary>{t('deletion.preview')}</summary>
-            <ul dir="ltr" className="small">
+            <ul className="small">
               {Object.entries(q.data.preview.deleted)
                 .filter(([, n]) => n > 0)
                 .map(([table, n]) => (
-                  <li key={table}>{t('deletion.rows', { table, n })}</li>
+                  <li key={table}>{t('deletion.rows', { table: kindLabel(table, lang), n })}</li>
                 ))}
             </ul>
             {q.data.preview.keptByLaw.length ? (
@@ -488,7 +489,7 @@ function DeletionCard() {
                 <ul className="small">
                   {q.data.preview.keptByLaw.map((k) => (
                     <li key={k.table}>
-                      <code dir="ltr">{k.table}</code> ({k.rows}): {k.why}
+                      {kindLabel(k.table, lang)} ({k.rows}): {keptWhy(k.table, k.why, lang)}
                     </li>
                   ))}
                 </ul>
