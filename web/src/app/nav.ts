@@ -27,7 +27,8 @@ export function navSections(s: SessionView): NavSection[] {
       ],
     },
     {
-      key: 'work',
+      key: 'apps',
+      title: 'nav.sectionApps',
       items: [
         { to: '/suggestions', label: 'nav.inbox', badge: 'pendingSuggestions' },
         { to: '/tasks', label: 'nav.tasks' },
@@ -39,6 +40,12 @@ export function navSections(s: SessionView): NavSection[] {
         { to: '/invoices', label: 'nav.invoices' },
         { to: '/expenses', label: 'nav.expenses' },
         { to: '/study', label: 'nav.study' },
+      ],
+    },
+    {
+      key: 'agents',
+      title: 'nav.sectionAgents',
+      items: [
         { to: '/packs', label: 'nav.packs' },
         { to: '/agents', label: 'nav.agents' },
         { to: '/runs', label: 'nav.runs' },
@@ -49,6 +56,7 @@ export function navSections(s: SessionView): NavSection[] {
     },
     {
       key: 'you',
+      title: 'nav.sectionYou',
       items: [
         { to: '/notifications', label: 'nav.notifications' },
         { to: '/family', label: 'nav.family' },
