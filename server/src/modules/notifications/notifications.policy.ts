@@ -13,7 +13,8 @@ export function topicOf(kind: string): Topic {
 
 /**
  * Kinds a person must hear about by email whatever their settings (money, an action whose outcome is
- * unknown, their account suspended or restored, an operator acting as them).
+ * unknown, their account suspended or restored, an operator acting as them, their account's deletion asked
+ * for or cancelled).
  */
 export const ALWAYS_EMAIL = new Set([
   'action.unknown',
@@ -22,6 +23,8 @@ export const ALWAYS_EMAIL = new Set([
   'account.suspended',
   'account.restored',
   'access.started',
+  'account.deletion_scheduled',
+  'account.deletion_cancelled',
 ]);
 
 export const DEFAULT_PREFS: NotificationPrefs = {

@@ -19,6 +19,7 @@ import { confirmPassword } from '#modules/accounts/index.js';
 import { logActivity, purgeActivityBefore, restoreCheckpoint, verifyChain } from '#modules/activity/index.js';
 import { invoicePdfOfRow } from '#modules/apps/index.js';
 import { checkImportedPack as checkMarketplacePack } from '#modules/marketplace/index.js';
+import { notify } from '#modules/notifications/index.js';
 import { scopeView, updateInstallation } from '#modules/packs/index.js';
 import { getEntitlements, startFreePlan } from '#modules/plans/index.js';
 import { privacySetting } from './privacy.config.js';
@@ -45,6 +46,10 @@ const exportPath = (ctx: Ctx, id: string) => join(exportsDir(ctx), `${id}.zip`);
 const DAY = 86_400_000;
 
 /** Every table with how it relates to a person, from the live schema. */
+/** A date as people read it in a notification (UTC, like the rest of the English texts here). */
+const dateOf = (d: Date | null) =>
+  d ? d.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }) : '';
+
 export async function classifyTables(db: Db): Promise<{ table: TableInfo; rule: TableRule }[]> {
   return (await R.discoverTables(db)).map((table) => ({ table, rule: ruleFor(table) }));
 }
@@ -254,6 +259,20 @@ export async function buildExport(ctx: Ctx, exportId: string): Promise<void> {
     });
     const personal = scope.p.spaces.find((s) => s.kind === 'personal');
     if (personal)
+      await notify(
+        { ...ctx, db },
+        {
+          spaceId: personal.id,
+          accountId,
+          kind: 'privacy.export_ready',
+          title: 'Your export is ready',
+          body: `An archive of everything of yours (${total} records) is ready to download on the Privacy page. The link works once, until ${dateOf(
+            (await R.findExportById(db, exportId))!.expires_at,
+          )}.`,
+          url: '/privacy',
+        },
+      );
+    if (personal)
       await logActivity(
         db,
         {
@@ -396,6 +415,20 @@ export async function requestDeletion(ctx: ActorCtx, input: { password: string }
       report_token_hash: sha256(token),
     });
     await addJob(tx, deleteAccountJob, { deletionId: id }, { runAt: executeAfter, jobKey: `privacy-delete-${id}` });
+    await notify(
+      { ...ctx, db: tx },
+      {
+        spaceId: ctx.actor.spaceId,
+        accountId: ctx.actor.accountId,
+        kind: 'account.deletion_scheduled',
+        title: `Your account will be deleted on ${dateOf(executeAfter)}`,
+        body: `You asked to delete your account and everything in it. Changed your mind? Cancel it on the Privacy page before ${dateOf(
+          executeAfter,
+        )}. If it was not you, sign in, cancel it, and change your password.`,
+        url: '/privacy',
+        email: true,
+      },
+    );
   });
   await logActivity(
     db,
@@ -423,6 +456,18 @@ export async function cancelDeletion(ctx: ActorCtx) {
   await db.transaction().execute(async (tx) => {
     await R.updateDeletion(tx, row.id, { status: 'cancelled', cancelled_at: ctx.now() });
     await removeJob(tx, `privacy-delete-${row.id}`);
+    await notify(
+      { ...ctx, db: tx },
+      {
+        spaceId: ctx.actor.spaceId,
+        accountId: ctx.actor.accountId,
+        kind: 'account.deletion_cancelled',
+        title: 'Your account will not be deleted',
+        body: 'You cancelled the deletion of your account. Nothing was deleted.',
+        url: '/privacy',
+        email: true,
+      },
+    );
   });
   await logActivity(
     db,
