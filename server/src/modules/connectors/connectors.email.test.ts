@@ -7,12 +7,14 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
 import { egressSetting } from '#core/egress.js';
+import { AppError } from '#core/errors.js';
 import { createSkillContext, findSkill, invokeSkill } from '#core/skill.js';
 import { setSpacePlan } from '#modules/admin/index.js';
 import { createSuggestion } from '#modules/suggestions/index.js';
 import { createTestEnv, eventually, signedUpClient, type TestClient, type TestEnv } from '#test/harness.js';
 import { addTestMailUser } from '#test/services/services.js';
 import { connectorsSetting } from './connectors.config.js';
+import { recordFailure } from './connectors.service.js';
 
 // Real Dovecot (IMAP) and the SMTP receiver that delivers into it, on 127.0.0.1: the allow list
 // holds exactly their two host:port pairs and the hanging server's, nothing broader.
@@ -386,6 +388,27 @@ describe('health', () => {
       code: 'forbidden',
       message: expect.stringMatching(/needs attention/),
     });
+  });
+});
+
+describe('health, at once', () => {
+  it('tells the owner once when several syncs find the password refused at the same moment', async () => {
+    const m = newMailbox();
+    const { client, accountId } = await signedUpClient(await env.app());
+    const { id } = await client.ok(C.createConnector, { body: emailInput(m) });
+    await live(client, id);
+    // Each failing sync read the row before any of them recorded the failure (a manual sync, the watcher, the schedule).
+    const row = await connectorRow(id);
+    const refused = new AppError('forbidden', 'The mail server did not accept the user name and password.', { attention: true });
+    await Promise.all(Array.from({ length: 6 }, () => recordFailure(systemCtx(env.deps), row, refused)));
+    const notes = await env.deps.db
+      .selectFrom('notification')
+      .select('id')
+      .where('owner_account_id', '=', accountId)
+      .where('kind', '=', 'connector.needs_attention')
+      .execute();
+    expect(notes).toHaveLength(1);
+    expect((await connectorRow(id)).needs_attention).toBe(true);
   });
 });
 

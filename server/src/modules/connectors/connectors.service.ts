@@ -498,9 +498,20 @@ export async function recordFailure(ctx: Ctx, row: ConnectorRow, e: AppError): P
       last_sync_at: now,
       last_error: e.message.slice(0, 1000),
       last_error_at: now,
-      needs_attention: attention || row.needs_attention,
     });
-    if (attention && !row.needs_attention) {
+    // Flipped in one statement: of two syncs failing at once (a manual one and the watcher), only the one
+    // that changes the flag tells the owner (the other waits on the row's lock, then finds it set).
+    const flipped = attention
+      ? await c.db
+          .updateTable('connector')
+          .set({ needs_attention: true })
+          .where('space_id', '=', row.space_id)
+          .where('id', '=', row.id)
+          .where('needs_attention', '=', false)
+          .returning('id')
+          .executeTakeFirst()
+      : undefined;
+    if (flipped) {
       await notify(c, {
         spaceId: row.space_id,
         accountId: row.owner_account_id,
