@@ -9,7 +9,7 @@ export const node = process.execPath;
 export const bin = (pkg, file) => `${root}node_modules/${pkg}/${file}`;
 export const log = (s) => process.stdout.write(`${s}\n`);
 
-/** Dovecot (IMAP), Radicale (CalDAV) with pytz, Chromium, PostgreSQL 15, DejaVu fonts. */
+/** Dovecot (IMAP), Radicale (CalDAV) with pytz, Chromium, PostgreSQL 15, DejaVu fonts, an emoji font (packs' icons in screenshots). */
 const PACKAGES = {
   'dovecot-imapd': '/usr/sbin/dovecot',
   radicale: '/usr/bin/radicale',
@@ -17,6 +17,7 @@ const PACKAGES = {
   chromium: '/usr/bin/chromium',
   'postgresql-15': '/usr/lib/postgresql/15/bin/postgres',
   'fonts-dejavu-core': '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  'fonts-noto-color-emoji': '/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf',
 };
 
 /** Installs the missing packages as root; otherwise says what to install. Returns false when it could not. */
