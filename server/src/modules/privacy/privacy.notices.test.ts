@@ -31,7 +31,12 @@ describe('privacy notices', () => {
   it('emails the person when their account is scheduled for deletion, and again when they cancel', async () => {
     const p = await signedUpClient(await env.app(), { name: 'Noa Delete', password: 'a long family password' });
     const req = await p.client.ok(P.requestDeletion, { body: { password: 'a long family password', confirm: 'DELETE' } });
-    const day = new Date(req.deletion.executeAfter).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+    const day = new Date(req.deletion.executeAfter).toLocaleDateString('en-GB', {
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
     let mail = await outbox(p.email);
     expect(mail.map((m) => m.subject)).toEqual([`Your account will be deleted on ${day}`]);
     expect(mail[0]!.body_text).toContain('Cancel it on the Privacy page');
