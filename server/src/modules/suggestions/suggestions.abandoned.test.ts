@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '#core/ctx.js';
 import { findSkill } from '#core/skill.js';
 import { createTestEnv, eventually, signedUpClient, type TestEnv } from '#test/harness.js';
+import { finishSuggestion, releaseClaimedAction } from './suggestions.repository.js';
 import { createSuggestion } from './suggestions.service.js';
 
 let env: TestEnv;
@@ -57,5 +58,44 @@ describe('an action whose every worker died', () => {
     expect(open.items.map((s) => s.id)).toEqual([mail.id]);
     const notes = await env.deps.db.selectFrom('notification').select('kind').where('space_id', '=', spaceId).execute();
     expect(notes.map((n) => n.kind)).toContain('action.unknown');
+  });
+});
+
+describe('a worker frozen past its lease that wakes up', () => {
+  it('cannot bring back an action another worker took over and recorded, nor overwrite its outcome', async () => {
+    // Regression (the fault suite, freeze): worker A claimed an email (attempt 1) and froze; B took the action
+    // over (attempt 2) and recorded `unknown`; A woke, its send failed as "unavailable", and it put the action
+    // back to `approved` with no job left to run it: stuck, and the person's "please check" undone.
+    const { spaceId, accountId } = await signedUpClient(await env.app());
+    const s = await env.deps.db.transaction().execute((tx) =>
+      createSuggestion(
+        { ...systemCtx(env.deps), db: tx },
+        {
+          spaceId,
+          ownerAccountId: accountId,
+          visibility: 'private',
+          agentId: null,
+          runId: null,
+          skill: findSkill(env.deps.modules, 'email.send')!,
+          action: { to: ['friend@example.test'], cc: [], subject: 'Hello', text: 'Hi' },
+          idempotencyKey: `frozen-${spaceId}`,
+          policy: 'suggest',
+          locale: 'en',
+        },
+      ),
+    );
+    const row = () => env.deps.db.selectFrom('suggestion').select(['status', 'attempts']).where('id', '=', s.id).executeTakeFirstOrThrow();
+    await sql`update suggestion set status = 'unknown', attempts = 2 where id = ${s.id}`.execute(env.deps.db);
+    // A, holding attempt 1: its retry release and its own outcome change nothing.
+    expect(await releaseClaimedAction(env.deps.db, spaceId, s.id, 1, { error: 'refused' })).toBe(0);
+    expect(await finishSuggestion(env.deps.db, spaceId, s.id, ['executing'], { status: 'failed' }, 1)).toBe(0);
+    expect(await row()).toEqual({ status: 'unknown', attempts: 2 });
+    // While B is still at it (executing, attempt 2), A cannot release or end it either.
+    await sql`update suggestion set status = 'executing' where id = ${s.id}`.execute(env.deps.db);
+    expect(await releaseClaimedAction(env.deps.db, spaceId, s.id, 1, { error: 'refused' })).toBe(0);
+    expect(await finishSuggestion(env.deps.db, spaceId, s.id, ['executing'], { status: 'failed' }, 1)).toBe(0);
+    // B, whose claim holds, can give it back for a later attempt.
+    expect(await releaseClaimedAction(env.deps.db, spaceId, s.id, 2, { error: 'refused' })).toBe(1);
+    expect(await row()).toEqual({ status: 'approved', attempts: 2 });
   });
 });

@@ -71,6 +71,8 @@ export async function finishSuggestion(
   id: string,
   from: readonly string[],
   set: Updateable<Suggestion>,
+  /** Only while this claim (the `attempts` a worker set when it took the action) still holds. */
+  attempts?: number,
 ): Promise<number> {
   const r = await db
     .updateTable('suggestion')
@@ -78,6 +80,30 @@ export async function finishSuggestion(
     .where('space_id', '=', spaceId)
     .where('id', '=', id)
     .where('status', 'in', [...from])
+    .$if(attempts !== undefined, (q) => q.where('attempts', '=', attempts!))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/**
+ * Gives an action back for a later attempt (`approved`) only while this worker's claim still holds:
+ * `executing` at the attempt it claimed. A worker frozen past its lease that wakes after another one
+ * recorded the outcome changes nothing. Returns the rows updated (0 or 1).
+ */
+export async function releaseClaimedAction(
+  db: Db,
+  spaceId: string,
+  id: string,
+  attempts: number,
+  set: Updateable<Suggestion>,
+): Promise<number> {
+  const r = await db
+    .updateTable('suggestion')
+    .set({ ...set, status: 'approved' })
+    .where('space_id', '=', spaceId)
+    .where('id', '=', id)
+    .where('status', '=', 'executing')
+    .where('attempts', '=', attempts)
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }

@@ -18,6 +18,7 @@ import {
   findSuggestion,
   findSuggestionForUpdate,
   finishSuggestion,
+  releaseClaimedAction,
   insertSuggestion,
   listAbandonedActions,
   listSuggestions as listRows,
@@ -345,18 +346,27 @@ async function finish(
   status: 'done' | 'failed' | 'unknown',
   detail: { result?: unknown; error?: string },
   from: readonly string[] = status === 'done' ? ['executing', 'unknown'] : ['executing'],
+  /** The claim of the worker that decides it: a failure or an unknown outcome counts only while it holds. */
+  claim?: number,
 ) {
   const now = ctx.now();
   await ctx.db.transaction().execute(async (tx) => {
     // Only from `executing`: a worker that was presumed dead and wakes after another recorded the
     // outcome records nothing twice. Its `done` may still replace an `unknown` (it knows better).
-    const n = await finishSuggestion(tx, s.space_id, s.id, from, {
-      status,
-      result: detail.result === undefined ? null : JSON.stringify(detail.result),
-      error: detail.error ?? null,
-      executed_at: now,
-      updated_at: now,
-    });
+    const n = await finishSuggestion(
+      tx,
+      s.space_id,
+      s.id,
+      from,
+      {
+        status,
+        result: detail.result === undefined ? null : JSON.stringify(detail.result),
+        error: detail.error ?? null,
+        executed_at: now,
+        updated_at: now,
+      },
+      status === 'done' ? undefined : claim,
+    );
     if (!n) return;
     await logActivity(
       tx,
@@ -415,16 +425,20 @@ export async function executeAction(
     if (!s) return null;
     if (s.status === 'approved') {
       await updateSuggestion(tx, spaceId, id, { status: 'executing', attempts: s.attempts + 1, updated_at: ctx.now() });
-      return { s, mode: 'perform' as const };
+      return { s, mode: 'perform' as const, attempts: s.attempts + 1 };
     }
-    if (s.status === 'executing') return { s, mode: 'recover' as const };
+    if (s.status === 'executing') {
+      // Taking over from a worker presumed dead: a claim of its own, so that worker, if it wakes, is fenced out.
+      await updateSuggestion(tx, spaceId, id, { attempts: s.attempts + 1, updated_at: ctx.now() });
+      return { s, mode: 'recover' as const, attempts: s.attempts + 1 };
+    }
     return null;
   });
   if (!claim) return;
   crashPoint(ctx.deps.config, 'action.claimed');
   const { s } = claim;
   const skill = findSkill(ctx.deps.modules, s.skill_id);
-  if (!skill) return finish(ctx, s, 'failed', { error: 'The skill behind this action is no longer available.' });
+  if (!skill) return finish(ctx, s, 'failed', { error: 'The skill behind this action is no longer available.' }, undefined, claim.attempts);
   const sctx = await createSkillContext(ctx, {
     spaceId,
     accountId: s.approved_by ?? s.owner_account_id,
@@ -437,9 +451,9 @@ export async function executeAction(
     if (skill.reconcile) {
       const r = await skill.reconcile(sctx, s.action as never, s.idempotency_key);
       if (r.state === 'done') return finish(ctx, s, 'done', { result: r.result });
-      if (skill.external) return finish(ctx, s, 'unknown', {});
+      if (skill.external) return finish(ctx, s, 'unknown', {}, undefined, claim.attempts);
     } else if (skill.external) {
-      return finish(ctx, s, 'unknown', {});
+      return finish(ctx, s, 'unknown', {}, undefined, claim.attempts);
     }
   }
   try {
@@ -449,13 +463,15 @@ export async function executeAction(
     crashPoint(ctx.deps.config, 'action.finished');
   } catch (e) {
     if (isAppError(e) && e.code === 'unavailable' && attempt.attempt < attempt.maxAttempts) {
-      // The far side said it did nothing (for example, it refused the connection): safe to try again later.
-      await updateSuggestion(ctx.db, spaceId, id, { status: 'approved', error: e.message, updated_at: ctx.now() });
+      // The far side said it did nothing (for example, it refused the connection): safe to try again later,
+      // unless another worker took the action over meanwhile (this one was frozen past its lease) and
+      // recorded what happened: then that stands, and there is nothing to retry.
+      if (!(await releaseClaimedAction(ctx.db, spaceId, id, claim.attempts, { error: e.message, updated_at: ctx.now() }))) return;
       throw e;
     }
-    if (isAppError(e)) return finish(ctx, s, 'failed', { error: e.message });
+    if (isAppError(e)) return finish(ctx, s, 'failed', { error: e.message }, undefined, claim.attempts);
     if (attempt.attempt >= attempt.maxAttempts)
-      return finish(ctx, s, skill.external ? 'unknown' : 'failed', { error: 'It kept failing on our side.' });
+      return finish(ctx, s, skill.external ? 'unknown' : 'failed', { error: 'It kept failing on our side.' }, undefined, claim.attempts);
     // A platform fault mid-action: stay `executing`; the retry reconciles rather than redoes.
     throw e;
   }
