@@ -18,10 +18,10 @@ import {
   findSuggestion,
   findSuggestionForUpdate,
   finishSuggestion,
-  releaseClaimedAction,
   insertSuggestion,
   listAbandonedActions,
   listSuggestions as listRows,
+  releaseClaimedAction,
   updateSuggestion,
 } from './suggestions.repository.js';
 
