@@ -36,11 +36,15 @@ export function createDatabase(opts: {
     idleTimeoutMillis: 30_000,
     ...(opts.idleTransactionTimeoutMs ? { idle_in_transaction_session_timeout: opts.idleTransactionTimeoutMs } : {}),
   });
-  // A connection the server drops (restart, admin command) must not crash the process.
-  pool.on('error', (e) => opts.onError?.(e));
-  pool.on('connect', (client) => client.on('error', (e) => opts.onError?.(e)));
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  // A connection the server drops (restart, admin command) must not crash the process. Once the pool is
+  // closed, connections still closing when PostgreSQL stops (Ctrl-C on `csme start`) are not news.
   let destroyed = false;
+  const onError = (e: Error) => {
+    if (!destroyed) opts.onError?.(e);
+  };
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     pool,
