@@ -63,25 +63,30 @@ export async function runSync(ctx: Ctx, spaceId: string, connectorId: string): P
   const first = await findConnector(ctx.deps.db, spaceId, connectorId);
   // The demo's sample accounts live only in the index: they never dial out.
   if (first?.status !== 'active' || first.kind === 'http' || first.demo) return;
-  const lease = await sql<{ id: string }>`update connector set sync_lease_until = now() + interval '15 minutes', sync_requested = false
-    where id = ${connectorId} and space_id = ${spaceId} and (sync_lease_until is null or sync_lease_until < now()) returning id`.execute(
-    ctx.deps.db,
-  );
-  if (!lease.rows.length) {
-    await sql`update connector set sync_requested = true where id = ${connectorId} and space_id = ${spaceId}`.execute(ctx.deps.db);
-    return;
-  }
+  // Take the lease, or (in the same statement, under the row's lock) ask its holder to go round once
+  // more: done in two statements, the holder could release the lease between them and the request was lost.
+  const take = await sql<{ leased: boolean }>`update connector set
+      sync_lease_until = case when sync_lease_until is null or sync_lease_until < now() then now() + interval '15 minutes' else sync_lease_until end,
+      sync_requested = not (sync_lease_until is null or sync_lease_until < now())
+    where id = ${connectorId} and space_id = ${spaceId} returning not sync_requested as leased`.execute(ctx.deps.db);
+  if (!take.rows[0]?.leased) return;
+  let held = true;
   try {
     for (let round = 0; round < 5; round++) {
       const row = round === 0 ? first : await findConnector(ctx.deps.db, spaceId, connectorId);
       if (row?.status !== 'active') return;
       await syncOnce(ctx, row);
-      const again = await sql<{ again: boolean }>`update connector set sync_requested = false
-        where id = ${connectorId} and sync_requested returning true as again`.execute(ctx.deps.db);
-      if (!again.rows.length) return;
+      // Keep the lease for another round if a request came meanwhile, else let it go: one statement.
+      const next = await sql<{ again: boolean }>`update connector set
+          sync_lease_until = case when sync_requested then sync_lease_until else null end, sync_requested = false
+        where id = ${connectorId} returning sync_lease_until is not null as again`.execute(ctx.deps.db);
+      if (!next.rows[0]?.again) {
+        held = false;
+        return;
+      }
     }
   } finally {
-    await sql`update connector set sync_lease_until = null where id = ${connectorId}`.execute(ctx.deps.db);
+    if (held) await sql`update connector set sync_lease_until = null where id = ${connectorId}`.execute(ctx.deps.db);
   }
 }
 
