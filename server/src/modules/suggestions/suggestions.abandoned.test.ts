@@ -13,29 +13,32 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
+/** A private action of one person, proposed by no agent (`auto`: approved and queued; `suggest`: pending). */
+const suggestAs = (p: { spaceId: string; accountId: string }, skillId: string, action: unknown, key: string, policy: 'auto' | 'suggest') =>
+  env.deps.db.transaction().execute((tx) =>
+    createSuggestion(
+      { ...systemCtx(env.deps), db: tx },
+      {
+        spaceId: p.spaceId,
+        ownerAccountId: p.accountId,
+        visibility: 'private',
+        agentId: null,
+        runId: null,
+        skill: findSkill(env.deps.modules, skillId)!,
+        action,
+        idempotencyKey: key,
+        policy,
+        locale: 'en',
+      },
+    ),
+  );
+
 describe('an action whose every worker died', () => {
   it('ends: unknown for the person to resend or dismiss when it had started, failed when it never had', async () => {
     // Regression (the fault suite): a job whose last attempt died with its worker is never taken again, and
     // its action stayed `executing`: an email neither sent, failed nor unknown, silently lost.
     const { client, spaceId, accountId } = await signedUpClient(await env.app());
-    const suggest = (skillId: string, action: unknown, key: string) =>
-      env.deps.db.transaction().execute((tx) =>
-        createSuggestion(
-          { ...systemCtx(env.deps), db: tx },
-          {
-            spaceId,
-            ownerAccountId: accountId,
-            visibility: 'private',
-            agentId: null,
-            runId: null,
-            skill: findSkill(env.deps.modules, skillId)!,
-            action,
-            idempotencyKey: key,
-            policy: 'auto',
-            locale: 'en',
-          },
-        ),
-      );
+    const suggest = (skillId: string, action: unknown, key: string) => suggestAs({ spaceId, accountId }, skillId, action, key, 'auto');
     const mail = await suggest(
       'email.send',
       { to: ['friend@example.test'], cc: [], subject: 'Hello', text: 'Hi' },
@@ -67,22 +70,12 @@ describe('a worker frozen past its lease that wakes up', () => {
     // over (attempt 2) and recorded `unknown`; A woke, its send failed as "unavailable", and it put the action
     // back to `approved` with no job left to run it: stuck, and the person's "please check" undone.
     const { spaceId, accountId } = await signedUpClient(await env.app());
-    const s = await env.deps.db.transaction().execute((tx) =>
-      createSuggestion(
-        { ...systemCtx(env.deps), db: tx },
-        {
-          spaceId,
-          ownerAccountId: accountId,
-          visibility: 'private',
-          agentId: null,
-          runId: null,
-          skill: findSkill(env.deps.modules, 'email.send')!,
-          action: { to: ['friend@example.test'], cc: [], subject: 'Hello', text: 'Hi' },
-          idempotencyKey: `frozen-${spaceId}`,
-          policy: 'suggest',
-          locale: 'en',
-        },
-      ),
+    const s = await suggestAs(
+      { spaceId, accountId },
+      'email.send',
+      { to: ['friend@example.test'], cc: [], subject: 'Hello', text: 'Hi' },
+      `frozen-${spaceId}`,
+      'suggest',
     );
     const row = () => env.deps.db.selectFrom('suggestion').select(['status', 'attempts']).where('id', '=', s.id).executeTakeFirstOrThrow();
     await sql`update suggestion set status = 'unknown', attempts = 2 where id = ${s.id}`.execute(env.deps.db);
