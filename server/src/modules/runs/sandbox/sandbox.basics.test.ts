@@ -244,9 +244,18 @@ describe('sandbox: input, output and host calls', () => {
   it('hands the host at most 8 calls of one run at a time; the rest wait in the sandbox', async () => {
     let now = 0;
     let most = 0;
+    // The first calls hold until 8 are in flight at once (then every call goes straight through), so the
+    // count does not depend on how fast this machine delivers them; a lower limit would never open the
+    // gate and the run would time out, a higher one would show in `most`.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
     const slow: HostCall = async (n) => {
       now++;
       most = Math.max(most, now);
+      if (now >= 8) open();
+      await gate;
       await new Promise((r) => setImmediate(r));
       now--;
       return (n as number) * 10;
