@@ -428,9 +428,10 @@ export async function requestSync(ctx: ActorCtx, id: string): Promise<ConnectorV
     const r = await getRow(ctx, c.db, id, true);
     if (r.status === 'paused') throw new AppError('conflict', `"${r.name}" is paused because the plan does not include it.`);
     if (r.kind === 'http' || r.demo) return presentConnector(r);
-    await updateConnectorRow(c.db, ctx.actor.spaceId, id, { needs_attention: false, updated_at: ctx.now() });
+    // "Needs attention" stays until a sync succeeds (or the connection is edited): a manual retry that
+    // fails the same way must not tell the owner a second time.
     await addJob(c.db, syncConnectorJob, { spaceId: ctx.actor.spaceId, connectorId: id }, { jobKey: `connector-sync:${id}` });
-    return presentConnector({ ...r, needs_attention: false });
+    return presentConnector(r);
   });
 }
 
